@@ -1,0 +1,43 @@
+//! `keyhound git [REPO]`: the arguments, and the choice between the staged scan (pre-commit)
+//! and the history scan (audit, `--range` for CI).
+
+use std::path::PathBuf;
+
+use crate::common::CommonArgs;
+
+/// Arguments of `keyhound git`.
+#[derive(Debug, clap::Args)]
+pub struct GitArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+    /// Scan what the next commit will contain: the index, only lines added relative to HEAD.
+    #[arg(long, conflicts_with_all = ["range", "branch", "since", "until"])]
+    pub staged: bool,
+    /// Scan only what the commits in A..B introduce (for CI: `origin/main..HEAD`).
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Scan only commits reachable from REF (repeatable; default: every ref).
+    #[arg(long, value_name = "REF")]
+    pub branch: Vec<String>,
+    /// Only commits authored at or after DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits authored before DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// List every location separately instead of one finding per secret.
+    #[arg(long)]
+    pub no_dedup: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Runs the staged or the history scan.
+pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+    if args.staged {
+        super::staged::run(args)
+    } else {
+        super::history::run(args)
+    }
+}

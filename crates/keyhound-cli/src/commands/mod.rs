@@ -1,0 +1,9 @@
+//! One module per subcommand: its arguments and its `run`.
+
+pub mod baseline;
+pub mod git;
+pub mod history;
+pub mod hook;
+pub mod rules;
+pub mod scan;
+pub mod staged;

@@ -1,0 +1,87 @@
+//! `keyhound rules list|check`: what the rules are, and whether a rule file's examples hold.
+
+use std::path::PathBuf;
+
+use keyhound::rules::examples;
+use keyhound::{RuleSet, Scanner};
+
+/// Arguments of `keyhound rules`.
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// `rules` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in force (id, description, keywords).
+    List {
+        /// human or json.
+        #[arg(long, short = 'f', default_value = "human")]
+        format: String,
+        /// Config file extending the built-in rules.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Compile a rule file (default: the built-in rules) and run its examples and negative
+    /// examples; exits 1 if one fails.
+    Check {
+        /// A rule file (same format as rules/*.toml).
+        file: Option<PathBuf>,
+    },
+}
+
+/// Runs the subcommand.
+pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
+    match args.command {
+        RulesCommand::List { format, config } => {
+            let rules = match config {
+                Some(c) => RuleSet::with_config(&c)?,
+                None => RuleSet::builtin()?,
+            };
+            match format.as_str() {
+                "json" => {
+                    let items: Vec<_> = rules
+                        .rules()
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.id,
+                                "description": r.description,
+                                "keywords": r.keywords,
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&items)?);
+                }
+                "human" => {
+                    for r in rules.rules() {
+                        println!(
+                            "{:<32} {}  [{}]",
+                            r.id,
+                            r.description,
+                            r.keywords.join(", ")
+                        );
+                    }
+                }
+                other => anyhow::bail!("unknown format `{other}` (human, json)"),
+            }
+            Ok(0)
+        }
+        RulesCommand::Check { file } => {
+            let rules = match &file {
+                Some(f) => RuleSet::from_file(f)?,
+                None => RuleSet::builtin()?,
+            };
+            rules.check_all()?;
+            let n = rules.rules().len();
+            let failures = examples::check(&Scanner::new(rules));
+            for f in &failures {
+                println!("FAIL {f}");
+            }
+            println!("{} rules checked, {} example failures", n, failures.len());
+            Ok(if failures.is_empty() { 0 } else { 1 })
+        }
+    }
+}

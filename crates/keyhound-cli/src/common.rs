@@ -1,0 +1,202 @@
+//! What every scanning subcommand shares: output and rule options, config discovery, writing
+//! the report, and exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use keyhound::report::{self, Format, Report, ReportOptions};
+use keyhound::scan::{Explanation, ScanOptions, Stats};
+use keyhound::suppress::Suppressions;
+use keyhound::{Finding, RuleSet, Scanner};
+
+/// Nothing found.
+pub const EXIT_CLEAN: i32 = 0;
+/// Findings.
+pub const EXIT_FOUND: i32 = 1;
+/// Error (bad config, unreadable root, errors during the scan).
+pub const EXIT_ERROR: i32 = 2;
+
+/// Options shared by `scan` and `git`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Output format: human, json, jsonl, sarif, github.
+    #[arg(long, short = 'f', default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file adding rules and allowlists (default: `.keyhound.toml` at the scanned root).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore file of fingerprints and path globs (default: `.keyhoundignore` at the root).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Baseline of accepted findings (default: `.keyhound-baseline.json` at the root).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Show secrets in full (they are redacted by default).
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Skip files larger than this (bytes, or with K, M, G).
+    #[arg(long, alias = "max-blob-size", value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Print why each candidate the rules matched was kept or dropped.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print only findings and errors: no summary, no progress.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Parses `123`, `64K`, `100M`, `1G` (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'B' => 1,
+                _ => return Err(format!("unknown size unit `{c}` (use K, M or G)")),
+            };
+            (&s[..i], mult)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (examples: 5000000, 512K, 100M, 1G)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Loads the rules: `--config`, else `.keyhound.toml` in `root` if present, else built-ins.
+pub fn load_rules(args: &CommonArgs, root: &Path) -> anyhow::Result<RuleSet> {
+    let config = match &args.config {
+        Some(c) => Some(c.clone()),
+        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
+    };
+    Ok(match config {
+        Some(path) => RuleSet::with_config(&path)?,
+        None => RuleSet::builtin()?,
+    })
+}
+
+/// Builds the scanner for a root: rules, `.keyhoundignore`, options.
+pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
+    let rules = load_rules(args, root)?;
+    let ignore = match &args.ignore_file {
+        Some(p) => {
+            if !p.is_file() {
+                anyhow::bail!("{}: ignore file not found", p.display());
+            }
+            Suppressions::load(p)?
+        }
+        None => Suppressions::load(&root.join(".keyhoundignore"))?,
+    };
+    let mut ignore = ignore;
+    let baseline = match &args.baseline {
+        Some(p) => Some(p.clone()),
+        None => Some(root.join(keyhound::baseline::DEFAULT_FILE)).filter(|p| p.is_file()),
+    };
+    if let Some(path) = baseline {
+        ignore.add_fingerprints(keyhound::baseline::Baseline::load(&path)?.fingerprints());
+    }
+    Ok(Scanner::new(rules)
+        .with_suppressions(ignore)
+        .with_options(ScanOptions {
+            max_file_size: args.max_file_size,
+            explain: args.explain,
+        }))
+}
+
+/// Whether to colour human output on stdout.
+pub fn color_wanted(args: &CommonArgs) -> bool {
+    args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes the report, prints per-item errors to stderr, and returns the exit code.
+pub fn finish(
+    args: &CommonArgs,
+    findings: &[Finding],
+    stats: &Stats,
+    explanations: &[Explanation],
+    unit: &'static str,
+    extra_summary: Vec<String>,
+) -> anyhow::Result<i32> {
+    for e in &stats.errors {
+        eprintln!("keyhound: {e}");
+    }
+    let opts = ReportOptions {
+        no_redact: args.no_redact,
+        color: color_wanted(args),
+        summary: !args.quiet,
+        unit,
+        extra_summary,
+    };
+    let report = Report {
+        findings,
+        stats,
+        explanations,
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(args.format, report, &opts, &mut w)?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            if let Err(e) = report::write(args.format, report, &opts, &mut w)
+                .and_then(|_| w.flush().map_err(keyhound::Error::Report))
+            {
+                // A closed pipe (`keyhound scan | head`) is not an error worth a message.
+                if !is_broken_pipe(&e) {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(exit_code(findings.len(), stats.errors.len()))
+}
+
+fn is_broken_pipe(e: &keyhound::Error) -> bool {
+    matches!(e, keyhound::Error::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// 2 if anything failed along the way, else 1 if anything was found, else 0.
+pub fn exit_code(findings: usize, errors: usize) -> i32 {
+    if errors > 0 {
+        EXIT_ERROR
+    } else if findings > 0 {
+        EXIT_FOUND
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100M"), Ok(100 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("7"), Ok(7));
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("x").is_err());
+    }
+}

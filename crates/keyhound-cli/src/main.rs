@@ -1,0 +1,50 @@
+//! `keyhound`: the command-line face of the keyhound library. Argument parsing, config
+//! discovery, output and exit codes live here; scanning lives in the library.
+//!
+//! Exit codes: 0 nothing found, 1 findings, 2 error.
+
+mod commands;
+mod common;
+
+use clap::{Parser, Subcommand};
+
+/// Find API keys and other secrets in files and git history; block them at commit time.
+#[derive(Debug, Parser)]
+#[command(name = "keyhound", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan files and directories (`-` reads stdin).
+    Scan(commands::scan::ScanArgs),
+    /// Scan git history, a commit range, or the staged changes.
+    Git(commands::git::GitArgs),
+    /// Install, remove or inspect the git hooks.
+    Hook(commands::hook::HookArgs),
+    /// Record today's findings so that later scans report only new ones.
+    Baseline(commands::baseline::BaselineArgs),
+    /// List or check rules.
+    Rules(commands::rules::RulesArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(args),
+        Command::Git(args) => commands::git::run(args),
+        Command::Hook(args) => commands::hook::run(args),
+        Command::Baseline(args) => commands::baseline::run(args),
+        Command::Rules(args) => commands::rules::run(args),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("keyhound: error: {e:#}");
+            common::EXIT_ERROR
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,77 @@
+//! Error types of the library: one enum, each variant naming what went wrong and where
+//! (file, rule id, field, path). The CLI adds exit codes and context on top.
+
+use std::path::PathBuf;
+
+/// An error from loading rules, reading input or writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule file or config file is not valid TOML or does not fit the schema.
+    #[error("{file}: {message}")]
+    RuleFileSyntax {
+        /// The file (or `builtin:NAME` for an embedded one).
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A rule is well-formed TOML but one of its fields is invalid.
+    #[error("{file}: rule `{rule}`: field `{field}`: {message}")]
+    InvalidRule {
+        /// The file the rule came from.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// The offending field, e.g. `regex` or `allowlist.paths`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Reading a file or directory failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path that could not be read.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A git operation failed.
+    #[error("{context}: {source}")]
+    Git {
+        /// What keyhound was doing (names the repository, commit or object).
+        context: String,
+        /// The underlying libgit2 error.
+        #[source]
+        source: git2::Error,
+    },
+    /// Writing a report failed.
+    #[error("writing report: {0}")]
+    Report(#[source] std::io::Error),
+    /// A baseline or ignore file is malformed.
+    #[error("{}: {message}", path.display())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn git(context: impl Into<String>, source: git2::Error) -> Self {
+        Error::Git {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Findings: what keyhound reports. A finding is one secret found by one rule, with every
+//! location it was seen at, a position-independent fingerprint, and what to do about it.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::matcher::RawMatch;
+use crate::rules::{Rule, Severity};
+
+/// A commit that holds a location (history and staged scans).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full commit id.
+    pub id: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+/// Where a secret was seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Location {
+    /// File path (lossy UTF-8 for display; `-` for stdin).
+    pub path: String,
+    /// 1-based line of the start of the secret.
+    pub line: usize,
+    /// 1-based column (in characters) of the start of the secret.
+    pub column: usize,
+    /// 1-based line of the end of the secret.
+    pub end_line: usize,
+    /// 1-based column just past the secret's last character.
+    pub end_column: usize,
+    /// Byte offset of the secret in the scanned content.
+    pub offset: usize,
+    /// The commit, for git sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+    /// The blob id, for git sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+}
+
+/// One secret found by one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule description.
+    pub description: String,
+    /// Rule severity.
+    pub severity: Severity,
+    /// The secret (reports redact it unless asked not to).
+    pub secret: String,
+    /// Hash of the rule id and the secret: the same wherever the secret moves.
+    pub fingerprint: String,
+    /// Shannon entropy of the secret, bits per byte.
+    pub entropy: f64,
+    /// What to do.
+    pub remediation: String,
+    /// Every place the secret was seen (one for a plain scan).
+    pub locations: Vec<Location>,
+}
+
+impl Finding {
+    /// The first location.
+    pub fn location(&self) -> &Location {
+        &self.locations[0]
+    }
+}
+
+/// The position-independent fingerprint of a secret found by a rule.
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0u8]);
+    h.update(secret);
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Maps byte offsets of one content buffer to 1-based lines and character columns.
+#[derive(Debug)]
+pub struct LineIndex<'c> {
+    content: &'c [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'c> LineIndex<'c> {
+    /// Indexes `content`.
+    pub fn new(content: &'c [u8]) -> Self {
+        LineIndex {
+            content,
+            newlines: memchr::memchr_iter(b'\n', content).collect(),
+        }
+    }
+
+    /// `(line, column)` of `offset`, both 1-based; columns count UTF-8 characters (bytes where
+    /// the line is not valid UTF-8).
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let line0 = self.newlines.partition_point(|&nl| nl < offset);
+        let start = if line0 == 0 {
+            0
+        } else {
+            self.newlines[line0 - 1] + 1
+        };
+        let prefix = &self.content[start..offset.min(self.content.len())];
+        let column = match std::str::from_utf8(prefix) {
+            Ok(s) => s.chars().count(),
+            Err(_) => prefix.len(),
+        };
+        (line0 + 1, column + 1)
+    }
+}
+
+/// Turns matches in one content buffer into findings, each with one location.
+pub fn from_matches(
+    rules: &[Rule],
+    content: &[u8],
+    path: &str,
+    matches: &[RawMatch],
+) -> Vec<Finding> {
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let index = LineIndex::new(content);
+    matches
+        .iter()
+        .map(|m| {
+            let rule = &rules[m.rule];
+            let secret = &content[m.secret.clone()];
+            let (line, column) = index.position(m.secret.start);
+            let (end_line, end_column) = index.position(m.secret.end);
+            Finding {
+                rule_id: rule.id.clone(),
+                description: rule.description.clone(),
+                severity: rule.severity,
+                secret: String::from_utf8_lossy(secret).into_owned(),
+                fingerprint: fingerprint(&rule.id, secret),
+                entropy: (m.entropy * 1000.0).round() / 1000.0,
+                remediation: rule.remediation.clone(),
+                locations: vec![Location {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    offset: m.secret.start,
+                    commit: None,
+                    blob: None,
+                }],
+            }
+        })
+        .collect()
+}
+
+/// The secret as reports show it by default: a short prefix and `…` (for a multi-line secret
+/// such as a private key block, its first line).
+pub fn redact(secret: &str) -> String {
+    if let Some(first) = secret.lines().next().filter(|_| secret.contains('\n')) {
+        return format!("{}…", first.trim_end());
+    }
+    let keep = (secret.chars().count() / 5).min(8);
+    let prefix: String = secret.chars().take(keep).collect();
+    format!("{prefix}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions() {
+        let text = "ab\r\nçd key\nx";
+        let idx = LineIndex::new(text.as_bytes());
+        assert_eq!(idx.position(0), (1, 1));
+        assert_eq!(idx.position(4), (2, 1));
+        let key = text.find("key").unwrap();
+        assert_eq!(idx.position(key), (2, 4));
+        assert_eq!(idx.position(text.len() - 1), (3, 1));
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        assert_eq!(fingerprint("r", b"s"), fingerprint("r", b"s"));
+        assert_ne!(fingerprint("r", b"s"), fingerprint("q", b"s"));
+        assert_eq!(fingerprint("r", b"s").len(), 32);
+    }
+
+    #[test]
+    fn redaction_hides_most() {
+        let r = redact("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH");
+        assert_eq!(r, "abcdefgh…");
+        assert_eq!(redact("short"), "s…");
+        assert_eq!(
+            redact("-----BEGIN X-----\nAAAA\n-----END X-----"),
+            "-----BEGIN X-----…"
+        );
+    }
+}

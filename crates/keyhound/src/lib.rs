@@ -1,0 +1,37 @@
+//! keyhound finds OpenAI-style API keys, and the other credentials that leak beside them, in
+//! bytes, files and git history.
+//!
+//! Data flows one way: a source yields content with an origin → a [`Scanner`] runs a
+//! per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'
+//! regexes, then entropy, placeholder and allowlist checks) → matches become [`Finding`]s with
+//! line, column and a position-independent fingerprint → a reporter writes them.
+//!
+//! ```
+//! use keyhound::{RuleSet, Scanner};
+//!
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//!                                          "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let text = format!("OPENAI_API_KEY={key}\n");
+//! let mut matcher = scanner.matcher();
+//! let found = scanner.scan_content(&mut matcher, ".env", text.as_bytes()).findings;
+//! assert_eq!(found.len(), 1);
+//! assert_eq!(found[0].location().line, 1);
+//! # Ok::<(), keyhound::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod baseline;
+pub mod error;
+pub mod finding;
+pub mod matcher;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod suppress;
+
+pub use error::{Error, Result};
+pub use finding::{Finding, Location};
+pub use rules::RuleSet;
+pub use scan::{ScanOptions, Scanner, Stats};

@@ -1,0 +1,306 @@
+//! The matching engine: keyword prefilter, then the regexes of the candidate rules, then the
+//! value checks (entropy, placeholders, allowlists, inline allow markers) and overlap
+//! resolution. It works on bytes and knows nothing of files, git or output formats.
+//!
+//! A [`Matcher`] holds per-thread scratch space; make one per thread from a shared
+//! [`RuleSet`] and [`Prefilter`].
+
+pub mod heuristics;
+pub mod prefilter;
+
+use std::ops::Range;
+
+use crate::rules::{Rule, RuleSet};
+use heuristics::DropReason;
+pub use prefilter::Prefilter;
+
+/// A rule match that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawMatch {
+    /// Index of the rule in the rule set.
+    pub rule: usize,
+    /// Byte range of the whole regex match.
+    pub span: Range<usize>,
+    /// Byte range of the secret (the capture group, or the whole match).
+    pub secret: Range<usize>,
+    /// Shannon entropy of the secret.
+    pub entropy: f64,
+}
+
+/// A regex match that was dropped, and why (kept only when explaining).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    /// The match.
+    pub candidate: RawMatch,
+    /// Why it is not reported.
+    pub reason: DropReason,
+}
+
+/// What one call of [`Matcher::find`] produced.
+#[derive(Debug, Default, Clone)]
+pub struct Matches {
+    /// Reported matches, in order of position.
+    pub kept: Vec<RawMatch>,
+    /// Dropped candidates (only filled when the matcher explains).
+    pub dropped: Vec<Dropped>,
+    /// Rules the prefilter proposed.
+    pub candidate_rules: usize,
+}
+
+/// Markers that suppress a finding on their line.
+pub const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
+    b"keyhound:allow",
+    b"gitleaks:allow",
+    b"pragma: allowlist secret",
+];
+
+/// Per-thread matcher.
+#[derive(Debug)]
+pub struct Matcher<'a> {
+    rules: &'a RuleSet,
+    prefilter: &'a Prefilter,
+    candidates: Vec<bool>,
+    explain: bool,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher over `rules`; `prefilter` must have been built from the same rules.
+    pub fn new(rules: &'a RuleSet, prefilter: &'a Prefilter) -> Matcher<'a> {
+        Matcher {
+            rules,
+            prefilter,
+            candidates: vec![false; rules.rules().len()],
+            explain: false,
+        }
+    }
+
+    /// Also record dropped candidates and the reason (for `--explain`).
+    pub fn explain(mut self, yes: bool) -> Self {
+        self.explain = yes;
+        self
+    }
+
+    /// Finds the secrets in `content`. `path` (if known) selects path-specific rules and path
+    /// allowlists; `binary` content runs only the rules meant for it. Results are appended to
+    /// `out` (cleared first).
+    pub fn find(&mut self, content: &[u8], path: Option<&[u8]>, binary: bool, out: &mut Matches) {
+        out.kept.clear();
+        out.dropped.clear();
+        self.candidates.iter_mut().for_each(|c| *c = false);
+        out.candidate_rules = self.prefilter.candidates(content, &mut self.candidates);
+        if out.candidate_rules == 0 {
+            return;
+        }
+        for (index, rule) in self.rules.rules().iter().enumerate() {
+            if !self.candidates[index] || (binary && !rule.binary) {
+                continue;
+            }
+            if !rule.applies_to_path(path) {
+                continue;
+            }
+            if let Some(p) = path {
+                if rule.allowlist.allows_path(p) {
+                    continue;
+                }
+            }
+            self.run_rule(index, rule, content, out);
+        }
+        resolve_overlaps(self.rules.rules(), out, self.explain);
+    }
+
+    fn run_rule(&self, index: usize, rule: &Rule, content: &[u8], out: &mut Matches) {
+        let Ok(compiled) = rule.compiled() else {
+            // Rules from user files are compiled at load time; built-in ones are tested.
+            return;
+        };
+        let group = compiled.secret_group;
+        let mut push = |span: Range<usize>, secret: Range<usize>| {
+            let bytes = &content[secret.clone()];
+            let entropy = heuristics::shannon_entropy(bytes);
+            let candidate = RawMatch {
+                rule: index,
+                span,
+                secret,
+                entropy,
+            };
+            match self.check(rule, content, &candidate) {
+                None => out.kept.push(candidate),
+                Some(reason) if self.explain => out.dropped.push(Dropped { candidate, reason }),
+                Some(_) => {}
+            }
+        };
+        if group == 0 {
+            for m in compiled.regex.find_iter(content) {
+                push(m.range(), m.range());
+            }
+        } else {
+            for caps in compiled.regex.captures_iter(content) {
+                let whole = caps.get(0).map(|m| m.range()).unwrap_or_default();
+                if let Some(secret) = caps.get(group) {
+                    if !secret.is_empty() {
+                        push(whole, secret.range());
+                    }
+                }
+            }
+        }
+    }
+
+    fn check(&self, rule: &Rule, content: &[u8], m: &RawMatch) -> Option<DropReason> {
+        let secret = &content[m.secret.clone()];
+        if let Some(min) = rule.entropy {
+            if m.entropy < min {
+                return Some(DropReason::LowEntropy);
+            }
+        }
+        if heuristics::repetitive(secret) {
+            return Some(DropReason::Repetitive);
+        }
+        if rule.generic {
+            if let Some(reason) = heuristics::generic_value(secret) {
+                return Some(reason);
+            }
+        }
+        if rule.allowlist.allows_secret(secret) || self.rules.allowlist.allows_secret(secret) {
+            return Some(DropReason::Allowlisted);
+        }
+        if has_inline_allow(content, &m.span) {
+            return Some(DropReason::InlineAllow);
+        }
+        None
+    }
+}
+
+/// Whether a line touched by `span` carries an inline allow marker.
+fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
+    let start = memchr::memrchr(b'\n', &content[..span.start]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &content[span.end..]).map_or(content.len(), |i| span.end + i);
+    let lines = &content[start..end];
+    INLINE_ALLOW_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(lines, m).is_some())
+}
+
+/// One secret, one finding: where secret spans overlap, a specific rule beats a generic one and
+/// a longer secret beats a shorter one.
+fn resolve_overlaps(rules: &[Rule], out: &mut Matches, explain: bool) {
+    if out.kept.len() < 2 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..out.kept.len()).collect();
+    order.sort_by_key(|&i| {
+        let m = &out.kept[i];
+        (
+            rules[m.rule].generic,
+            std::cmp::Reverse(m.secret.len()),
+            m.secret.start,
+            m.rule,
+        )
+    });
+    let mut accepted: Vec<usize> = Vec::with_capacity(order.len());
+    let mut rejected = Vec::new();
+    for i in order {
+        let s = &out.kept[i].secret;
+        if accepted.iter().any(|&j| overlaps(s, &out.kept[j].secret)) {
+            rejected.push(i);
+        } else {
+            accepted.push(i);
+        }
+    }
+    if rejected.is_empty() {
+        return;
+    }
+    if explain {
+        for &i in &rejected {
+            out.dropped.push(Dropped {
+                candidate: out.kept[i].clone(),
+                reason: DropReason::Overlap,
+            });
+        }
+    }
+    accepted.sort_unstable();
+    let kept = std::mem::take(&mut out.kept);
+    out.kept = accepted.into_iter().map(|i| kept[i].clone()).collect();
+    out.kept.sort_by_key(|m| (m.span.start, m.rule));
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::syntax::RuleFile;
+
+    fn rules(text: &str) -> RuleSet {
+        let mut s = RuleSet::default();
+        s.add_file(RuleFile::parse("t", text).unwrap(), true)
+            .unwrap();
+        s
+    }
+
+    const RULES: &str = r#"
+[[rules]]
+id = "specific"
+description = "d"
+regex = 'SPEC_[A-Za-z0-9]{16}'
+keywords = ["SPEC_"]
+entropy = 3.0
+
+[[rules]]
+id = "generic"
+description = "d"
+regex = '(?i)(?:token)\s*=\s*"?([A-Za-z0-9_]{12,})'
+keywords = ["token", "TOKEN"]
+generic = true
+entropy = 3.0
+"#;
+
+    fn find(set: &RuleSet, text: &str, binary: bool) -> Matches {
+        let p = Prefilter::new(set.rules());
+        let mut m = Matcher::new(set, &p).explain(true);
+        let mut out = Matches::default();
+        m.find(text.as_bytes(), Some(b"a.txt"), binary, &mut out);
+        out
+    }
+
+    #[test]
+    fn specific_beats_generic_on_same_span() {
+        let set = rules(RULES);
+        let out = find(&set, "token = \"SPEC_q8Zt2LmX9vR4pN7w\"", false);
+        assert_eq!(out.kept.len(), 1);
+        assert_eq!(set.rules()[out.kept[0].rule].id, "specific");
+        assert_eq!(out.dropped.len(), 1);
+        assert_eq!(out.dropped[0].reason, DropReason::Overlap);
+    }
+
+    #[test]
+    fn binary_skips_generic_rules() {
+        let set = rules(RULES);
+        let out = find(&set, "TOKEN=q8Zt2LmX9vR4pN7wK1cY", true);
+        assert!(out.kept.is_empty());
+        let out = find(&set, "TOKEN=q8Zt2LmX9vR4pN7wK1cY", false);
+        assert_eq!(out.kept.len(), 1);
+    }
+
+    #[test]
+    fn inline_allow_and_entropy() {
+        let set = rules(RULES);
+        let out = find(&set, "x SPEC_q8Zt2LmX9vR4pN7w # keyhound:allow\n", false);
+        assert!(out.kept.is_empty());
+        assert_eq!(out.dropped[0].reason, DropReason::InlineAllow);
+        let out = find(&set, "x SPEC_aaaabbbbaaaabbbb\n", false);
+        assert_eq!(out.dropped[0].reason, DropReason::LowEntropy);
+        // The marker on another line does not count.
+        let out = find(&set, "# keyhound:allow\nx SPEC_q8Zt2LmX9vR4pN7w\n", false);
+        assert_eq!(out.kept.len(), 1);
+    }
+
+    #[test]
+    fn secret_is_capture_group() {
+        let set = rules(RULES);
+        let text = "token=\"q8Zt2LmX9vR4pN7wK1cY\"";
+        let out = find(&set, text, false);
+        assert_eq!(&text[out.kept[0].secret.clone()], "q8Zt2LmX9vR4pN7wK1cY");
+    }
+}

@@ -1,0 +1,112 @@
+//! The human format: `path:line:col`, the rule, the redacted secret and what to do, then a
+//! summary of what was scanned and skipped.
+
+use std::io::{self, Write};
+
+use super::{Report, ReportOptions};
+use crate::finding::Finding;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub(super) fn write(
+    findings: &[Finding],
+    report: Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let p = Paint { on: opts.color };
+    for f in findings {
+        let l = f.location();
+        writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}",
+            p.wrap("1", &l.path),
+            l.line,
+            l.column,
+            p.wrap("1;31", &f.rule_id),
+            f.severity.as_str(),
+            f.description
+        )?;
+        writeln!(out, "    secret:      {}", p.wrap("33", &f.secret))?;
+        if f.locations.len() > 1 {
+            writeln!(out, "    seen at:     {} locations", f.locations.len())?;
+        }
+        if let Some(c) = &l.commit {
+            writeln!(
+                out,
+                "    commit:      {} {} <{}> {} {}",
+                &c.id[..c.id.len().min(12)],
+                c.author,
+                c.email,
+                c.date,
+                c.summary
+            )?;
+        }
+        writeln!(out, "    fingerprint: {}", f.fingerprint)?;
+        writeln!(out, "    what to do:  {}", f.remediation)?;
+        writeln!(out)?;
+    }
+    for e in report.explanations {
+        let secret = if opts.no_redact {
+            e.secret.clone()
+        } else {
+            crate::finding::redact(&e.secret)
+        };
+        writeln!(
+            out,
+            "explain: {}:{}:{}: {} {} -> {}",
+            e.path, e.line, e.column, e.rule_id, secret, e.reason
+        )?;
+    }
+    if opts.summary {
+        let s = report.stats;
+        let unit = if opts.unit.is_empty() {
+            "files"
+        } else {
+            opts.unit
+        };
+        writeln!(
+            out,
+            "{} finding{} in {} {} ({} bytes, {} binary)",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            s.scanned,
+            unit,
+            s.bytes,
+            s.binary
+        )?;
+        for line in &opts.extra_summary {
+            writeln!(out, "{line}")?;
+        }
+        if !s.skipped_too_large.is_empty() {
+            writeln!(
+                out,
+                "skipped {} {} over the size limit (--max-file-size): {}",
+                s.skipped_too_large.len(),
+                unit,
+                s.skipped_too_large.join(", ")
+            )?;
+        }
+        if !s.errors.is_empty() {
+            writeln!(
+                out,
+                "{} error{} (see stderr)",
+                s.errors.len(),
+                if s.errors.len() == 1 { "" } else { "s" }
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Reports: findings written as human text, JSON, JSON lines, SARIF 2.1.0 or GitHub Actions
+//! annotations. Reporters only format; they never filter, sort or decide exit codes.
+
+mod human;
+mod sarif;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::finding::{redact, Finding};
+use crate::scan::{Explanation, Stats};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people, optionally coloured.
+    Human,
+    /// A JSON array of findings.
+    Json,
+    /// One JSON finding a line.
+    Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
+    Github,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(match s {
+            "human" | "text" => Format::Human,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            "sarif" => Format::Sarif,
+            "github" => Format::Github,
+            _ => {
+                return Err(format!(
+                    "unknown format `{s}` (human, json, jsonl, sarif, github)"
+                ))
+            }
+        })
+    }
+}
+
+/// How to write.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Show secrets in full (default: redacted).
+    pub no_redact: bool,
+    /// ANSI colours (human format).
+    pub color: bool,
+    /// Print the summary (human format).
+    pub summary: bool,
+    /// What was scanned, for the summary line ("files", "blobs").
+    pub unit: &'static str,
+    /// Extra summary lines from the source (commits walked, time…).
+    pub extra_summary: Vec<String>,
+}
+
+/// What a report is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    /// The findings, in the order to print.
+    pub findings: &'a [Finding],
+    /// Counts.
+    pub stats: &'a Stats,
+    /// Candidates dropped and why (`--explain`).
+    pub explanations: &'a [Explanation],
+}
+
+fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
+    let mut f = f.clone();
+    if !opts.no_redact {
+        f.secret = redact(&f.secret);
+    }
+    f
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+/// Writes `report` in `format` to `out`.
+pub fn write(
+    format: Format,
+    report: Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let shown: Vec<Finding> = report.findings.iter().map(|f| shown(f, opts)).collect();
+    let r = match format {
+        Format::Human => human::write(&shown, report, opts, out),
+        Format::Json => {
+            let items: Vec<Shown<'_>> = shown.iter().map(|finding| Shown { finding }).collect();
+            serde_json::to_writer_pretty(&mut *out, &items)
+                .map_err(std::io::Error::from)
+                .and_then(|_| writeln!(out))
+        }
+        Format::Jsonl => shown.iter().try_for_each(|f| {
+            serde_json::to_writer(&mut *out, f).map_err(std::io::Error::from)?;
+            writeln!(out)
+        }),
+        Format::Sarif => sarif::write(&shown, out),
+        Format::Github => github(&shown, out),
+    };
+    r.map_err(Error::Report)
+}
+
+fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    // Workflow-command escaping: %, CR and LF in the message; also , and : in properties.
+    fn msg(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn prop(s: &str) -> String {
+        msg(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    for f in findings {
+        let l = f.location();
+        writeln!(
+            out,
+            "::error file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            prop(&l.path),
+            l.line,
+            l.column,
+            l.end_line,
+            l.end_column,
+            prop(&format!("keyhound: {}", f.rule_id)),
+            msg(&format!(
+                "{} ({}) found: {}. {}",
+                f.description, f.rule_id, f.secret, f.remediation
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::finding::{Finding, Location};
+    use crate::rules::Severity;
+
+    /// A finding for format tests.
+    pub(crate) fn sample() -> Finding {
+        Finding {
+            rule_id: "test-rule".into(),
+            description: "A test secret".into(),
+            severity: Severity::High,
+            secret: "abcdefghijklmnopqrstuvwxyz0123456789".into(),
+            fingerprint: "00112233445566778899aabbccddeeff".into(),
+            entropy: 5.1,
+            remediation: "Rotate it.".into(),
+            locations: vec![Location {
+                path: "dir with space/a,b:c.env".into(),
+                line: 3,
+                column: 7,
+                end_line: 3,
+                end_column: 43,
+                offset: 40,
+                commit: None,
+                blob: None,
+            }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::sample;
+    use super::*;
+
+    fn render(format: Format, no_redact: bool) -> String {
+        let f = [sample()];
+        let stats = Stats::default();
+        let mut out = Vec::new();
+        let opts = ReportOptions {
+            no_redact,
+            ..Default::default()
+        };
+        write(
+            format,
+            Report {
+                findings: &f,
+                stats: &stats,
+                explanations: &[],
+            },
+            &opts,
+            &mut out,
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn redacted_by_default_everywhere() {
+        for format in [
+            Format::Human,
+            Format::Json,
+            Format::Jsonl,
+            Format::Sarif,
+            Format::Github,
+        ] {
+            let out = render(format, false);
+            assert!(!out.contains("0123456789"), "{format:?} leaks: {out}");
+            let out = render(format, true);
+            assert!(
+                out.contains("abcdefghijklmnopqrstuvwxyz0123456789"),
+                "{format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn github_escapes_properties() {
+        let out = render(Format::Github, false);
+        assert!(
+            out.starts_with("::error file=dir with space/a%2Cb%3Ac.env,line=3,col=7,"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn json_is_array_with_locations() {
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json, false)).unwrap();
+        assert_eq!(v[0]["rule_id"], "test-rule");
+        assert_eq!(v[0]["locations"][0]["line"], 3);
+        assert_eq!(v[0]["severity"], "high");
+    }
+}

@@ -1,0 +1,102 @@
+//! SARIF 2.1.0 output, as GitHub code scanning accepts it: one run, the rules that have
+//! results in `tool.driver.rules`, one result per location, and the finding's fingerprint in
+//! `partialFingerprints` so that alerts follow a secret when lines move.
+
+use std::io::{self, Write};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{json, Value};
+
+use crate::finding::Finding;
+use crate::rules::Severity;
+
+/// Characters escaped in a relative URI reference built from a path.
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let mut rule_ids: Vec<&str> = Vec::new();
+    let mut rules: Vec<Value> = Vec::new();
+    let mut results = Vec::new();
+    for f in findings {
+        let index = match rule_ids.iter().position(|r| *r == f.rule_id) {
+            Some(i) => i,
+            None => {
+                rule_ids.push(&f.rule_id);
+                rules.push(json!({
+                    "id": f.rule_id,
+                    "name": f.rule_id,
+                    "shortDescription": { "text": f.description },
+                    "fullDescription": { "text": f.description },
+                    "help": { "text": f.remediation },
+                    "defaultConfiguration": { "level": level(f.severity) },
+                    "properties": { "tags": ["security", "secret"], "precision": "high" }
+                }));
+                rule_ids.len() - 1
+            }
+        };
+        for l in &f.locations {
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "ruleIndex": index,
+                "level": level(f.severity),
+                "message": { "text": format!("{} found: {}. {}", f.description, f.secret, f.remediation) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": utf8_percent_encode(&l.path, PATH).to_string() },
+                        "region": {
+                            "startLine": l.line,
+                            "startColumn": l.column,
+                            "endLine": l.end_line,
+                            "endColumn": l.end_column.max(1)
+                        }
+                    }
+                }],
+                "partialFingerprints": { "keyhound/v1": f.fingerprint }
+            });
+            if let Some(c) = &l.commit {
+                result["properties"] = json!({
+                    "commit": c.id, "author": c.author, "email": c.email, "date": c.date
+                });
+            }
+            results.push(result);
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "keyhound",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/keyhound/keyhound",
+                "rules": rules
+            }},
+            "results": results
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

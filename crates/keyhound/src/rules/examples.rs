@@ -1,0 +1,181 @@
+//! Expands the placeholders in rule examples into concrete text, so that the repository never
+//! holds a key-shaped literal: `sk-proj-{base64url:74}T3BlbkFJ{base64url:74}` becomes a fresh
+//! fake key for each seed.
+//!
+//! Placeholders: `{base64url:N}`, `{base64:N}`, `{alnum:N}`, `{hex:N}`, `{HEX:N}`, `{lower:N}`,
+//! `{upper:N}`, `{digits:N}`, `{lowernum:N}`, `{uppernum:N}` (N random characters of that
+//! alphabet) and `{rep:C:N}` (the character C, N times). Any other brace is literal text.
+
+const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS: &str = "0123456789";
+
+fn alphabet(name: &str) -> Option<String> {
+    Some(match name {
+        "base64url" => format!("{UPPER}{LOWER}{DIGITS}-_"),
+        "base64" => format!("{UPPER}{LOWER}{DIGITS}+/"),
+        "alnum" => format!("{UPPER}{LOWER}{DIGITS}"),
+        "hex" => "0123456789abcdef".to_string(),
+        "HEX" => "0123456789ABCDEF".to_string(),
+        "lower" => LOWER.to_string(),
+        "upper" => UPPER.to_string(),
+        "digits" => DIGITS.to_string(),
+        "lowernum" => format!("{LOWER}{DIGITS}"),
+        "uppernum" => format!("{UPPER}{DIGITS}"),
+        _ => return None,
+    })
+}
+
+/// Expands every placeholder in `template` with a generator seeded by `seed`.
+/// The same template and seed always give the same text.
+pub fn expand(template: &str, seed: u64) -> String {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .and_then(|close| expand_one(&after[..close], &mut rng).map(|text| (close, text)))
+        {
+            Some((close, text)) => {
+                out.push_str(&text);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn expand_one(inner: &str, rng: &mut fastrand::Rng) -> Option<String> {
+    let mut parts = inner.split(':');
+    let kind = parts.next()?;
+    if kind == "rep" {
+        let c = parts.next()?;
+        let n: usize = parts.next()?.parse().ok()?;
+        if parts.next().is_some() || c.chars().count() != 1 {
+            return None;
+        }
+        return Some(c.repeat(n));
+    }
+    let chars: Vec<char> = alphabet(kind)?.chars().collect();
+    let n: usize = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((0..n).map(|_| chars[rng.usize(..chars.len())]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_known_placeholders_only() {
+        let s = expand("a{hex:8}b{rep:x:3}c{not:3}{json}", 7);
+        assert_eq!(s.len(), "a".len() + 8 + 1 + 3 + 1 + "{not:3}{json}".len());
+        assert!(s.starts_with('a') && s.ends_with("cxxx{not:3}{json}".trim_start_matches("cxxx")));
+        assert!(s.contains("bxxxc"));
+        assert!(s[1..9].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn deterministic_per_seed() {
+        assert_eq!(expand("{alnum:20}", 1), expand("{alnum:20}", 1));
+        assert_ne!(expand("{alnum:20}", 1), expand("{alnum:20}", 2));
+    }
+}
+
+/// Seeds every example is expanded with when rules are checked.
+pub const CHECK_SEEDS: [u64; 5] = [1, 2, 3, 42, 2024];
+
+/// Why a rule's example check failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    /// Rule id.
+    pub rule: String,
+    /// The template.
+    pub template: String,
+    /// Seed it was expanded with.
+    pub seed: u64,
+    /// What went wrong.
+    pub problem: String,
+}
+
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rule `{}`: {} (seed {}, example {:?})",
+            self.rule, self.problem, self.seed, self.template
+        )
+    }
+}
+
+/// Runs every rule's examples and negative examples through `scanner` (with all its rules,
+/// so that overlap resolution is part of the check): each example must yield a finding of
+/// its rule, found through the prefilter; each negative example must yield none.
+pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
+    let mut failures = Vec::new();
+    let mut matcher = scanner.matcher();
+    let mut matches = crate::matcher::Matches::default();
+    let rules = scanner.rules().rules();
+    for (index, rule) in rules.iter().enumerate() {
+        let fail = |template: &str, seed: u64, problem: String| ExampleFailure {
+            rule: rule.id.clone(),
+            template: template.to_string(),
+            seed,
+            problem,
+        };
+        if rule.examples.is_empty() {
+            failures.push(fail("", 0, "has no examples".into()));
+        }
+        for template in &rule.examples {
+            for seed in CHECK_SEEDS {
+                let text = expand(template, seed);
+                let Ok(compiled) = rule.compiled() else {
+                    failures.push(fail(template, seed, "regex does not compile".into()));
+                    break;
+                };
+                if !compiled.regex.is_match(text.as_bytes()) {
+                    failures.push(fail(template, seed, "regex does not match".into()));
+                    continue;
+                }
+                matcher.find(text.as_bytes(), None, false, &mut matches);
+                if !matches.kept.iter().any(|m| m.rule == index) {
+                    let why = if !rule.keywords.iter().any(|k| text.contains(k.as_str())) {
+                        "no keyword occurs in it, so the prefilter loses it".to_string()
+                    } else {
+                        let mut explained = scanner.matcher().explain(true);
+                        explained.find(text.as_bytes(), None, false, &mut matches);
+                        match matches.dropped.iter().find(|d| d.candidate.rule == index) {
+                            Some(d) => format!("matched but dropped: {}", d.reason),
+                            None => "no finding".to_string(),
+                        }
+                    };
+                    failures.push(fail(template, seed, why));
+                }
+            }
+        }
+        for template in &rule.negative_examples {
+            for seed in CHECK_SEEDS {
+                let text = expand(template, seed);
+                matcher.find(text.as_bytes(), None, false, &mut matches);
+                if matches.kept.iter().any(|m| m.rule == index) {
+                    failures.push(fail(
+                        template,
+                        seed,
+                        "negative example yields a finding".into(),
+                    ));
+                }
+            }
+        }
+    }
+    failures
+}

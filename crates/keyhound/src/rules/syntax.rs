@@ -1,0 +1,220 @@
+//! The on-disk rule format: what `rules/*.toml` and a user's `.keyhound.toml` may contain.
+//! Parsing only; turning specs into runnable rules is `rules::compile`'s job.
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One rule as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique, stable identifier (kebab-case).
+    pub id: String,
+    /// One line saying what the rule finds.
+    pub description: String,
+    /// Bytes regex, compiled with Unicode off (ASCII classes).
+    pub regex: String,
+    /// Capture group (index or name) holding the secret.
+    #[serde(default)]
+    pub secret_group: Option<GroupRef>,
+    /// Case-sensitive literals; the regex only runs where one occurs.
+    pub keywords: Vec<String>,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Regex over the file path; the rule applies only to matching paths.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `critical`, `high`, `medium` or `low`.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// A rule that needs a context word: text only, and it yields to specific rules.
+    #[serde(default)]
+    pub generic: bool,
+    /// Whether the rule runs on binary content (default: not generic).
+    #[serde(default)]
+    pub binary: Option<bool>,
+    /// What to do about a finding.
+    #[serde(default)]
+    pub remediation: Option<String>,
+    /// Per-rule allowlist.
+    #[serde(default)]
+    pub allowlist: Option<AllowlistSpec>,
+    /// Text with placeholders that must yield a finding of this rule.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Text with placeholders that must yield no finding of this rule.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// A capture group named by index or by name.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum GroupRef {
+    /// Group number (0 is the whole match).
+    Index(usize),
+    /// Group name.
+    Name(String),
+}
+
+/// Things that drop a finding even though a rule matched.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSpec {
+    /// Regexes tested against the secret.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive substrings of the secret.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Regexes tested against the path.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+/// How a config file relates to the built-in rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendSpec {
+    /// Keep the built-in rules (default true); `false` replaces them.
+    #[serde(default = "yes")]
+    pub default: bool,
+    /// Ids of built-in rules to drop.
+    #[serde(default)]
+    pub disable: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ExtendSpec {
+    fn default() -> Self {
+        ExtendSpec {
+            default: true,
+            disable: Vec::new(),
+        }
+    }
+}
+
+/// A parsed rule file or config file.
+#[derive(Debug, Clone, Default)]
+pub struct RuleFile {
+    /// Where it came from (a path, or `builtin:NAME`).
+    pub origin: String,
+    /// `[extend]` (config files only).
+    pub extend: Option<ExtendSpec>,
+    /// `[allowlist]`: applies to every rule.
+    pub allowlist: Option<AllowlistSpec>,
+    /// `[[rules]]`.
+    pub rules: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    extend: Option<ExtendSpec>,
+    #[serde(default)]
+    allowlist: Option<AllowlistSpec>,
+    #[serde(default)]
+    rules: Vec<toml::Value>,
+}
+
+impl RuleFile {
+    /// Parses TOML text. Errors name `origin`, and for a bad rule its id and field.
+    pub fn parse(origin: &str, text: &str) -> Result<RuleFile> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| Error::RuleFileSyntax {
+            file: origin.to_string(),
+            message: e.message().to_string() + &line_hint(text, e.span()),
+        })?;
+        let mut rules = Vec::with_capacity(raw.rules.len());
+        for (i, value) in raw.rules.into_iter().enumerate() {
+            let id = value
+                .get("id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{}", i + 1));
+            let spec: RuleSpec = value.try_into().map_err(|e: toml::de::Error| {
+                let message = e.message().to_string();
+                Error::InvalidRule {
+                    file: origin.to_string(),
+                    rule: id.clone(),
+                    field: field_of(&message),
+                    message,
+                }
+            })?;
+            rules.push(spec);
+        }
+        Ok(RuleFile {
+            origin: origin.to_string(),
+            extend: raw.extend,
+            allowlist: raw.allowlist,
+            rules,
+        })
+    }
+}
+
+fn line_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text.as_bytes()[..span.start.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+/// Pulls the field name out of serde's messages (`missing field `x``, `unknown field `x``,
+/// `invalid type ... for key `x``), falling back to `?`.
+fn field_of(message: &str) -> String {
+    let mut parts = message.split('`');
+    parts.next();
+    parts.next().unwrap_or("?").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_rule_and_field() {
+        let err = RuleFile::parse(
+            "my.toml",
+            "[[rules]]\nid = \"x\"\ndescription = \"d\"\nkeywords = [\"k\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("my.toml"), "{err}");
+        assert!(err.contains("`x`"), "{err}");
+        assert!(err.contains("regex"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = RuleFile::parse(
+            "my.toml",
+            "[[rules]]\nid = \"y\"\ndescription = \"d\"\nregex = \"a\"\nkeywords = [\"a\"]\nentropyy = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("entropyy") && err.contains("`y`"), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_has_line() {
+        let err = RuleFile::parse("c.toml", "[[rules]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.toml:") && err.contains("line 1"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! Wires the pieces: a [`Scanner`] owns the rules and the prefilter, turns one blob of content
+//! (from any source) into findings, and carries what a whole scan counts. Sources (files,
+//! git history, the staged index) call [`Scanner::scan_content`] from their worker threads,
+//! each thread with its own [`Matcher`].
+
+use serde::Serialize;
+
+use crate::finding::{self, Finding};
+use crate::matcher::{heuristics::DropReason, Matcher, Matches, Prefilter, RawMatch};
+use crate::rules::RuleSet;
+use crate::suppress::Suppressions;
+
+/// Options that apply to every source.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Files and blobs larger than this are skipped and counted.
+    pub max_file_size: u64,
+    /// Record why candidates were dropped.
+    pub explain: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            max_file_size: 100 * 1024 * 1024,
+            explain: false,
+        }
+    }
+}
+
+/// A candidate that a rule's regex matched but that is not reported, for `--explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// Rule id.
+    pub rule_id: String,
+    /// Where.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The candidate secret, as matched (reports redact it).
+    pub secret: String,
+    /// Why it was dropped.
+    pub reason: String,
+}
+
+/// What scanning one piece of content found.
+#[derive(Debug, Default, Clone)]
+pub struct ContentResult {
+    /// Findings, one location each, in order of position.
+    pub findings: Vec<Finding>,
+    /// Dropped candidates (with `explain`).
+    pub explanations: Vec<Explanation>,
+    /// Whether the content was treated as binary.
+    pub binary: bool,
+}
+
+/// Counts for the summary at the end of a scan.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Stats {
+    /// Files or blobs scanned.
+    pub scanned: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Of those, binary.
+    pub binary: u64,
+    /// Skipped for size, with their paths.
+    pub skipped_too_large: Vec<String>,
+    /// Errors met along the way (the scan went on).
+    pub errors: Vec<String>,
+}
+
+impl Stats {
+    /// Adds `other`'s counts to these.
+    pub fn merge(&mut self, other: Stats) {
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.binary += other.binary;
+        self.skipped_too_large.extend(other.skipped_too_large);
+        self.errors.extend(other.errors);
+    }
+
+    /// Sorts the lists so that parallel runs report the same as serial ones.
+    pub fn sort(&mut self) {
+        self.skipped_too_large.sort();
+        self.errors.sort();
+    }
+}
+
+/// The rules, the prefilter and the suppressions, shared by every worker thread.
+#[derive(Debug)]
+pub struct Scanner {
+    rules: RuleSet,
+    prefilter: Prefilter,
+    /// Fingerprints and path globs to leave out.
+    pub suppressions: Suppressions,
+    /// Options.
+    pub options: ScanOptions,
+}
+
+/// Content starting with NUL bytes in its first 8 KiB is treated as binary (as git does).
+pub fn is_binary(content: &[u8]) -> bool {
+    memchr::memchr(0, &content[..content.len().min(8192)]).is_some()
+}
+
+/// UTF-16 text with a byte-order mark, decoded to UTF-8; `None` for anything else.
+pub fn decode_utf16(content: &[u8]) -> Option<Vec<u8>> {
+    let le = match content {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return None,
+    };
+    let units = content[2..].chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    Some(text.into_bytes())
+}
+
+impl Scanner {
+    /// A scanner over `rules` with default options and no suppressions.
+    pub fn new(rules: RuleSet) -> Scanner {
+        let prefilter = Prefilter::new(rules.rules());
+        Scanner {
+            rules,
+            prefilter,
+            suppressions: Suppressions::default(),
+            options: ScanOptions::default(),
+        }
+    }
+
+    /// Sets the options.
+    pub fn with_options(mut self, options: ScanOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets the suppressions.
+    pub fn with_suppressions(mut self, suppressions: Suppressions) -> Self {
+        self.suppressions = suppressions;
+        self
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// A matcher for one worker thread.
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher::new(&self.rules, &self.prefilter).explain(self.options.explain)
+    }
+
+    /// Whether a path is skipped entirely (config allowlist or ignore-file glob).
+    pub fn skips_path(&self, path: &str) -> bool {
+        self.rules.allowlist.allows_path(path.as_bytes()) || self.suppressions.ignores_path(path)
+    }
+
+    /// Scans one piece of content that lives at `path`.
+    pub fn scan_content(
+        &self,
+        matcher: &mut Matcher<'_>,
+        path: &str,
+        content: &[u8],
+    ) -> ContentResult {
+        let mut matches = Matches::default();
+        let decoded = decode_utf16(content);
+        let content = decoded.as_deref().unwrap_or(content);
+        let binary = decoded.is_none() && is_binary(content);
+        matcher.find(content, Some(path.as_bytes()), binary, &mut matches);
+        let mut findings = finding::from_matches(self.rules.rules(), content, path, &matches.kept);
+        findings.retain(|f| !self.suppressions.ignores_fingerprint(&f.fingerprint));
+        let explanations = if self.options.explain {
+            self.explain(content, path, &matches)
+        } else {
+            Vec::new()
+        };
+        ContentResult {
+            findings,
+            explanations,
+            binary,
+        }
+    }
+
+    fn explain(&self, content: &[u8], path: &str, matches: &Matches) -> Vec<Explanation> {
+        let index = finding::LineIndex::new(content);
+        let mut out: Vec<Explanation> = matches
+            .dropped
+            .iter()
+            .map(|d| self.explanation(&index, content, path, &d.candidate, &d.reason.to_string()))
+            .collect();
+        out.extend(
+            matches
+                .kept
+                .iter()
+                .map(|m| self.explanation(&index, content, path, m, "kept")),
+        );
+        out.extend(self.suppressed(content, path, matches, &index));
+        out.sort_by_key(|e| (e.line, e.column));
+        out
+    }
+
+    fn suppressed(
+        &self,
+        content: &[u8],
+        path: &str,
+        matches: &Matches,
+        index: &finding::LineIndex<'_>,
+    ) -> Vec<Explanation> {
+        matches
+            .kept
+            .iter()
+            .filter(|m| {
+                let fp = finding::fingerprint(
+                    &self.rules.rules()[m.rule].id,
+                    &content[m.secret.clone()],
+                );
+                self.suppressions.ignores_fingerprint(&fp)
+            })
+            .map(|m| {
+                self.explanation(
+                    index,
+                    content,
+                    path,
+                    m,
+                    "fingerprint listed in .keyhoundignore",
+                )
+            })
+            .collect()
+    }
+
+    fn explanation(
+        &self,
+        index: &finding::LineIndex<'_>,
+        content: &[u8],
+        path: &str,
+        m: &RawMatch,
+        reason: &str,
+    ) -> Explanation {
+        let (line, column) = index.position(m.secret.start);
+        Explanation {
+            rule_id: self.rules.rules()[m.rule].id.clone(),
+            path: path.to_string(),
+            line,
+            column,
+            secret: String::from_utf8_lossy(&content[m.secret.clone()]).into_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Orders findings by path, line, column and rule, so every run prints the same.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let (la, lb) = (a.location(), b.location());
+        (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
+    });
+}
+
+/// Keep the type reachable for callers matching on reasons.
+pub type Reason = DropReason;

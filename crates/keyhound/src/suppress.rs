@@ -1,0 +1,118 @@
+//! `.keyhoundignore`: fingerprints of findings a team has triaged, and path globs to leave out.
+//!
+//! One entry a line; `#` starts a comment. A line of 32 hex digits (as printed in every
+//! finding) is a fingerprint; anything else is a gitignore-style glob over paths relative to
+//! the scanned root.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::error::{Error, Result};
+
+/// Fingerprints and path globs to leave out of the results.
+#[derive(Debug, Default, Clone)]
+pub struct Suppressions {
+    fingerprints: HashSet<String>,
+    globs: Option<GlobSet>,
+}
+
+impl Suppressions {
+    /// Parses the text of an ignore file (`origin` names it in errors).
+    pub fn parse(origin: &Path, text: &str) -> Result<Suppressions> {
+        let mut fingerprints = HashSet::new();
+        let mut builder = GlobSetBuilder::new();
+        let mut any_glob = false;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.len() == 32 && line.bytes().all(|b| b.is_ascii_hexdigit()) {
+                fingerprints.insert(line.to_ascii_lowercase());
+                continue;
+            }
+            let pattern = line.trim_start_matches('/').trim_end_matches('/');
+            let pattern = if line.starts_with('/') || pattern.contains('/') {
+                pattern.to_string()
+            } else {
+                format!("**/{pattern}")
+            };
+            for p in [pattern.clone(), format!("{pattern}/**")] {
+                let glob = Glob::new(&p).map_err(|e| Error::BadFile {
+                    path: origin.to_path_buf(),
+                    message: format!("line {}: {e}", n + 1),
+                })?;
+                builder.add(glob);
+            }
+            any_glob = true;
+        }
+        let globs = if any_glob {
+            Some(builder.build().map_err(|e| Error::BadFile {
+                path: origin.to_path_buf(),
+                message: e.to_string(),
+            })?)
+        } else {
+            None
+        };
+        Ok(Suppressions {
+            fingerprints,
+            globs,
+        })
+    }
+
+    /// Reads an ignore file; a missing file means no suppressions.
+    pub fn load(path: &Path) -> Result<Suppressions> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Suppressions::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Suppressions::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Adds fingerprints (from a baseline, say).
+    pub fn add_fingerprints(&mut self, fps: impl IntoIterator<Item = String>) {
+        self.fingerprints.extend(fps);
+    }
+
+    /// Whether a finding with this fingerprint is left out.
+    pub fn ignores_fingerprint(&self, fp: &str) -> bool {
+        self.fingerprints.contains(fp)
+    }
+
+    /// Whether a path (relative to the scanned root, `/`-separated) is left out.
+    pub fn ignores_path(&self, path: &str) -> bool {
+        let path = path.trim_start_matches("./");
+        self.globs.as_ref().is_some_and(|g| g.is_match(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_and_globs() {
+        let s = Suppressions::parse(
+            Path::new(".keyhoundignore"),
+            "# triaged\n0123456789abcdef0123456789ABCDEF\nvendor/\n*.min.js\n/docs/x.md\n",
+        )
+        .unwrap();
+        assert!(s.ignores_fingerprint("0123456789abcdef0123456789abcdef"));
+        assert!(s.ignores_path("vendor/a/b.rs"));
+        assert!(s.ignores_path("./src/vendor/x"));
+        assert!(s.ignores_path("web/app.min.js"));
+        assert!(s.ignores_path("docs/x.md"));
+        assert!(!s.ignores_path("src/docs/x.md"));
+        assert!(!s.ignores_path("src/main.rs"));
+    }
+
+    #[test]
+    fn bad_glob_names_file_and_line() {
+        let err = Suppressions::parse(Path::new("ign"), "ok\na[\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ign") && err.contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `keyhound` binary against real files and real git repositories
+//! made with the git CLI in temporary directories. One binary, one module per topic.
+
+mod util;
+
+mod baseline;
+mod git;
+mod hook;
+mod rules;
+mod scan;
+mod staged;
