@@ -107,7 +107,9 @@ mod tests {
     fn shared_prefix_keywords_both_found() {
         let rules = set(&[&["sk-"], &["sk-proj-"]]);
         assert_eq!(hits(&rules, "a sk-proj-abc"), vec![true, true]);
-        assert_eq!(hits(&rules, "a sk-abc"), vec![true, false]);
+        // A shorter keyword stands for the longer ones it prefixes: a false candidate, allowed.
+        assert_eq!(hits(&rules, "a sk-abc"), vec![true, true]);
+        assert_eq!(hits(&rules, "a sk_abc"), vec![false, false]);
     }
 
     #[test]
