@@ -4,6 +4,7 @@
 mod util;
 
 mod baseline;
+mod confidence;
 mod git;
 mod hook;
 mod rules;

@@ -44,6 +44,13 @@ pub struct CommonArgs {
     /// Print why each candidate the rules matched was kept or dropped.
     #[arg(long)]
     pub explain: bool,
+    /// Report only findings at or above this confidence: low, medium, high.
+    #[arg(long, value_name = "LEVEL", default_value = "low")]
+    pub min_confidence: keyhound::evidence::Confidence,
+    /// List test fixtures in human output (they are counted, not listed, by default; JSON and
+    /// SARIF always carry them).
+    #[arg(long)]
+    pub show_fixtures: bool,
     /// Print only findings and errors: no summary, no progress.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -135,10 +142,17 @@ pub fn finish(
     for e in &stats.errors {
         eprintln!("keyhound: {e}");
     }
+    let kept: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.confidence >= args.min_confidence)
+        .cloned()
+        .collect();
+    let findings = &kept[..];
     let opts = ReportOptions {
         no_redact: args.no_redact,
         color: color_wanted(args),
         summary: !args.quiet,
+        show_fixtures: args.show_fixtures,
         unit,
         extra_summary,
     };
@@ -169,11 +183,20 @@ pub fn finish(
             }
         }
     }
-    Ok(exit_code(findings.len(), stats.errors.len()))
+    Ok(exit_code(blocking(findings), stats.errors.len()))
 }
 
 fn is_broken_pipe(e: &keyhound::Error) -> bool {
     matches!(e, keyhound::Error::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Findings that fail a scan: all but fixtures by value evidence (published examples, failed
+/// checksums, bodies that do not decode), which cannot be live credentials.
+pub fn blocking(findings: &[Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.fixture != Some(keyhound::evidence::Fixture::Value))
+        .count()
 }
 
 /// 2 if anything failed along the way, else 1 if anything was found, else 0.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::evidence::{self, Confidence, Fixture};
 use crate::matcher::RawMatch;
 use crate::rules::{Rule, Severity};
 
@@ -62,6 +63,12 @@ pub struct Finding {
     pub entropy: f64,
     /// What to do.
     pub remediation: String,
+    /// How likely this is a live credential.
+    pub confidence: Confidence,
+    /// Set when the finding is a test fixture, by value or by place.
+    pub fixture: Option<Fixture>,
+    /// The evidence behind the confidence, in words.
+    pub context: Vec<String>,
     /// Every place the secret was seen (one for a plain scan).
     pub locations: Vec<Location>,
 }
@@ -97,6 +104,22 @@ impl<'c> LineIndex<'c> {
             content,
             newlines: memchr::memchr_iter(b'\n', content).collect(),
         }
+    }
+
+    /// The bytes of the line holding `offset` (without its newline).
+    pub fn line_at(&self, offset: usize) -> &'c [u8] {
+        let line0 = self.newlines.partition_point(|&nl| nl < offset);
+        let start = if line0 == 0 {
+            0
+        } else {
+            self.newlines[line0 - 1] + 1
+        };
+        let end = self
+            .newlines
+            .get(line0)
+            .copied()
+            .unwrap_or(self.content.len());
+        &self.content[start..end.max(start)]
     }
 
     /// `(line, column)` of `offset`, both 1-based; columns count UTF-8 characters (bytes where
@@ -135,6 +158,7 @@ pub fn from_matches(
             let secret = &content[m.secret.clone()];
             let (line, column) = index.position(m.secret.start);
             let (end_line, end_column) = index.position(m.secret.end);
+            let assessment = evidence::assess(rule, secret, path, index.line_at(m.secret.start));
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
@@ -143,6 +167,9 @@ pub fn from_matches(
                 fingerprint: fingerprint(&rule.id, secret),
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 remediation: rule.remediation.clone(),
+                confidence: assessment.confidence,
+                fixture: assessment.fixture,
+                context: assessment.context,
                 locations: vec![Location {
                     path: path.to_string(),
                     line,

@@ -23,6 +23,7 @@
 
 pub mod baseline;
 pub mod error;
+pub mod evidence;
 pub mod finding;
 pub mod matcher;
 pub mod report;

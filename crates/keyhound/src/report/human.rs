@@ -27,7 +27,49 @@ pub(super) fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let p = Paint { on: opts.color };
-    for f in findings {
+    // Real leaks first: high, then medium, then low; fixtures last, and only counted unless
+    // asked for.
+    let mut order: Vec<&Finding> = findings.iter().filter(|f| f.fixture.is_none()).collect();
+    order.sort_by_key(|f| std::cmp::Reverse(f.confidence));
+    let fixtures: Vec<&Finding> = findings.iter().filter(|f| f.fixture.is_some()).collect();
+    for f in &order {
+        finding(out, &p, f)?;
+    }
+    if !fixtures.is_empty() {
+        if opts.show_fixtures {
+            writeln!(
+                out,
+                "{}",
+                p.wrap(
+                    "1",
+                    &format!(
+                        "Fixtures ({}): test keys, examples and published samples",
+                        fixtures.len()
+                    )
+                )
+            )?;
+            writeln!(out)?;
+            for f in &fixtures {
+                finding(out, &p, f)?;
+            }
+        } else {
+            writeln!(
+                out,
+                "{} fixture{} (test keys, examples, published samples) not listed; --show-fixtures lists them",
+                fixtures.len(),
+                if fixtures.len() == 1 { "" } else { "s" }
+            )?;
+        }
+    }
+    explanations(report, opts, out)?;
+    if opts.summary {
+        summary(findings, report, opts, out)?;
+    }
+    Ok(())
+}
+
+fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
+    {
         let l = f.location();
         writeln!(
             out,
@@ -40,6 +82,17 @@ pub(super) fn write(
             f.description
         )?;
         writeln!(out, "    secret:      {}", p.wrap("33", &f.secret))?;
+        writeln!(
+            out,
+            "    confidence:  {}{} ({})",
+            f.confidence.as_str(),
+            match f.fixture {
+                Some(crate::evidence::Fixture::Value) => ", fixture by value",
+                Some(crate::evidence::Fixture::Place) => ", fixture by place",
+                None => "",
+            },
+            f.context.join("; ")
+        )?;
         if f.locations.len() > 1 {
             writeln!(out, "    seen at:     {} locations", f.locations.len())?;
         }
@@ -58,6 +111,10 @@ pub(super) fn write(
         writeln!(out, "    what to do:  {}", f.remediation)?;
         writeln!(out)?;
     }
+    Ok(())
+}
+
+fn explanations(report: Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for e in report.explanations {
         let secret = if opts.no_redact {
             e.secret.clone()
@@ -70,7 +127,16 @@ pub(super) fn write(
             e.path, e.line, e.column, e.rule_id, secret, e.reason
         )?;
     }
-    if opts.summary {
+    Ok(())
+}
+
+fn summary(
+    findings: &[Finding],
+    report: Report<'_>,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    {
         let s = report.stats;
         let unit = if opts.unit.is_empty() {
             "files"

@@ -54,6 +54,8 @@ pub struct ReportOptions {
     pub color: bool,
     /// Print the summary (human format).
     pub summary: bool,
+    /// List fixtures in human output (otherwise only counted).
+    pub show_fixtures: bool,
     /// What was scanned, for the summary line ("files", "blobs").
     pub unit: &'static str,
     /// Extra summary lines from the source (commits walked, time…).
@@ -156,6 +158,9 @@ pub(crate) mod tests_support {
             fingerprint: "00112233445566778899aabbccddeeff".into(),
             entropy: 5.1,
             remediation: "Rotate it.".into(),
+            confidence: crate::evidence::Confidence::High,
+            fixture: None,
+            context: vec!["the provider's unique format".into()],
             locations: vec![Location {
                 path: "dir with space/a,b:c.env".into(),
                 line: 3,

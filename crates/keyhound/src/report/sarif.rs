@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Value};
 
+use crate::evidence::Confidence;
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -36,6 +37,15 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A result's level follows its confidence: fixtures and weak guesses are notes.
+fn result_level(f: &Finding) -> &'static str {
+    match (f.fixture, f.confidence) {
+        (Some(_), _) | (None, Confidence::Low) => "note",
+        (None, Confidence::Medium) => "warning",
+        (None, Confidence::High) => "error",
+    }
+}
+
 pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
     let mut rule_ids: Vec<&str> = Vec::new();
     let mut rules: Vec<Value> = Vec::new();
@@ -61,7 +71,7 @@ pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()>
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "ruleIndex": index,
-                "level": level(f.severity),
+                "level": result_level(f),
                 "message": { "text": format!("{} found: {}. {}", f.description, f.secret, f.remediation) },
                 "locations": [{
                     "physicalLocation": {
@@ -74,12 +84,18 @@ pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()>
                         }
                     }
                 }],
-                "partialFingerprints": { "keyhound/v1": f.fingerprint }
+                "partialFingerprints": { "keyhound/v1": f.fingerprint },
+                "properties": {
+                    "confidence": f.confidence.as_str(),
+                    "fixture": f.fixture,
+                    "context": f.context
+                }
             });
             if let Some(c) = &l.commit {
-                result["properties"] = json!({
-                    "commit": c.id, "author": c.author, "email": c.email, "date": c.date
-                });
+                result["properties"]["commit"] = json!(c.id);
+                result["properties"]["author"] = json!(c.author);
+                result["properties"]["email"] = json!(c.email);
+                result["properties"]["date"] = json!(c.date);
             }
             results.push(result);
         }

@@ -1,0 +1,434 @@
+//! Evidence: how likely a finding is a live credential, and why.
+//!
+//! Two kinds of evidence, kept apart on purpose:
+//! - *value evidence* looks at the secret itself (a published example value, a placeholder
+//!   word inside it, a checksum that fails, a key body that does not decode) and may lower any
+//!   finding, down to a fixture;
+//! - *place evidence* looks at where it is (a path under `tests/`, `fixtures/`, `examples/`,
+//!   `docs/`…; the words fake, dummy, example, sample on the line) and may mark generic and
+//!   private-key findings as fixtures, but never a provider key with its unique marker: an
+//!   OpenAI key in `tests/test_chat.py` is the classic real leak.
+
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::matcher::heuristics::shannon_entropy;
+use crate::rules::Rule;
+
+/// How likely a finding is a live credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Probably not a live credential (or not checkable).
+    Low,
+    /// Credential-shaped, with some support.
+    Medium,
+    /// A credential by its format and its value.
+    High,
+}
+
+impl Confidence {
+    /// Parses `low`, `medium` or `high`.
+    pub fn parse(s: &str) -> Option<Confidence> {
+        Some(match s {
+            "low" => Confidence::Low,
+            "medium" => Confidence::Medium,
+            "high" => Confidence::High,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl std::str::FromStr for Confidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of low, medium, high"))
+    }
+}
+
+/// Why a finding is considered a test fixture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fixture {
+    /// The value itself is not a real credential (example value, failed checksum…).
+    Value,
+    /// It sits in test or example material.
+    Place,
+}
+
+/// The verdict on one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    /// Confidence.
+    pub confidence: Confidence,
+    /// Set when the finding is a fixture.
+    pub fixture: Option<Fixture>,
+    /// The evidence, in words.
+    pub context: Vec<String>,
+}
+
+/// How a rule's findings are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleClass {
+    /// A provider key with a unique marker: place never downgrades it.
+    Marked,
+    /// A private key block: place may mark it a fixture; its body must decode.
+    PrivateKey,
+    /// A context rule (assignment, bearer, URL password): low unless the value is strong.
+    Generic,
+}
+
+impl RuleClass {
+    /// The class of a rule.
+    pub fn of(rule: &Rule) -> RuleClass {
+        if rule.generic {
+            RuleClass::Generic
+        } else if rule
+            .keywords
+            .iter()
+            .any(|k| k.contains("-----BEGIN") || k.contains("PRIVATE KEY"))
+        {
+            RuleClass::PrivateKey
+        } else {
+            RuleClass::Marked
+        }
+    }
+}
+
+/// First 16 bytes of SHA-256, hex: how published example values are listed, so that this
+/// file holds no key-shaped literal.
+fn digest(secret: &[u8]) -> String {
+    Sha256::digest(secret)[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Published example credentials (vendor documentation, jwt.io), by [`digest`].
+const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "1a5d44a2dca19669d72edf4c4f1c27c4",
+        "AWS documentation's example access key id",
+    ),
+    (
+        "78314b11be2e581549ac1c4f616563fa",
+        "AWS documentation's example secret access key",
+    ),
+    (
+        "7f75367e7881255134e1375e723d1dea",
+        "the jwt.io example token",
+    ),
+    (
+        "3543c50b0cb9cea8e55eb1f529b79f04",
+        "GitHub documentation's example token",
+    ),
+    (
+        "bc3ae723f57c6b9e3fd80b699fcc420f",
+        "GitHub documentation's example token",
+    ),
+];
+
+/// Words that, inside a secret, say it was made up.
+const MADE_UP_WORDS: &[&str] = &[
+    "example",
+    "fake",
+    "dummy",
+    "sample",
+    "placeholder",
+    "notreal",
+    "redacted",
+    "foobar",
+];
+
+/// Path components that hold tests, fixtures, examples and documentation.
+const FIXTURE_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "testdata",
+    "test_data",
+    "testing",
+    "__tests__",
+    "spec",
+    "specs",
+    "fixture",
+    "fixtures",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "doc",
+    "docs",
+    "mock",
+    "mocks",
+    "testutil",
+    "testutils",
+];
+
+/// Words on the line that mark test material.
+const FIXTURE_WORDS: &[&str] = &["fake", "dummy", "example", "sample", "mock", "for testing"];
+
+/// Value evidence: `Some(reason)` when the value itself is not a real credential.
+pub fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<String> {
+    let d = digest(secret);
+    if let Some((_, what)) = PUBLISHED_EXAMPLES.iter().find(|(h, _)| *h == d) {
+        return Some(format!("a published example value ({what})"));
+    }
+    let lower = secret.to_ascii_lowercase();
+    if class != RuleClass::PrivateKey {
+        if let Some(w) = MADE_UP_WORDS
+            .iter()
+            .find(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+        {
+            return Some(format!("the value contains the word `{w}`"));
+        }
+    }
+    if let Some(valid) = github_checksum(secret) {
+        if !valid {
+            return Some("its CRC32 checksum does not match: not a token GitHub issued".into());
+        }
+    }
+    if class == RuleClass::PrivateKey {
+        if let Some(problem) = pem_body_problem(secret) {
+            return Some(problem);
+        }
+    }
+    let _ = rule_id;
+    None
+}
+
+/// GitHub's `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens end in six base62 digits of the CRC32 of
+/// the 30 characters before them. `None` for anything else.
+pub fn github_checksum(secret: &[u8]) -> Option<bool> {
+    let prefixes: [&[u8]; 5] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"];
+    if secret.len() != 40 || !prefixes.iter().any(|p| secret.starts_with(p)) {
+        return None;
+    }
+    let body = &secret[4..34];
+    let check = &secret[34..];
+    if !secret[4..].iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    Some(base62_6(crc32fast::hash(body)).as_bytes() == check)
+}
+
+/// `n` in base62 (`0-9A-Za-z`), left-padded with `0` to six digits.
+pub fn base62_6(mut n: u32) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A PEM or OpenSSH private key block whose body does not decode to what that kind of key
+/// must be. `None` when it looks right (or is encrypted, or of a kind not checked).
+pub fn pem_body_problem(block: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(block);
+    let mut lines = text.lines().map(str::trim);
+    let begin = lines.next()?;
+    let body: String = lines
+        .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
+        .collect();
+    if text.contains("ENCRYPTED") || text.contains("PGP") {
+        return None;
+    }
+    let engine = base64::engine::general_purpose::STANDARD;
+    let Ok(der) = engine.decode(body.as_bytes()) else {
+        return Some("the key body is not valid base64".into());
+    };
+    if begin.contains("OPENSSH") {
+        if !der.starts_with(b"openssh-key-v1\0") {
+            return Some("the key body is not an OpenSSH key".into());
+        }
+    } else if der.first() != Some(&0x30) || der.len() < 64 {
+        return Some("the key body is not DER (a real key starts with an ASN.1 SEQUENCE)".into());
+    }
+    None
+}
+
+/// Place evidence: `Some(reason)` when the path or the line says test material.
+pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
+    let path_lower = path.to_ascii_lowercase();
+    let components: Vec<&str> = path_lower.split(['/', '\\']).collect();
+    if let Some((dir, _)) = components
+        .iter()
+        .rev()
+        .skip(1)
+        .find_map(|c| FIXTURE_DIRS.iter().find(|d| *d == c).map(|d| (d, c)))
+    {
+        return Some(format!("the path is under `{dir}/`"));
+    }
+    if let Some(file) = components.last() {
+        let stem = file.split('.').next().unwrap_or(file);
+        if stem.starts_with("test_")
+            || stem.ends_with("_test")
+            || stem.ends_with("_spec")
+            || file.contains(".test.")
+            || file.contains(".spec.")
+        {
+            return Some(format!("`{file}` is a test file"));
+        }
+    }
+    let line_lower = line.to_ascii_lowercase();
+    FIXTURE_WORDS
+        .iter()
+        .find(|w| memchr::memmem::find(&line_lower, w.as_bytes()).is_some())
+        .map(|w| format!("the line says `{w}`"))
+}
+
+/// Strong value evidence for a generic finding: long, varied, high entropy.
+fn strong_generic_value(secret: &[u8]) -> bool {
+    let classes = [
+        secret.iter().any(u8::is_ascii_lowercase),
+        secret.iter().any(u8::is_ascii_uppercase),
+        secret.iter().any(u8::is_ascii_digit),
+        secret.iter().any(|b| b.is_ascii_punctuation()),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    secret.len() >= 20 && classes >= 3 && shannon_entropy(secret) >= 4.0
+}
+
+/// Judges one finding of `rule` with `secret`, at `path`, on `line`.
+pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment {
+    let class = RuleClass::of(rule);
+    let mut context = Vec::new();
+    if let Some(why) = value_evidence(class, &rule.id, secret) {
+        context.push(format!("fixture by value: {why}"));
+        return Assessment {
+            confidence: Confidence::Low,
+            fixture: Some(Fixture::Value),
+            context,
+        };
+    }
+    let confidence = match class {
+        RuleClass::Marked => {
+            context.push("the provider's unique format".into());
+            if github_checksum(secret) == Some(true) {
+                context.push("its CRC32 checksum matches".into());
+            }
+            Confidence::High
+        }
+        RuleClass::PrivateKey => {
+            context.push("a private key block whose body decodes".into());
+            Confidence::High
+        }
+        RuleClass::Generic => {
+            if strong_generic_value(secret) {
+                context.push("a long, varied, high-entropy value after a credential word".into());
+                Confidence::Medium
+            } else {
+                context.push("a value after a credential word; no provider format".into());
+                Confidence::Low
+            }
+        }
+    };
+    if class != RuleClass::Marked {
+        if let Some(why) = place_evidence(path, line) {
+            context.push(format!("fixture by place: {why}"));
+            return Assessment {
+                confidence: Confidence::Low,
+                fixture: Some(Fixture::Place),
+                context,
+            };
+        }
+    } else if let Some(why) = place_evidence(path, line) {
+        context.push(format!(
+            "{why}, but a provider key is reported wherever it is"
+        ));
+    }
+    Assessment {
+        confidence,
+        fixture: None,
+        context,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn github_token(prefix: &str, valid: bool) -> String {
+        let body: String = (0..30)
+            .map(|_| {
+                let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+                a[fastrand::usize(..a.len())] as char
+            })
+            .collect();
+        let mut check = base62_6(crc32fast::hash(body.as_bytes()));
+        if !valid {
+            check = if check.starts_with('Z') {
+                format!("Y{}", &check[1..])
+            } else {
+                format!("Z{}", &check[1..])
+            };
+        }
+        format!("{prefix}_{body}{check}")
+    }
+
+    #[test]
+    fn github_checksums() {
+        for p in ["ghp", "gho", "ghu", "ghs", "ghr"] {
+            assert_eq!(
+                github_checksum(github_token(p, true).as_bytes()),
+                Some(true)
+            );
+            assert_eq!(
+                github_checksum(github_token(p, false).as_bytes()),
+                Some(false)
+            );
+        }
+        assert_eq!(github_checksum(b"sk-something"), None);
+        assert_eq!(base62_6(0), "000000");
+        assert_eq!(base62_6(61), "00000z");
+        assert_eq!(base62_6(62), "000010");
+    }
+
+    #[test]
+    fn published_examples_are_value_fixtures() {
+        let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+        let why = value_evidence(RuleClass::Marked, "aws", aws.as_bytes()).unwrap();
+        assert!(why.contains("published example"), "{why}");
+    }
+
+    #[test]
+    fn pem_body_checks() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut der = vec![0x30u8, 0x82, 0x04, 0xa4];
+        der.extend((0..200).map(|_| fastrand::u8(..)));
+        let body = engine.encode(&der);
+        let good =
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+        assert_eq!(pem_body_problem(good.as_bytes()), None);
+        let bad =
+            "-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all!\n-----END RSA PRIVATE KEY-----";
+        assert!(pem_body_problem(bad.as_bytes()).is_some());
+        let text =
+            engine.encode(b"hello world, this is just some text and not a key at all, no no no");
+        let notder = format!("-----BEGIN PRIVATE KEY-----\n{text}\n-----END PRIVATE KEY-----");
+        assert!(pem_body_problem(notder.as_bytes()).unwrap().contains("DER"));
+    }
+
+    #[test]
+    fn place_evidence_paths_and_words() {
+        assert!(place_evidence("tests/data/key.pem", b"").is_some());
+        assert!(place_evidence("src/test_chat.py", b"").is_some());
+        assert!(place_evidence("pkg/foo_test.go", b"").is_some());
+        assert!(place_evidence("src/app.py", b"password = 'fake-but-long'").is_some());
+        assert!(place_evidence("src/app.py", b"password = x").is_none());
+        assert!(place_evidence("contest/app.py", b"").is_none());
+    }
+}

@@ -1,0 +1,158 @@
+//! End-to-end tests: confidence, fixtures and `--explain` (real leaks first, test material
+//! marked, non-credentials not reported).
+
+use crate::util::*;
+use base64::Engine;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn json(out: &[u8]) -> Value {
+    serde_json::from_slice(out).expect("valid JSON output")
+}
+
+/// A PEM RSA key block with a DER-shaped random body (not a usable key, but shaped like one).
+pub fn rsa_pem() -> String {
+    let mut der = vec![0x30u8, 0x82, 0x04, 0xa4, 0x02, 0x01, 0x00];
+    der.extend((0..900).map(|_| fastrand::u8(..)));
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let kind = ["RSA", "PRIVATE KEY"].join(" ");
+    format!(
+        "-----BEGIN {kind}-----\n{}\n-----END {kind}-----\n",
+        lines.join("\n")
+    )
+}
+
+fn scan_json(dir: &std::path::Path, extra: &[&str]) -> (i32, Value) {
+    let out = keyhound()
+        .args(["scan", "-f", "json", "."])
+        .args(extra)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), json(&out.stdout))
+}
+
+#[test]
+fn provider_key_in_tests_stays_high() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "tests/test_chat.py",
+        format!("client = OpenAI(api_key=\"{}\")\n", openai_project_key()),
+    );
+    let (code, v) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v[0]["confidence"], "high", "{v}");
+    assert!(v[0]["fixture"].is_null(), "{v}");
+}
+
+#[test]
+fn test_pem_key_under_tests_is_a_fixture_and_json_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tests/data/server.key", rsa_pem());
+    write(dir.path(), "deploy/prod.key", rsa_pem());
+    let (code, v) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let arr = v.as_array().unwrap();
+    assert_eq!(
+        arr.len(),
+        2,
+        "JSON carries every finding, fixtures included: {v}"
+    );
+    let by = |p: &str| {
+        arr.iter()
+            .find(|f| f["locations"][0]["path"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("tests/data/server.key")["fixture"], "place");
+    assert_eq!(by("deploy/prod.key")["confidence"], "high");
+    assert!(by("deploy/prod.key")["fixture"].is_null());
+    // Human output lists the real one and counts the fixture.
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("deploy/prod.key")
+                .and(predicate::str::contains("tests/data/server.key").not())
+                .and(predicate::str::contains("1 fixture")),
+        );
+    keyhound()
+        .args(["scan", "--show-fixtures", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("tests/data/server.key"));
+    // --min-confidence high drops the fixture everywhere.
+    let (_, v) = scan_json(dir.path(), &["--min-confidence", "high"]);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn pem_string_constants_in_c_are_not_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let begin = ["-----BEGIN ", "RSA PRIVATE KEY-----"].concat();
+    let end = ["-----END ", "RSA PRIVATE KEY-----"].concat();
+    let mut c = format!("static const char *pem_begin = \"{begin}\";\n");
+    for i in 0..120 {
+        c += &format!("static int helper_{i}(int x) {{ return x * {i}; }}\n");
+    }
+    c += &format!("static const char *pem_end = \"{end}\";\n");
+    write(dir.path(), "lib/pem.c", c);
+    let (code, v) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn published_example_and_bad_checksum_are_value_fixtures_and_do_not_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+    write(
+        dir.path(),
+        "README.md",
+        format!("export AWS_ACCESS_KEY_ID={aws}\n"),
+    );
+    let body = random(ALNUM, 30);
+    write(
+        dir.path(),
+        "ci.env",
+        format!("GITHUB_TOKEN={}_{body}{}\n", "ghp", "000000"),
+    );
+    let (code, v) = scan_json(dir.path(), &[]);
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2, "{v}");
+    for f in arr {
+        assert_eq!(f["fixture"], "value", "{f}");
+        assert_eq!(f["confidence"], "low", "{f}");
+    }
+    assert_eq!(
+        code, 0,
+        "value fixtures cannot be live keys: they do not fail the scan"
+    );
+}
+
+#[test]
+fn explain_says_why_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "settings.py",
+        "OPENAI_API_KEY = \"your-key-here-please-fill\"\napi_key = os.environ[\"OPENAI_API_KEY\"]\n",
+    );
+    keyhound()
+        .args(["scan", "--explain", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("explain: settings.py:1")
+                .and(predicate::str::contains("placeholder")),
+        );
+}
