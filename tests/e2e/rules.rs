@@ -5,19 +5,32 @@ use predicates::prelude::*;
 
 #[test]
 fn list_json_has_id_description_keywords() {
-    let out = keyhound().args(["rules", "list", "--format", "json"]).assert().success().get_output().stdout.clone();
+    let out = keyhound()
+        .args(["rules", "list", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let rules = v.as_array().unwrap();
     assert!(rules.len() > 20);
     for r in rules {
-        assert!(r["id"].is_string() && r["description"].is_string() && r["keywords"].is_array(), "{r}");
+        assert!(
+            r["id"].is_string() && r["description"].is_string() && r["keywords"].is_array(),
+            "{r}"
+        );
     }
     assert!(rules.iter().any(|r| r["id"] == "openai-project-key"));
 }
 
 #[test]
 fn check_builtin_passes() {
-    keyhound().args(["rules", "check"]).assert().success().stdout(predicate::str::contains("0 example failures"));
+    keyhound()
+        .args(["rules", "check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 example failures"));
 }
 
 #[test]
@@ -33,12 +46,22 @@ fn check_fails_on_bad_example() {
         .current_dir(dir.path())
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("rule `mine`: negative example yields a finding"));
-    write(dir.path(), "bad.toml", "[[rules]]\nid=\"b\"\ndescription=\"d\"\nregex=\"[\"\nkeywords=[\"x\"]\n");
+        .stdout(predicate::str::contains(
+            "rule `mine`: negative example yields a finding",
+        ));
+    write(
+        dir.path(),
+        "bad.toml",
+        "[[rules]]\nid=\"b\"\ndescription=\"d\"\nregex=\"[\"\nkeywords=[\"x\"]\n",
+    );
     keyhound()
         .args(["rules", "check", "bad.toml"])
         .current_dir(dir.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bad.toml").and(predicate::str::contains("`b`")).and(predicate::str::contains("`regex`")));
+        .stderr(
+            predicate::str::contains("bad.toml")
+                .and(predicate::str::contains("`b`"))
+                .and(predicate::str::contains("`regex`")),
+        );
 }

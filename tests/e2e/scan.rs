@@ -12,7 +12,11 @@ fn json(out: &[u8]) -> Value {
 fn finds_key_in_dotenv_with_position_and_redacts() {
     let dir = tempfile::tempdir().unwrap();
     let key = openai_project_key();
-    write(dir.path(), "app/.env", format!("A=1\nOPENAI_API_KEY={key}\n"));
+    write(
+        dir.path(),
+        "app/.env",
+        format!("A=1\nOPENAI_API_KEY={key}\n"),
+    );
     let out = keyhound()
         .args(["scan", "."])
         .current_dir(dir.path())
@@ -24,7 +28,10 @@ fn finds_key_in_dotenv_with_position_and_redacts() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("app/.env:2:16: openai-project-key"), "{text}");
     assert!(!text.contains(&key[10..]), "secret leaked: {text}");
-    assert!(text.contains("platform.openai.com"), "remediation missing: {text}");
+    assert!(
+        text.contains("platform.openai.com"),
+        "remediation missing: {text}"
+    );
     keyhound()
         .args(["scan", ".", "--no-redact"])
         .current_dir(dir.path())
@@ -36,7 +43,11 @@ fn finds_key_in_dotenv_with_position_and_redacts() {
 #[test]
 fn clean_tree_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "src/main.rs", "fn main() { println!(\"hi\"); }\n");
+    write(
+        dir.path(),
+        "src/main.rs",
+        "fn main() { println!(\"hi\"); }\n",
+    );
     write(dir.path(), "empty.txt", "");
     keyhound().args(["scan"]).arg(dir.path()).assert().code(0);
 }
@@ -59,7 +70,10 @@ fn gitignore_respected_unless_no_ignore_and_git_dir_skipped() {
         .clone();
     let v = json(&out);
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
-    assert!(v[0]["locations"][0]["path"].as_str().unwrap().ends_with("secret.txt"));
+    assert!(v[0]["locations"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("secret.txt"));
 }
 
 #[test]
@@ -77,7 +91,11 @@ fn stdin_is_scanned() {
 fn json_formats_carry_fields() {
     let dir = tempfile::tempdir().unwrap();
     let key = openai_project_key();
-    write(dir.path(), "a.py", format!("client = OpenAI(api_key=\"{key}\")\n"));
+    write(
+        dir.path(),
+        "a.py",
+        format!("client = OpenAI(api_key=\"{key}\")\n"),
+    );
     let out = keyhound()
         .args(["scan", "-f", "json", "a.py"])
         .current_dir(dir.path())
@@ -88,7 +106,15 @@ fn json_formats_carry_fields() {
         .clone();
     let v = json(&out);
     let f = &v[0];
-    for field in ["rule_id", "description", "severity", "secret", "fingerprint", "entropy", "remediation"] {
+    for field in [
+        "rule_id",
+        "description",
+        "severity",
+        "secret",
+        "fingerprint",
+        "entropy",
+        "remediation",
+    ] {
         assert!(!f[field].is_null(), "missing {field}: {f}");
     }
     assert_eq!(f["locations"][0]["line"], 1);
@@ -108,16 +134,30 @@ fn fingerprint_is_position_independent() {
             .current_dir(dir.path())
             .output()
             .unwrap();
-        json(&out.stdout)[0]["fingerprint"].as_str().unwrap().to_string()
+        json(&out.stdout)[0]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
-    assert_eq!(fp(format!("k={key}\n")), fp(format!("\n\n\n    other = {key}\n")));
+    assert_eq!(
+        fp(format!("k={key}\n")),
+        fp(format!("\n\n\n    other = {key}\n"))
+    );
 }
 
 #[test]
 fn sarif_validates_against_schema() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "dir with space/k.txt", format!("key: {}\n", openai_project_key()));
-    write(dir.path(), "b.txt", format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id()));
+    write(
+        dir.path(),
+        "dir with space/k.txt",
+        format!("key: {}\n", openai_project_key()),
+    );
+    write(
+        dir.path(),
+        "b.txt",
+        format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id()),
+    );
     let out = keyhound()
         .args(["scan", "-f", "sarif", "."])
         .current_dir(dir.path())
@@ -133,15 +173,18 @@ fn sarif_validates_against_schema() {
             let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
             assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
         }
-        None => eprintln!("note: SARIF schema not installed (.ci/run fetches it); checked structure only"),
+        None => eprintln!(
+            "note: SARIF schema not installed (.ci/run fetches it); checked structure only"
+        ),
     }
     assert_eq!(doc["version"], "2.1.0");
     assert_eq!(doc["runs"][0]["tool"]["driver"]["name"], "keyhound");
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
-    assert!(results
-        .iter()
-        .any(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dir%20with%20space/k.txt"));
+    assert!(results.iter().any(
+        |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "dir%20with%20space/k.txt"
+    ));
 }
 
 #[test]
@@ -156,8 +199,15 @@ fn oversized_file_skipped_and_reported() {
         .current_dir(dir.path())
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("skipped 1 files over the size limit").and(predicate::str::contains("big.txt")));
-    keyhound().args(["scan", "."]).current_dir(dir.path()).assert().code(1);
+        .stdout(
+            predicate::str::contains("skipped 1 files over the size limit")
+                .and(predicate::str::contains("big.txt")),
+        );
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(1);
 }
 
 #[test]
@@ -197,7 +247,12 @@ fn binary_file_scanned_with_specific_rules_only() {
         .stdout
         .clone();
     let v = json(&out);
-    let rules: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, vec!["openai-project-key"]);
 }
 
@@ -208,11 +263,19 @@ fn crlf_utf16_and_minified() {
     write(dir.path(), "crlf.txt", format!("a\r\nb\r\nk={key}\r\n"));
     let utf16: Vec<u8> = [0xFFu8, 0xFE]
         .into_iter()
-        .chain(format!("x\nkey = {key}\n").encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .chain(
+            format!("x\nkey = {key}\n")
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        )
         .collect();
     write(dir.path(), "utf16.txt", utf16);
     let filler = "var a=1;".repeat(5000);
-    write(dir.path(), "app.min.js", format!("{filler}var k=\"{key}\";{filler}"));
+    write(
+        dir.path(),
+        "app.min.js",
+        format!("{filler}var k=\"{key}\";{filler}"),
+    );
     let out = keyhound()
         .args(["scan", "-f", "json", "--no-redact", "."])
         .current_dir(dir.path())
@@ -231,13 +294,32 @@ fn crlf_utf16_and_minified() {
             .clone()
     };
     let crlf = by_path("crlf.txt");
-    assert_eq!((crlf["locations"][0]["line"].as_u64(), crlf["locations"][0]["column"].as_u64()), (Some(3), Some(3)));
-    assert_eq!(crlf["secret"], key.as_str(), "CR must not be part of the secret");
+    assert_eq!(
+        (
+            crlf["locations"][0]["line"].as_u64(),
+            crlf["locations"][0]["column"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(
+        crlf["secret"],
+        key.as_str(),
+        "CR must not be part of the secret"
+    );
     let u = by_path("utf16.txt");
-    assert_eq!((u["locations"][0]["line"].as_u64(), u["locations"][0]["column"].as_u64()), (Some(2), Some(7)));
+    assert_eq!(
+        (
+            u["locations"][0]["line"].as_u64(),
+            u["locations"][0]["column"].as_u64()
+        ),
+        (Some(2), Some(7))
+    );
     let m = by_path("app.min.js");
     assert_eq!(m["locations"][0]["line"], 1);
-    assert_eq!(m["locations"][0]["column"].as_u64(), Some((filler.len() + "var k=\"".len() + 1) as u64));
+    assert_eq!(
+        m["locations"][0]["column"].as_u64(),
+        Some((filler.len() + "var k=\"".len() + 1) as u64)
+    );
 }
 
 #[test]
@@ -270,7 +352,11 @@ fn inline_allow_markers() {
             openai_project_key()
         ),
     );
-    keyhound().args(["scan", "."]).current_dir(dir.path()).assert().code(0);
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -278,7 +364,11 @@ fn keyhoundignore_fingerprints_and_globs() {
     let dir = tempfile::tempdir().unwrap();
     let key = openai_project_key();
     write(dir.path(), "keep/a.txt", format!("a={key}\n"));
-    write(dir.path(), "vendor/b.txt", format!("b={}\n", openai_project_key()));
+    write(
+        dir.path(),
+        "vendor/b.txt",
+        format!("b={}\n", openai_project_key()),
+    );
     let out = keyhound()
         .args(["scan", "-f", "json", "."])
         .current_dir(dir.path())
@@ -298,8 +388,16 @@ fn keyhoundignore_fingerprints_and_globs() {
         .as_str()
         .unwrap()
         .to_string();
-    write(dir.path(), ".keyhoundignore", format!("# triaged\n{fp}\nvendor/\n"));
-    keyhound().args(["scan", "."]).current_dir(dir.path()).assert().code(0);
+    write(
+        dir.path(),
+        ".keyhoundignore",
+        format!("# triaged\n{fp}\nvendor/\n"),
+    );
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -320,8 +418,19 @@ keywords = ["acme_"]
 examples = ["t = acme_{lowernum:24}"]
 "#,
     );
-    write(dir.path(), "a.txt", format!("t = acme_{}\n", random("abcdefghijklmnopqrstuvwxyz0123456789", 24)));
-    write(dir.path(), "fixtures/b.txt", format!("k={}\n", openai_project_key()));
+    write(
+        dir.path(),
+        "a.txt",
+        format!(
+            "t = acme_{}\n",
+            random("abcdefghijklmnopqrstuvwxyz0123456789", 24)
+        ),
+    );
+    write(
+        dir.path(),
+        "fixtures/b.txt",
+        format!("k={}\n", openai_project_key()),
+    );
     let out = keyhound()
         .args(["scan", "-f", "json", "."])
         .current_dir(dir.path())
@@ -331,7 +440,12 @@ examples = ["t = acme_{lowernum:24}"]
         .stdout
         .clone();
     let v = json(&out);
-    let rules: Vec<&str> = v.as_array().unwrap().iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
     assert_eq!(rules, vec!["acme-token"]);
 }
 
@@ -369,7 +483,11 @@ fn invalid_config_names_file_rule_and_field() {
                 .and(predicate::str::contains("broken-rule"))
                 .and(predicate::str::contains("`regex`")),
         );
-    write(dir.path(), ".keyhound.toml", "[[rules]]\nid = \"r\"\nregex = \"x\"\nkeywords = [\"x\"]\n");
+    write(
+        dir.path(),
+        ".keyhound.toml",
+        "[[rules]]\nid = \"r\"\nregex = \"x\"\nkeywords = [\"x\"]\n",
+    );
     keyhound()
         .args(["scan", "."])
         .current_dir(dir.path())
@@ -392,10 +510,18 @@ fn missing_root_is_an_error() {
 #[test]
 fn symlink_loop_reported_not_followed_forever() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "d/a.txt", format!("k={}\n", openai_project_key()));
+    write(
+        dir.path(),
+        "d/a.txt",
+        format!("k={}\n", openai_project_key()),
+    );
     std::os::unix::fs::symlink("..", dir.path().join("d/loop")).unwrap();
     // Not following links: the loop is not entered, the key is found.
-    keyhound().args(["scan", "."]).current_dir(dir.path()).assert().code(1);
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(1);
     // Following links: the loop is detected and reported as an error; the scan still finishes.
     keyhound()
         .args(["scan", "-L", "."])
@@ -410,13 +536,26 @@ fn symlink_loop_reported_not_followed_forever() {
 fn unreadable_file_reported_and_scan_goes_on() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "ok.txt", format!("k={}\n", openai_project_key()));
+    write(
+        dir.path(),
+        "ok.txt",
+        format!("k={}\n", openai_project_key()),
+    );
     write(dir.path(), "locked.txt", "nothing\n");
-    std::fs::set_permissions(dir.path().join("locked.txt"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("locked.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("keyhound");
     // As root, permissions do not stop reads: run the scan as an unprivileged user.
-    let is_root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
     let mut cmd = if is_root {
         let mut c = assert_cmd::Command::new("runuser");
         c.args(["-u", "nobody", "--"]).arg(&bin);
@@ -430,7 +569,10 @@ fn unreadable_file_reported_and_scan_goes_on() {
         .assert()
         .code(2)
         .stdout(predicate::str::contains("ok.txt:1:3"))
-        .stderr(predicate::str::contains("locked.txt").and(predicate::str::contains("ermission denied")));
+        .stderr(
+            predicate::str::contains("locked.txt")
+                .and(predicate::str::contains("ermission denied")),
+        );
 }
 
 #[test]
@@ -438,7 +580,11 @@ fn parallel_equals_single_thread() {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..60 {
         let body = if i % 3 == 0 {
-            format!("line\nk{i}={}\nmore {}\n", openai_project_key(), openai_legacy_key())
+            format!(
+                "line\nk{i}={}\nmore {}\n",
+                openai_project_key(),
+                openai_legacy_key()
+            )
         } else {
             "nothing to see\n".repeat(i)
         };
@@ -463,11 +609,14 @@ fn sarif_schema() -> Option<Value> {
     let path = std::env::var_os("KEYHOUND_SARIF_SCHEMA")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/sarif-schema/sarif-2.1.0.json")
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/sarif-schema/sarif-2.1.0.json")
         });
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("schema is JSON")),
-        Err(_) if std::env::var_os("CI").is_some() => panic!("SARIF schema missing at {}", path.display()),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("SARIF schema missing at {}", path.display())
+        }
         Err(_) => None,
     }
 }

@@ -20,7 +20,11 @@ fn corpus(limit: usize) -> Vec<u8> {
         if out.len() >= limit {
             break;
         }
-        if entry.path().extension().is_some_and(|e| e == "rs" || e == "toml" || e == "md") {
+        if entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "rs" || e == "toml" || e == "md")
+        {
             if let Ok(bytes) = std::fs::read(entry.path()) {
                 out.extend_from_slice(&bytes);
             }
@@ -40,7 +44,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0;
             for chunk in text.chunks(1 << 20) {
-                n += scanner.scan_content(&mut m, "src/lib.rs", chunk).findings.len();
+                n += scanner
+                    .scan_content(&mut m, "src/lib.rs", chunk)
+                    .findings
+                    .len();
             }
             n
         })

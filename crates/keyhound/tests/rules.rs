@@ -15,7 +15,12 @@ fn every_builtin_example_and_negative_example_holds() {
     s.rules().check_all().expect("all built-in regexes compile");
     let failures = examples::check(&s);
     let text: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), text.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        text.join("\n")
+    );
 }
 
 #[test]
@@ -23,10 +28,18 @@ fn every_rule_has_examples_negatives_and_remediation() {
     let s = scanner();
     for r in s.rules().rules() {
         assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-        assert!(!r.negative_examples.is_empty(), "{} has no negative examples", r.id);
+        assert!(
+            !r.negative_examples.is_empty(),
+            "{} has no negative examples",
+            r.id
+        );
         assert!(r.remediation.len() > 20, "{} has no remediation", r.id);
         for k in &r.keywords {
-            assert!(k.len() >= 3, "{}: keyword {k:?} is too short to be distinctive", r.id);
+            assert!(
+                k.len() >= 3,
+                "{}: keyword {k:?} is too short to be distinctive",
+                r.id
+            );
         }
     }
 }
@@ -35,11 +48,31 @@ fn every_rule_has_examples_negatives_and_remediation() {
 fn ai_provider_rules_say_where_to_revoke() {
     let s = scanner();
     for r in s.rules().rules() {
-        let ai = ["openai", "anthropic", "gemini", "google", "huggingface", "groq", "xai", "openrouter", "perplexity", "replicate", "deepseek", "mistral", "cohere", "azure"]
-            .iter()
-            .any(|p| r.id.starts_with(p));
+        let ai = [
+            "openai",
+            "anthropic",
+            "gemini",
+            "google",
+            "huggingface",
+            "groq",
+            "xai",
+            "openrouter",
+            "perplexity",
+            "replicate",
+            "deepseek",
+            "mistral",
+            "cohere",
+            "azure",
+        ]
+        .iter()
+        .any(|p| r.id.starts_with(p));
         if ai {
-            assert!(r.remediation.contains("https://") || r.remediation.contains("portal"), "{}: {}", r.id, r.remediation);
+            assert!(
+                r.remediation.contains("https://") || r.remediation.contains("portal"),
+                "{}: {}",
+                r.id,
+                r.remediation
+            );
         }
     }
 }
