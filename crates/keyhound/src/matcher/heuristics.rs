@@ -153,11 +153,36 @@ fn is_uuid(s: &[u8]) -> bool {
         })
 }
 
-/// Letters and `_`/`.`/`-` only, no digits: a name (`my_api_token`, `self.password`,
-/// `str`, `PasswordField`), not a credential.
+/// A name, not a credential: `my_api_token`, `self.password`, `str`, `PasswordField`,
+/// `pw_buf2`, `DB_PASSWORD`, `--password-file`, `v1.2.3`. Every part between `_`, `.`, `-`
+/// and `/` is a word (lower, UPPER, Capitalized or camelCase) with at most two trailing digits.
 fn is_identifier(s: &[u8]) -> bool {
-    s.iter()
-        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-'))
+    fn word(part: &[u8]) -> bool {
+        let letters = part
+            .iter()
+            .rposition(|b| !b.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        if part.len() - letters > 2 && letters > 0 {
+            return false;
+        }
+        let w = &part[..letters];
+        if !w.iter().all(u8::is_ascii_alphabetic) {
+            return false;
+        }
+        if w.iter().all(u8::is_ascii_uppercase) || w.iter().all(u8::is_ascii_lowercase) {
+            return true;
+        }
+        // camelCase / PascalCase: every upper-case letter starts a run of lower-case ones.
+        w.windows(2)
+            .all(|p| !(p[0].is_ascii_uppercase() && p[1].is_ascii_uppercase()))
+            && w.iter().skip(1).filter(|b| b.is_ascii_uppercase()).count() * 3 <= w.len()
+    }
+    if s.is_empty() {
+        return false;
+    }
+    s.split(|b| matches!(b, b'_' | b'.' | b'-' | b'/'))
+        .filter(|p| !p.is_empty())
+        .all(|p| word(p) || p.iter().all(u8::is_ascii_digit))
 }
 
 #[cfg(test)]
@@ -192,6 +217,12 @@ mod tests {
             (b"sha512-AbCdEf0123", true),
             (b"data:image/png;base64,iVBOR", true),
             (b"PasswordField", true),
+            (b"pw_buf2", true),
+            (b"DB_PASSWORD", true),
+            (b"--password-file", true),
+            (b"v1.2.3", true),
+            (b"getAccessToken", true),
+            (b"Kx9mQ2vLp8Rt", false),
             (b"q8Zt2LmX9vR4pN7wK1cY", false),
         ] {
             assert_eq!(
