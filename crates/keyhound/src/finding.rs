@@ -69,6 +69,10 @@ pub struct Finding {
     pub fixture: Option<Fixture>,
     /// The evidence behind the confidence, in words.
     pub context: Vec<String>,
+    /// How the secret was decoded before it matched (`base64`, `base64 > percent`…), when it
+    /// was found inside encoded text; its location is that of the encoded text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<String>,
     /// Every place the secret was seen (one for a plain scan).
     pub locations: Vec<Location>,
 }
@@ -170,6 +174,7 @@ pub fn from_matches(
                 confidence: assessment.confidence,
                 fixture: assessment.fixture,
                 context: assessment.context,
+                decoded: None,
                 locations: vec![Location {
                     path: path.to_string(),
                     line,

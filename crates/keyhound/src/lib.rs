@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod decode;
 pub mod error;
 pub mod evidence;
 pub mod finding;

@@ -163,8 +163,21 @@ impl Scanner {
         self.rules.allowlist.allows_path(path.as_bytes()) || self.suppressions.ignores_path(path)
     }
 
-    /// Scans one piece of content that lives at `path`.
+    /// Scans one piece of content that lives at `path`: its text, then what is nested in it
+    /// (archives, notebooks, encoded strings; see [`crate::decode`]).
     pub fn scan_content(
+        &self,
+        matcher: &mut Matcher<'_>,
+        path: &str,
+        content: &[u8],
+    ) -> ContentResult {
+        let mut result = self.scan_plain(matcher, path, content);
+        crate::decode::scan_nested(self, matcher, path, content, &mut result);
+        result
+    }
+
+    /// Scans content as it is, without looking inside archives or encodings.
+    pub fn scan_plain(
         &self,
         matcher: &mut Matcher<'_>,
         path: &str,

@@ -161,6 +161,7 @@ pub(crate) mod tests_support {
             confidence: crate::evidence::Confidence::High,
             fixture: None,
             context: vec!["the provider's unique format".into()],
+            decoded: None,
             locations: vec![Location {
                 path: "dir with space/a,b:c.env".into(),
                 line: 3,
