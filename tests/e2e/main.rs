@@ -10,3 +10,4 @@ mod hook;
 mod rules;
 mod scan;
 mod staged;
+mod verify;

@@ -10,6 +10,8 @@ use keyhound::scan::{Explanation, ScanOptions, Stats};
 use keyhound::suppress::Suppressions;
 use keyhound::{Finding, RuleSet, Scanner};
 
+use crate::commands::verify::{self, FailOn};
+
 /// Nothing found.
 pub const EXIT_CLEAN: i32 = 0;
 /// Findings.
@@ -57,6 +59,28 @@ pub struct CommonArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
+    /// Ask each key's provider whether it still works: sends the key to the host its rule
+    /// names, over HTTPS. Off by default; nothing else opens a connection.
+    #[arg(long)]
+    pub verify: bool,
+    /// Report only keys the provider accepted (implies --verify).
+    #[arg(long)]
+    pub only_verified: bool,
+    /// Which findings fail the run: any, or only active keys (implies --verify).
+    #[arg(long, value_name = "WHICH", value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+    /// Seconds to wait for each provider's answer (--verify).
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
+    pub verify_timeout: std::time::Duration,
+    #[arg(skip)]
+    pub verify_checks: verify::Checks,
+}
+
+impl CommonArgs {
+    /// Whether this run asks providers (only ever on request).
+    pub fn verifying(&self) -> bool {
+        self.verify || self.only_verified || self.fail_on == FailOn::Active
+    }
 }
 
 /// Parses `123`, `64K`, `100M`, `1G` (powers of 1024).
@@ -98,6 +122,9 @@ pub fn load_rules(args: &CommonArgs, root: &Path) -> anyhow::Result<RuleSet> {
 /// Builds the scanner for a root: rules, `.keyhoundignore`, options.
 pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
     let rules = load_rules(args, root)?;
+    if args.verifying() {
+        args.verify_checks.remember(&rules);
+    }
     let ignore = match &args.ignore_file {
         Some(p) => {
             if !p.is_file() {
@@ -147,6 +174,11 @@ pub fn finish(
         .filter(|f| f.confidence >= args.min_confidence)
         .cloned()
         .collect();
+    let mut kept = kept;
+    let mut extra_summary = extra_summary;
+    if args.verifying() {
+        extra_summary.push(verify::apply(args, &mut kept)?);
+    }
     let findings = &kept[..];
     let opts = ReportOptions {
         no_redact: args.no_redact,
@@ -183,7 +215,11 @@ pub fn finish(
             }
         }
     }
-    Ok(exit_code(blocking(findings), stats.errors.len()))
+    let failing = match args.fail_on {
+        FailOn::Any => blocking(findings),
+        FailOn::Active => findings.iter().filter(|f| verify::is_active(f)).count(),
+    };
+    Ok(exit_code(failing, stats.errors.len()))
 }
 
 fn is_broken_pipe(e: &keyhound::Error) -> bool {
@@ -191,11 +227,12 @@ fn is_broken_pipe(e: &keyhound::Error) -> bool {
 }
 
 /// Findings that fail a scan: all but fixtures by value evidence (published examples, failed
-/// checksums, bodies that do not decode), which cannot be live credentials.
+/// checksums, bodies that do not decode), which cannot be live credentials — unless the
+/// provider says otherwise.
 pub fn blocking(findings: &[Finding]) -> usize {
     findings
         .iter()
-        .filter(|f| f.fixture != Some(keyhound::evidence::Fixture::Value))
+        .filter(|f| f.fixture != Some(keyhound::evidence::Fixture::Value) || verify::is_active(f))
         .count()
 }
 

@@ -28,6 +28,8 @@ enum Command {
     Baseline(commands::baseline::BaselineArgs),
     /// List or check rules.
     Rules(commands::rules::RulesArgs),
+    /// Ask providers whether keys (one a line on stdin) still work.
+    Verify(commands::verify::VerifyArgs),
 }
 
 fn main() {
@@ -38,6 +40,7 @@ fn main() {
         Command::Hook(args) => commands::hook::run(args),
         Command::Baseline(args) => commands::baseline::run(args),
         Command::Rules(args) => commands::rules::run(args),
+        Command::Verify(args) => commands::verify::run(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -73,6 +73,10 @@ pub struct Finding {
     /// was found inside encoded text; its location is that of the encoded text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
+    /// What the provider said about the secret: only with `--verify`, and only for rules with
+    /// a verify block. JSON: `"verified": "active", "verified_status": 200`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::verify::Verification>,
     /// Every place the secret was seen (one for a plain scan).
     pub locations: Vec<Location>,
 }
@@ -175,6 +179,7 @@ pub fn from_matches(
                 fixture: assessment.fixture,
                 context: assessment.context,
                 decoded: None,
+                verification: None,
                 locations: vec![Location {
                     path: path.to_string(),
                     line,

@@ -32,6 +32,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
+pub mod verify;
 
 pub use error::{Error, Result};
 pub use finding::{Finding, Location};

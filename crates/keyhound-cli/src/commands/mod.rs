@@ -7,3 +7,4 @@ pub mod hook;
 pub mod rules;
 pub mod scan;
 pub mod staged;
+pub mod verify;

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::{Report, ReportOptions};
 use crate::finding::Finding;
+use crate::verify::Status;
 
 struct Paint {
     on: bool,
@@ -29,9 +30,11 @@ pub(super) fn write(
     let p = Paint { on: opts.color };
     // Real leaks first: high, then medium, then low; fixtures last, and only counted unless
     // asked for.
-    let mut order: Vec<&Finding> = findings.iter().filter(|f| f.fixture.is_none()).collect();
-    order.sort_by_key(|f| std::cmp::Reverse(f.confidence));
-    let fixtures: Vec<&Finding> = findings.iter().filter(|f| f.fixture.is_some()).collect();
+    // Keys a provider accepted (`--verify`) come before everything and are never hidden.
+    let listed = |f: &&Finding| f.fixture.is_none() || active(f);
+    let mut order: Vec<&Finding> = findings.iter().filter(listed).collect();
+    order.sort_by_key(|f| (!active(f), std::cmp::Reverse(f.confidence)));
+    let fixtures: Vec<&Finding> = findings.iter().filter(|f| !listed(f)).collect();
     for f in &order {
         finding(out, &p, f)?;
     }
@@ -68,12 +71,21 @@ pub(super) fn write(
     Ok(())
 }
 
+fn active(f: &Finding) -> bool {
+    matches!(&f.verification, Some(v) if v.status == Status::Active)
+}
+
 fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
     {
         let l = f.location();
         writeln!(
             out,
-            "{}:{}:{}: {} [{}] {}",
+            "{}{}:{}:{}: {} [{}] {}",
+            if active(f) {
+                p.wrap("1;41", "ACTIVE") + " "
+            } else {
+                String::new()
+            },
             p.wrap("1", &l.path),
             l.line,
             l.column,
@@ -82,6 +94,20 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             f.description
         )?;
         writeln!(out, "    secret:      {}", p.wrap("33", &f.secret))?;
+        if let Some(v) = &f.verification {
+            writeln!(
+                out,
+                "    verified:    {}{}{}",
+                v.status.as_str(),
+                v.http_status
+                    .map(|c| format!(" (HTTP {c})"))
+                    .unwrap_or_default(),
+                v.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )?;
+        }
         writeln!(
             out,
             "    confidence:  {}{} ({})",

@@ -171,6 +171,8 @@ pub struct Rule {
     pub origin: String,
     /// Per-rule allowlist.
     pub allowlist: Allowlist,
+    /// How to ask the provider whether a secret works (`--verify`), if the rule says.
+    pub verify: Option<crate::verify::Check>,
     path: Option<Regex>,
     regex_source: String,
     group: Option<GroupRef>,
@@ -220,6 +222,13 @@ impl Rule {
             Some(a) => Allowlist::compile(a, file, &id)?,
             None => Allowlist::default(),
         };
+        let verify = match &spec.verify {
+            Some(v) => Some(
+                crate::verify::Check::from_spec(v)
+                    .map_err(|e| invalid(file, &id, e.field, e.message))?,
+            ),
+            None => None,
+        };
         Ok(Rule {
             description: spec.description,
             severity,
@@ -236,6 +245,7 @@ impl Rule {
             negative_examples: spec.negative_examples,
             origin: file.to_string(),
             allowlist,
+            verify,
             path,
             regex_source: spec.regex,
             group: spec.secret_group,

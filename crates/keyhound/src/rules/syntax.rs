@@ -47,6 +47,31 @@ pub struct RuleSpec {
     /// Text with placeholders that must yield no finding of this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// How to ask the provider whether a secret works (`--verify` only).
+    #[serde(default)]
+    pub verify: Option<VerifySpec>,
+}
+
+/// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
+/// secret in header values and in the URL's path or query; the host is fixed. Checked by
+/// [`crate::verify::Check::from_spec`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// `GET` (default), `HEAD` or `POST` (empty body).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// An `https://` URL.
+    pub url: String,
+    /// Request headers, for example `{ Authorization = "Bearer {secret}" }`.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Statuses meaning the key works (default 200 and 429).
+    #[serde(default)]
+    pub active: Option<Vec<u16>>,
+    /// Statuses meaning the key is revoked or invalid (default 401 and 403).
+    #[serde(default)]
+    pub inactive: Option<Vec<u16>>,
 }
 
 /// A capture group named by index or by name.
