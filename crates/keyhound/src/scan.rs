@@ -121,7 +121,11 @@ pub fn decode_utf16(content: &[u8]) -> Option<Vec<u8>> {
     let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
-    Some(text.into_bytes())
+    // Bytes that merely start like a byte-order mark decode to a soup of CJK characters and
+    // replacement characters; real UTF-16 text in a code base is mostly ASCII.
+    let total = text.chars().count();
+    let ascii = text.chars().filter(|c| c.is_ascii()).count();
+    (total == 0 || ascii * 2 >= total).then(|| text.into_bytes())
 }
 
 impl Scanner {
