@@ -73,12 +73,26 @@ pub struct Finding {
     /// was found inside encoded text; its location is that of the encoded text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
+    /// Where the secret sits in git history (history scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitProvenance>,
     /// What the provider said about the secret: only with `--verify`, and only for rules with
     /// a verify block. JSON: `"verified": "active", "verified_status": 200`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verify::Verification>,
     /// Every place the secret was seen (one for a plain scan).
     pub locations: Vec<Location>,
+}
+
+/// A secret's place in git history, over every blob that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GitProvenance {
+    /// Distinct commits that introduced a blob holding the secret.
+    pub commits: usize,
+    /// Distinct paths those blobs were first seen at.
+    pub paths: usize,
+    /// Whether HEAD's tree still holds it (if not, it stays exposed in history).
+    pub present_at_head: bool,
 }
 
 impl Finding {
@@ -179,6 +193,7 @@ pub fn from_matches(
                 fixture: assessment.fixture,
                 context: assessment.context,
                 decoded: None,
+                git: None,
                 verification: None,
                 locations: vec![Location {
                     path: path.to_string(),

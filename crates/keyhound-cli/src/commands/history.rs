@@ -1,8 +1,208 @@
-//! `keyhound git` (history part; being written).
+//! `keyhound git [REPO]` without `--staged`: the full-history audit, or what a range of
+//! commits introduced (CI). Finds the repository, turns the arguments into
+//! [`HistoryOptions`], shows progress on a terminal, and adds the history summary to the report.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use keyhound::source::history::{self, time, HistoryOptions, HistoryScan, HistoryStats};
 
 use super::git::GitArgs;
+use crate::common;
 
 /// Runs the history scan.
-pub fn run(_args: GitArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("this part of `keyhound git` is not available yet")
+pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+    let start = Instant::now();
+    if args.range.is_some() && !args.branch.is_empty() {
+        bail!("--range and --branch cannot be combined (the range names its own commits)");
+    }
+    let date = |d: &Option<String>, flag: &str| {
+        d.as_deref()
+            .map(time::parse_date)
+            .transpose()
+            .map_err(|e| anyhow!("{flag}: {e}"))
+    };
+    let since = date(&args.since, "--since")?;
+    let until = date(&args.until, "--until")?;
+
+    history::tune_libgit2();
+    let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let repo = git2::Repository::discover(&path)
+        .map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))?;
+    let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let scanner = common::scanner(&args.common, &root)?;
+    let options = HistoryOptions {
+        branches: args.branch.clone(),
+        range: args.range.clone(),
+        since,
+        until,
+        threads: args.common.threads,
+        dedup: !args.no_dedup,
+        pack_order: std::env::var_os("KEYHOUND_HASH_ORDER").is_none(),
+        timings: timings_wanted(),
+    };
+    let progress = Bar::new(!args.common.quiet && std::io::stderr().is_terminal());
+    let result = history::scan_history(&scanner, &repo, &options, &progress)?;
+    progress.done();
+    let elapsed = start.elapsed();
+    if options.timings {
+        eprintln!("{}", timings(&result.history, elapsed));
+    }
+    let extra = summary(&result, elapsed);
+    common::finish(
+        &args.common,
+        &result.findings,
+        &result.stats,
+        &result.explanations,
+        "blobs",
+        extra,
+    )
+}
+
+fn timings_wanted() -> bool {
+    std::env::var_os("KEYHOUND_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn plural(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The history part of the summary: what was walked, what was left out and why, and time.
+fn summary(result: &HistoryScan, elapsed: Duration) -> Vec<String> {
+    let h = &result.history;
+    let mut lines = Vec::new();
+    if h.commits == 0 && h.blobs == 0 {
+        lines.push("no commits: nothing to scan".to_string());
+        return lines;
+    }
+    lines.push(format!(
+        "history: {} from {}, {} unique {}",
+        plural(h.commits as u64, "commit", "commits"),
+        plural(h.refs as u64, "ref", "refs"),
+        h.blobs,
+        if h.introduced_only {
+            "blobs introduced by them"
+        } else {
+            "blobs"
+        }
+    ));
+    if h.shallow {
+        lines.push(
+            "shallow clone: history before its edge is not in this repository and was not scanned"
+                .to_string(),
+        );
+    }
+    if h.gitlinks > 0 {
+        lines.push(format!(
+            "skipped {} (other repositories; scan them on their own)",
+            plural(h.gitlinks, "submodule entry", "submodule entries")
+        ));
+    }
+    if h.skipped_by_path > 0 {
+        lines.push(format!(
+            "skipped {} whose path is allowlisted or ignored",
+            plural(h.skipped_by_path, "blob", "blobs")
+        ));
+    }
+    if h.lfs_pointers > 0 {
+        lines.push(format!(
+            "{} scanned; the files they stand for live on the LFS server and were not",
+            plural(h.lfs_pointers, "Git LFS pointer", "Git LFS pointers")
+        ));
+    }
+    lines.push(format!("time: {:.2} s", elapsed.as_secs_f64()));
+    lines
+}
+
+fn timings(h: &HistoryStats, elapsed: Duration) -> String {
+    let t = &h.timings;
+    let s = |d: Duration| d.as_secs_f64();
+    format!(
+        "keyhound: timings: total {:.3} s = enumerate {:.3} + order {:.3} + read-and-scan {:.3} (wall) + finish {:.3}; \
+         thread time: read {:.3}, scan {:.3} (of which prefilter {:.3}); \
+         {} commits, {} trees, {} blobs ({} placed by {} pack indexes)",
+        s(elapsed),
+        s(t.enumerate),
+        s(t.order),
+        s(t.read_and_scan),
+        s(t.finish),
+        s(t.read),
+        s(t.scan),
+        s(t.prefilter),
+        h.commits,
+        h.trees,
+        h.blobs,
+        h.blobs_in_packs,
+        h.packs
+    )
+}
+
+/// The progress bar on stderr: a counter of commits while walking, then blobs scanned with
+/// throughput and ETA. Hidden unless stderr is a terminal and `--quiet` is off.
+struct Bar {
+    bar: ProgressBar,
+    bytes: AtomicU64,
+    reading_since: OnceLock<Instant>,
+}
+
+impl Bar {
+    fn new(visible: bool) -> Bar {
+        let bar = if visible {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8))
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} walking history: {pos} commits")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(125));
+        }
+        Bar {
+            bar,
+            bytes: AtomicU64::new(0),
+            reading_since: OnceLock::new(),
+        }
+    }
+
+    fn done(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl history::Progress for Bar {
+    fn commits(&self, n: u64) {
+        self.bar.set_position(n);
+    }
+
+    fn reading(&self, blobs: u64) {
+        self.bar.set_style(
+            ProgressStyle::with_template(
+                "[{elapsed_precise}] {bar:30} {pos}/{len} blobs  {msg}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.reading_since.get_or_init(Instant::now);
+        self.bar.set_length(blobs);
+        self.bar.set_position(0);
+    }
+
+    fn scanned(&self, blobs: u64, bytes: u64) {
+        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let since = self.reading_since.get_or_init(Instant::now);
+        let secs = since.elapsed().as_secs_f64().max(0.001);
+        self.bar.set_message(format!(
+            "{:.0} MiB, {:.0} MiB/s",
+            total as f64 / 1048576.0,
+            total as f64 / 1048576.0 / secs
+        ));
+        self.bar.inc(blobs);
+    }
 }

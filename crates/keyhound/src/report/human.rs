@@ -133,6 +133,21 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
                 c.summary
             )?;
         }
+        if let Some(g) = &f.git {
+            writeln!(
+                out,
+                "    history:     introduced by {} commit{} at {} path{}; {}",
+                g.commits,
+                if g.commits == 1 { "" } else { "s" },
+                g.paths,
+                if g.paths == 1 { "" } else { "s" },
+                if g.present_at_head {
+                    "still present at HEAD"
+                } else {
+                    "no longer at HEAD, still exposed in history"
+                }
+            )?;
+        }
         writeln!(out, "    fingerprint: {}", f.fingerprint)?;
         writeln!(out, "    what to do:  {}", f.remediation)?;
         writeln!(out)?;

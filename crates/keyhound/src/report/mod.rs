@@ -162,6 +162,7 @@ pub(crate) mod tests_support {
             fixture: None,
             context: vec!["the provider's unique format".into()],
             decoded: None,
+            git: None,
                 verification: None,
             locations: vec![Location {
                 path: "dir with space/a,b:c.env".into(),

@@ -2,5 +2,7 @@
 //! parallelism; matching, findings and reports are shared.
 //!
 //! - [`fs`]: files and directories on disk, and stdin.
+//! - [`history`]: every blob of a git repository's history, or of a range of commits.
 
 pub mod fs;
+pub mod history;

@@ -1,0 +1,793 @@
+//! Git history: every blob reachable from every ref (or from chosen refs, or introduced by a
+//! range of commits), each read and scanned once, in parallel, with the first commit and path
+//! that held it as its provenance.
+//!
+//! Contract:
+//! - A blob id is scanned once however many commits and paths hold it. Its findings carry the
+//!   first place it was seen: commits are visited parents first, so that is the earliest commit
+//!   holding it. A key deleted later is still reported, with `present_at_head: false`.
+//! - Findings are grouped per (rule, secret) unless asked not to: one finding, every location
+//!   (earliest commit first), and a [`GitProvenance`] with counts.
+//! - Problems with single objects (missing, corrupt) are recorded in [`Stats::errors`], naming
+//!   the object, and the scan goes on. Only an unusable repository or selection is an `Err`.
+//! - The result does not depend on the number of threads or on the reading order.
+//!
+//! Speed comes from reading order (see [`packorder`]) and from libgit2's global settings: call
+//! [`tune_libgit2`] once, before scanning, in a process that only reads (it turns off the
+//! per-read SHA-1 check and the object cache).
+//!
+//! What it does not do: decide exit codes, print progress, or read the work tree.
+
+mod enumerate;
+mod packorder;
+pub mod time;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use git2::{Oid, Repository};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::finding::{CommitInfo, Finding, GitProvenance};
+use crate::matcher::Prefilter;
+use crate::scan::{Explanation, Scanner, Stats};
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    /// Start from these refs or revisions only (default: every ref, HEAD and the stash).
+    pub branches: Vec<String>,
+    /// Only what the commits of `A..B` introduce.
+    pub range: Option<String>,
+    /// Only commits authored at or after this time (seconds since the epoch); implies taking
+    /// only what those commits introduce.
+    pub since: Option<i64>,
+    /// Only commits authored before this time; as `since`.
+    pub until: Option<i64>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// One finding per (rule, secret) with every location (otherwise one per location).
+    pub dedup: bool,
+    /// Read blobs in pack-offset order (otherwise in hash order; same result, slower).
+    pub pack_order: bool,
+    /// Also time the keyword prefilter on its own (runs it twice).
+    pub timings: bool,
+}
+
+impl Default for HistoryOptions {
+    fn default() -> Self {
+        HistoryOptions {
+            branches: Vec::new(),
+            range: None,
+            since: None,
+            until: None,
+            threads: 0,
+            dedup: true,
+            pack_order: true,
+            timings: false,
+        }
+    }
+}
+
+/// Receives progress from a history scan; called from worker threads. Every method has a
+/// default that does nothing.
+pub trait Progress: Sync {
+    /// `n` commits walked so far.
+    fn commits(&self, _n: u64) {}
+    /// Enumeration is done: `blobs` unique blobs will be read.
+    fn reading(&self, _blobs: u64) {}
+    /// `blobs` more blobs holding `bytes` were scanned.
+    fn scanned(&self, _blobs: u64, _bytes: u64) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Time spent in each stage. `read`, `prefilter` and `scan` are summed over worker threads.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Timings {
+    /// Walking refs, commits and trees (one thread).
+    pub enumerate: Duration,
+    /// Reading pack indexes and sorting blobs into reading order.
+    pub order: Duration,
+    /// Wall time of the parallel read-and-scan stage.
+    pub read_and_scan: Duration,
+    /// Inflating blobs (thread time).
+    pub read: Duration,
+    /// The keyword prefilter alone (thread time; only measured with `timings`).
+    pub prefilter: Duration,
+    /// Matching a blob: prefilter, regexes, checks, findings (thread time).
+    pub scan: Duration,
+    /// Grouping findings, commit details, HEAD check.
+    pub finish: Duration,
+}
+
+/// What the history walk saw, for the summary.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct HistoryStats {
+    /// Refs (and stash entries) the walk started from.
+    pub refs: usize,
+    /// Commits selected.
+    pub commits: usize,
+    /// Distinct trees read.
+    pub trees: usize,
+    /// Unique blobs found.
+    pub blobs: usize,
+    /// Blobs placed by a pack index (the others were read after them, in hash order).
+    pub blobs_in_packs: usize,
+    /// Pack indexes read.
+    pub packs: usize,
+    /// Submodule entries, skipped.
+    pub gitlinks: u64,
+    /// Git LFS pointer files (scanned; the content they point to lives elsewhere).
+    pub lfs_pointers: u64,
+    /// Blobs skipped because their path is allowlisted or ignored.
+    pub skipped_by_path: u64,
+    /// Whether the repository is a shallow clone (history before its edge is not there).
+    pub shallow: bool,
+    /// Whether only what commits introduce was scanned (`--range`, `--since`, `--until`).
+    pub introduced_only: bool,
+    /// Time per stage.
+    pub timings: Timings,
+}
+
+/// Everything a history scan produced.
+#[derive(Debug, Default)]
+pub struct HistoryScan {
+    /// Findings, earliest first.
+    pub findings: Vec<Finding>,
+    /// Dropped candidates (with `explain`).
+    pub explanations: Vec<Explanation>,
+    /// Counts; `scanned` and `bytes` count unique blobs.
+    pub stats: Stats,
+    /// What the walk saw.
+    pub history: HistoryStats,
+}
+
+/// Sets libgit2's process-wide options for read-once work: no SHA-1 check on every object read
+/// (git does not check on read either) and no object cache (it only costs memory when each
+/// object is read once). Affects every repository opened in this process.
+pub fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
+
+/// Scans the history of `repo`. See the module documentation for the contract.
+pub fn scan_history(
+    scanner: &Scanner,
+    repo: &Repository,
+    options: &HistoryOptions,
+    progress: &dyn Progress,
+) -> Result<HistoryScan> {
+    let start = Instant::now();
+    let selection = enumerate::Selection {
+        branches: &options.branches,
+        range: options.range.as_deref(),
+        since: options.since,
+        until: options.until,
+    };
+    let walk = enumerate::walk(repo, &selection, progress)?;
+    let mut history = HistoryStats {
+        refs: walk.refs,
+        commits: walk.commits.len(),
+        trees: walk.trees,
+        blobs: walk.blobs.ids.len(),
+        gitlinks: walk.gitlinks,
+        shallow: repo.is_shallow(),
+        introduced_only: selection.introduced_only(),
+        ..HistoryStats::default()
+    };
+    history.timings.enumerate = start.elapsed();
+
+    let start = Instant::now();
+    let objects = repo.commondir().join("objects");
+    let order = if options.pack_order {
+        let o = packorder::order(&objects, &walk.blobs.ids, &walk.blobs.index);
+        history.packs = o.packs;
+        history.blobs_in_packs = o.in_packs;
+        o.order
+    } else {
+        packorder::hash_order(&walk.blobs.ids)
+    };
+    history.timings.order = start.elapsed();
+
+    let start = Instant::now();
+    progress.reading(order.len() as u64);
+    let read = read_all(scanner, repo, &walk, &order, options, progress)?;
+    history.timings.read_and_scan = start.elapsed();
+    history.timings.read = read.read;
+    history.timings.prefilter = read.prefilter;
+    history.timings.scan = read.scan;
+    history.lfs_pointers = read.lfs_pointers;
+    history.skipped_by_path = read.skipped_by_path;
+
+    let start = Instant::now();
+    let mut stats = read.stats;
+    stats.errors.splice(0..0, walk.errors.iter().cloned());
+    stats.sort();
+    let mut explanations = read.explanations;
+    explanations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    let findings = finish(repo, &walk, read.found, options.dedup, &mut stats);
+    history.timings.finish = start.elapsed();
+    Ok(HistoryScan {
+        findings,
+        explanations,
+        stats,
+        history,
+    })
+}
+
+/// A finding in one blob, before provenance is attached.
+struct Found {
+    slot: u32,
+    finding: Finding,
+}
+
+#[derive(Default)]
+struct ReadOut {
+    found: Vec<Found>,
+    explanations: Vec<Explanation>,
+    stats: Stats,
+    lfs_pointers: u64,
+    skipped_by_path: u64,
+    read: Duration,
+    prefilter: Duration,
+    scan: Duration,
+}
+
+impl ReadOut {
+    fn merge(&mut self, o: ReadOut) {
+        self.found.extend(o.found);
+        self.explanations.extend(o.explanations);
+        self.stats.merge(o.stats);
+        self.lfs_pointers += o.lfs_pointers;
+        self.skipped_by_path += o.skipped_by_path;
+        self.read += o.read;
+        self.prefilter += o.prefilter;
+        self.scan += o.scan;
+    }
+}
+
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
+
+/// Reads and scans the blobs in `order` on a pool of threads. Each thread opens its own
+/// repository handle and makes its own matcher, takes chunks of consecutive blobs (so that
+/// reading stays close to pack order), and merges its results once, at the end.
+fn read_all(
+    scanner: &Scanner,
+    repo: &Repository,
+    walk: &enumerate::Walk,
+    order: &[u32],
+    options: &HistoryOptions,
+    progress: &dyn Progress,
+) -> Result<ReadOut> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| {
+            Error::git(
+                "starting worker threads",
+                git2::Error::from_str(&e.to_string()),
+            )
+        })?;
+    let threads = pool.current_num_threads().max(1);
+    let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
+    let cursor = AtomicUsize::new(0);
+    let total = Mutex::new(ReadOut::default());
+    let git_dir = repo.path().to_path_buf();
+    let prefilter = options
+        .timings
+        .then(|| Prefilter::new(scanner.rules().rules()));
+    pool.broadcast(|_| {
+        let mut out = ReadOut::default();
+        match Repository::open(&git_dir) {
+            Ok(repo) => {
+                let mut worker = Worker {
+                    scanner,
+                    repo,
+                    walk,
+                    matcher: scanner.matcher(),
+                    prefilter: prefilter.as_ref(),
+                    candidates: vec![false; scanner.rules().rules().len()],
+                    out: &mut out,
+                };
+                loop {
+                    let at = cursor.fetch_add(chunk, Ordering::Relaxed);
+                    if at >= order.len() {
+                        break;
+                    }
+                    let end = (at + chunk).min(order.len());
+                    let bytes_before = worker.out.stats.bytes;
+                    for &slot in &order[at..end] {
+                        worker.blob(slot);
+                    }
+                    progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
+                }
+            }
+            Err(e) => {
+                out.stats
+                    .errors
+                    .push(format!("opening {}: {}", git_dir.display(), e.message()))
+            }
+        }
+        total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
+    });
+    let mut total = total.into_inner().unwrap_or_else(|p| p.into_inner());
+    total.stats.errors.dedup();
+    Ok(total)
+}
+
+struct Worker<'a, 's> {
+    scanner: &'s Scanner,
+    repo: Repository,
+    walk: &'a enumerate::Walk,
+    matcher: crate::matcher::Matcher<'s>,
+    prefilter: Option<&'a Prefilter>,
+    candidates: Vec<bool>,
+    out: &'a mut ReadOut,
+}
+
+impl Worker<'_, '_> {
+    fn blob(&mut self, slot: u32) {
+        let blobs = &self.walk.blobs;
+        let id = blobs.ids[slot as usize].oid();
+        let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
+        if self.scanner.skips_path(&path) {
+            self.out.skipped_by_path += 1;
+            return;
+        }
+        let t = Instant::now();
+        let blob = match self.repo.find_blob(id) {
+            Ok(b) => b,
+            Err(e) => {
+                let commit = blobs.origins[slot as usize].commit;
+                let at = match self.walk.commits.get(commit as usize) {
+                    Some(c) => format!("{path} in commit {c}"),
+                    None => path,
+                };
+                self.out
+                    .stats
+                    .errors
+                    .push(format!("blob {id} ({at}): {}", e.message()));
+                return;
+            }
+        };
+        let content = blob.content();
+        self.out.read += t.elapsed();
+        if content.len() as u64 > self.scanner.options.max_file_size {
+            self.out
+                .stats
+                .skipped_too_large
+                .push(format!("{path} (blob {id}, {} bytes)", content.len()));
+            return;
+        }
+        if content.len() < 1024 && content.starts_with(LFS_POINTER) {
+            self.out.lfs_pointers += 1;
+        }
+        if let Some(p) = self.prefilter {
+            let t = Instant::now();
+            p.candidates(content, &mut self.candidates);
+            self.candidates.iter_mut().for_each(|c| *c = false);
+            self.out.prefilter += t.elapsed();
+        }
+        let t = Instant::now();
+        let result = self.scanner.scan_content(&mut self.matcher, &path, content);
+        self.out.scan += t.elapsed();
+        self.out.stats.scanned += 1;
+        self.out.stats.bytes += content.len() as u64;
+        self.out.stats.binary += u64::from(result.binary);
+        self.out.explanations.extend(result.explanations);
+        let blob_hex = id.to_string();
+        for mut finding in result.findings {
+            for l in &mut finding.locations {
+                l.blob = Some(blob_hex.clone());
+            }
+            self.out.found.push(Found { slot, finding });
+        }
+    }
+}
+
+/// Attaches commits, groups per (rule, secret) when `dedup`, and orders findings earliest
+/// first.
+fn finish(
+    repo: &Repository,
+    walk: &enumerate::Walk,
+    mut found: Vec<Found>,
+    dedup: bool,
+    stats: &mut Stats,
+) -> Vec<Finding> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let commit_of = |f: &Found| walk.blobs.origins[f.slot as usize].commit;
+    found.sort_by(|a, b| {
+        let (la, lb) = (a.finding.location(), b.finding.location());
+        (
+            commit_of(a),
+            &la.path,
+            la.line,
+            la.column,
+            &a.finding.rule_id,
+        )
+            .cmp(&(
+                commit_of(b),
+                &lb.path,
+                lb.line,
+                lb.column,
+                &b.finding.rule_id,
+            ))
+    });
+    let mut infos: HashMap<u32, Option<CommitInfo>> = HashMap::new();
+    for f in &mut found {
+        let c = walk.blobs.origins[f.slot as usize].commit;
+        let info = infos
+            .entry(c)
+            .or_insert_with(|| commit_info(repo, walk, c, stats))
+            .clone();
+        for l in &mut f.finding.locations {
+            l.commit = info.clone();
+        }
+    }
+    let at_head = head_blobs(repo);
+    // Group by (rule, secret); groups are numbered in order of first sighting.
+    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let groups: Vec<usize> = found
+        .iter()
+        .map(|f| {
+            let next = group_of.len();
+            *group_of
+                .entry((f.finding.rule_id.as_str(), f.finding.secret.as_str()))
+                .or_insert(next)
+        })
+        .collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_of.len()];
+    for (i, &g) in groups.iter().enumerate() {
+        members[g].push(i);
+    }
+    let provenances: Vec<GitProvenance> = members
+        .iter()
+        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head))
+        .collect();
+    if !dedup {
+        return found
+            .into_iter()
+            .zip(groups)
+            .map(|(f, g)| {
+                let mut finding = f.finding;
+                finding.git = Some(provenances[g].clone());
+                finding
+            })
+            .collect();
+    }
+    let mut found: Vec<Option<Found>> = found.into_iter().map(Some).collect();
+    members
+        .iter()
+        .zip(provenances)
+        .map(|(m, provenance)| {
+            // The assessment comes from the strongest sighting (a key first seen in a test
+            // directory and later in a config file is not a fixture); the locations start with
+            // the earliest.
+            let best = m
+                .iter()
+                .copied()
+                .max_by_key(|&i| {
+                    let f = found[i].as_ref().map(|f| &f.finding);
+                    (
+                        f.is_some_and(|f| f.fixture.is_none()),
+                        f.map(|f| f.confidence),
+                        std::cmp::Reverse(i),
+                    )
+                })
+                .unwrap_or(m[0]);
+            let mut finding = found[best]
+                .as_ref()
+                .map(|f| f.finding.clone())
+                .expect("each sighting is in one group");
+            finding.locations = m
+                .iter()
+                .filter_map(|&i| found[i].take())
+                .flat_map(|f| f.finding.locations)
+                .collect();
+            finding.git = Some(provenance);
+            finding
+        })
+        .collect()
+}
+
+fn provenance<'f>(
+    walk: &enumerate::Walk,
+    group: impl Iterator<Item = &'f Found>,
+    at_head: &OidSet,
+) -> GitProvenance {
+    let mut commits = HashSet::new();
+    let mut paths = HashSet::new();
+    let mut present_at_head = false;
+    for f in group {
+        let commit = walk.blobs.origins[f.slot as usize].commit;
+        if commit != NO_COMMIT {
+            commits.insert(commit);
+        }
+        paths.insert(f.finding.location().path.as_str());
+        present_at_head |= at_head.contains(&walk.blobs.ids[f.slot as usize]);
+    }
+    GitProvenance {
+        commits: commits.len(),
+        paths: paths.len(),
+        present_at_head,
+    }
+}
+
+fn commit_info(
+    repo: &Repository,
+    walk: &enumerate::Walk,
+    index: u32,
+    stats: &mut Stats,
+) -> Option<CommitInfo> {
+    let id = *walk.commits.get(index as usize)?;
+    match repo.find_commit(id) {
+        Ok(c) => {
+            let author = c.author();
+            let when = author.when();
+            Some(CommitInfo {
+                id: id.to_string(),
+                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+                date: time::rfc3339(when.seconds(), when.offset_minutes()),
+                summary: c
+                    .summary_bytes()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .unwrap_or_default(),
+            })
+        }
+        Err(e) => {
+            stats.errors.push(format!("commit {id}: {}", e.message()));
+            Some(CommitInfo {
+                id: id.to_string(),
+                author: String::new(),
+                email: String::new(),
+                date: String::new(),
+                summary: String::new(),
+            })
+        }
+    }
+}
+
+/// Every blob in HEAD's tree (empty when HEAD is unborn or unreadable).
+fn head_blobs(repo: &Repository) -> OidSet {
+    let mut out = OidSet::default();
+    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
+        return out;
+    };
+    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            out.insert(OidKey::from(entry.id()));
+        }
+        git2::TreeWalkResult::Ok
+    });
+    out
+}
+
+/// Where a blob was first seen.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    /// Index into the walk's commits, or [`NO_COMMIT`] for a ref that names a tree or blob.
+    commit: u32,
+    /// Interned directory path.
+    dir: u32,
+    /// Interned file name.
+    name: u32,
+}
+
+const NO_COMMIT: u32 = u32::MAX;
+
+/// A SHA-1 object id as a plain array: hashing and comparing it needs no call into libgit2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct OidKey([u8; 20]);
+
+impl OidKey {
+    fn oid(self) -> Oid {
+        Oid::from_bytes(&self.0).expect("20 bytes make an object id")
+    }
+}
+
+impl From<Oid> for OidKey {
+    fn from(id: Oid) -> Self {
+        let mut k = [0u8; 20];
+        let b = id.as_bytes();
+        k[..b.len().min(20)].copy_from_slice(&b[..b.len().min(20)]);
+        OidKey(k)
+    }
+}
+
+impl Hash for OidKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Object ids are uniformly distributed already: eight of their bytes are a hash.
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(head));
+    }
+}
+
+/// The hasher for [`OidKey`]: it takes the eight bytes given and does nothing else.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type OidHash = BuildHasherDefault<IdHasher>;
+type OidMap<V> = HashMap<OidKey, V, OidHash>;
+type OidSet = HashSet<OidKey, OidHash>;
+
+/// Byte strings stored once each, named by a number.
+#[derive(Debug)]
+struct Interner {
+    ids: HashMap<Box<[u8]>, u32>,
+    strings: Vec<Box<[u8]>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        // Id 0 is the empty string (the root directory).
+        let mut i = Interner {
+            ids: HashMap::new(),
+            strings: Vec::new(),
+        };
+        i.intern(b"");
+        i
+    }
+}
+
+impl Interner {
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        &self.strings[id as usize]
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::RuleSet;
+    use std::io::Write;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    fn git(dir: &Path, args: &[&str], input: &[u8]) -> String {
+        let mut child = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn key(seed: u64) -> String {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut part = || -> String {
+            (0..74)
+                .map(|_| alphabet[rng.usize(..alphabet.len())] as char)
+                .collect()
+        };
+        let (a, b) = (part(), part());
+        format!("{}-{a}{}{b}", "sk-proj", ["T3Bl", "bkFJ"].concat())
+    }
+
+    /// Commits in rounds, packing the loose objects after every other round, so the
+    /// repository ends with several packs and some loose objects.
+    fn repo_with_packs_and_loose_objects() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], b"");
+        for round in 0..6u64 {
+            for file in 0..3u64 {
+                let path = d.join(format!("d{file}/r{round}.env"));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                let text = format!("OPENAI_API_KEY={}\n", key(round * 10 + file));
+                std::fs::write(path, text).unwrap();
+            }
+            git(d, &["add", "-A"], b"");
+            git(d, &["commit", "-q", "-m", &format!("round {round}")], b"");
+            if round % 2 == 0 {
+                let objects = git(d, &["rev-list", "--objects", "--all", "--unpacked"], b"");
+                let ids: String = objects
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .map(|id| format!("{id}\n"))
+                    .collect();
+                git(
+                    d,
+                    &["pack-objects", "-q", ".git/objects/pack/pack"],
+                    ids.as_bytes(),
+                );
+                git(d, &["prune-packed"], b"");
+            }
+        }
+        dir
+    }
+
+    fn run(repo: &Repository, pack_order: bool, threads: usize) -> (String, HistoryStats) {
+        let scanner = Scanner::new(RuleSet::builtin().unwrap());
+        let options = HistoryOptions {
+            pack_order,
+            threads,
+            ..HistoryOptions::default()
+        };
+        let scan = scan_history(&scanner, repo, &options, &NoProgress).unwrap();
+        assert!(scan.stats.errors.is_empty(), "{:?}", scan.stats.errors);
+        (
+            serde_json::to_string_pretty(&scan.findings).unwrap(),
+            scan.history,
+        )
+    }
+
+    #[test]
+    fn pack_order_and_hash_order_find_the_same() {
+        let dir = repo_with_packs_and_loose_objects();
+        let repo = Repository::open(dir.path()).unwrap();
+        let (packed, stats) = run(&repo, true, 2);
+        assert_eq!(stats.packs, 3);
+        assert!(
+            stats.blobs_in_packs > 0 && stats.blobs_in_packs < stats.blobs,
+            "{stats:?}"
+        );
+        assert_eq!(stats.blobs, 18);
+        let (hashed, _) = run(&repo, false, 1);
+        assert_eq!(packed, hashed);
+        let findings: serde_json::Value = serde_json::from_str(&packed).unwrap();
+        assert_eq!(findings.as_array().unwrap().len(), 18);
+    }
+
+    #[test]
+    fn oid_keys_round_trip() {
+        let id = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        assert_eq!(OidKey::from(id).oid(), id);
+    }
+}
