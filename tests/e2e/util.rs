@@ -103,3 +103,42 @@ pub fn commit_all(dir: &Path, msg: &str) {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", msg]);
 }
+
+/// The environment [`git`] runs in, for commands that must share it (the hooks' `keyhound`).
+fn isolated(cmd: &mut Command, dir: &Path) {
+    cmd.current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .env_remove("XDG_CONFIG_HOME");
+}
+
+/// Runs git like [`git`] with extra environment variables, and returns its output whatever
+/// the exit status (for commands a hook may stop).
+pub fn git_output(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new("git");
+    isolated(&mut cmd, dir);
+    cmd.args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("git runs")
+}
+
+/// The `keyhound` binary under test, run in `dir` with [`git`]'s environment (so that the
+/// user's own git config, such as a global `core.hooksPath`, stays out of the way).
+pub fn keyhound_in(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("keyhound"));
+    isolated(&mut cmd, dir);
+    assert_cmd::Command::from_std(cmd)
+}
+
+/// A fake OpenAI project key assignment line, as a developer would paste it.
+pub fn key_line(key: &str) -> String {
+    format!("OPENAI_API_KEY={key}\n")
+}

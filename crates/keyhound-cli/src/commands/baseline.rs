@@ -1,9 +1,132 @@
-//! `keyhound baseline` (being written).
+//! `keyhound baseline create [PATH]`: records the fingerprints of today's findings, so that an
+//! old repository can start blocking new keys without first cleaning up every old one. Scans
+//! load the file from the root (`.keyhound-baseline.json`) or `--baseline FILE` and report only
+//! what is not in it.
+
+use std::path::{Path, PathBuf};
+
+use keyhound::baseline::{Baseline, DEFAULT_FILE};
+use keyhound::scan::ScanOptions;
+use keyhound::source::fs::{scan_paths, WalkOptions};
+use keyhound::suppress::Suppressions;
+use keyhound::{RuleSet, Scanner};
+
+use crate::common::{self, parse_size};
 
 /// Arguments of `keyhound baseline`.
 #[derive(Debug, clap::Args)]
-pub struct BaselineArgs {}
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub command: BaselineCommand,
+}
 
-pub fn run(_args: BaselineArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("`keyhound baseline` is not available yet")
+/// `baseline` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum BaselineCommand {
+    /// Scan the working tree and write the fingerprints of every finding (position-independent,
+    /// sorted, no timestamps: creating it twice gives the same bytes).
+    Create(CreateArgs),
+}
+
+/// Arguments of `keyhound baseline create`.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// The directory to scan (default: the root of the repository containing the current
+    /// directory, else the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Where to write the baseline (default: `.keyhound-baseline.json` in PATH).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file adding rules and allowlists (default: `.keyhound.toml` in PATH).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore file of fingerprints and path globs (default: `.keyhoundignore` in PATH).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Also scan files that .gitignore and .ignore exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this (bytes, or with K, M, G).
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// Runs the subcommand.
+pub fn run(args: BaselineArgs) -> anyhow::Result<i32> {
+    match args.command {
+        BaselineCommand::Create(args) => create(args),
+    }
+}
+
+fn create(args: CreateArgs) -> anyhow::Result<i32> {
+    let root = match &args.path {
+        Some(p) => p.clone(),
+        None => git2::Repository::discover(".")
+            .ok()
+            .and_then(|r| r.workdir().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    if !root.is_dir() {
+        anyhow::bail!("{}: not a directory", root.display());
+    }
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| root.join(DEFAULT_FILE));
+    let scanner = scanner(&args, &root)?;
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        follow_links: false,
+        threads: args.threads,
+    };
+    let result = scan_paths(&scanner, std::slice::from_ref(&root), &walk)?;
+    for e in &result.stats.errors {
+        eprintln!("keyhound: {e}");
+    }
+    let baseline = Baseline::from_findings(&result.findings);
+    baseline.save(&output)?;
+    println!(
+        "keyhound: {} finding{} ({} distinct) recorded in {}; later scans report only keys not in it",
+        result.findings.len(),
+        if result.findings.len() == 1 { "" } else { "s" },
+        baseline.findings.len(),
+        output.display()
+    );
+    Ok(if result.stats.errors.is_empty() {
+        common::EXIT_CLEAN
+    } else {
+        common::EXIT_ERROR
+    })
+}
+
+/// The scanner of `keyhound scan` (same rule and ignore-file discovery), except that the
+/// existing baseline is not loaded: it would hide the findings the new one must record again.
+fn scanner(args: &CreateArgs, root: &Path) -> anyhow::Result<Scanner> {
+    let config = match &args.config {
+        Some(c) => Some(c.clone()),
+        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
+    };
+    let rules = match config {
+        Some(path) => RuleSet::with_config(&path)?,
+        None => RuleSet::builtin()?,
+    };
+    let ignore = match &args.ignore_file {
+        Some(p) => {
+            if !p.is_file() {
+                anyhow::bail!("{}: ignore file not found", p.display());
+            }
+            Suppressions::load(p)?
+        }
+        None => Suppressions::load(&root.join(".keyhoundignore"))?,
+    };
+    Ok(Scanner::new(rules)
+        .with_suppressions(ignore)
+        .with_options(ScanOptions {
+            max_file_size: args.max_file_size,
+            ..ScanOptions::default()
+        }))
 }

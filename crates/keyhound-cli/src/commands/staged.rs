@@ -1,8 +1,107 @@
-//! `keyhound git` (staged part; being written).
+//! `keyhound git --staged [REPO]`: the pre-commit check. Scans what the next commit adds (the
+//! index compared with HEAD) and, when it finds a key, says what to do about it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use git2::Repository;
+use keyhound::report::Format;
+use keyhound::source::staged;
 
 use super::git::GitArgs;
+use crate::common;
 
 /// Runs the staged scan.
-pub fn run(_args: GitArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("this part of `keyhound git` is not available yet")
+pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+    // The objects read here were written by git moments ago; checking their hashes again and
+    // caching them buys nothing for a read-once scan.
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+    let repo = open(args.repo.as_deref())?;
+    let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let opts = staged::StagedOptions {
+        index_file: index_file(),
+        threads: args.common.threads,
+        method: method()?,
+    };
+    // Building the scanner (parsing the rules, the keyword automaton) takes as long as reading
+    // the index and comparing it with HEAD: do both at once.
+    let (scanner, changes) = std::thread::scope(|s| {
+        let scanner = s.spawn(|| common::scanner(&args.common, &root));
+        let changes = staged::changes(&repo, &opts);
+        let scanner = scanner
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (scanner, changes)
+    });
+    let (scanner, changes) = (scanner?, changes?);
+    let result = staged::scan_changes(&scanner, &repo, changes, opts.threads)?;
+    let code = common::finish(
+        &args.common,
+        &result.findings,
+        &result.stats,
+        &result.explanations,
+        "staged files",
+        Vec::new(),
+    )?;
+    if code == common::EXIT_FOUND && args.common.format == Format::Human {
+        eprint!("{}", advice(common::blocking(&result.findings)));
+    }
+    // The process ends now: unmapping packs and freeing rules one by one would only add time.
+    std::mem::forget(scanner);
+    std::mem::forget(repo);
+    Ok(code)
+}
+
+/// The repository: REPO (or one of its subdirectories), else the one git's environment names
+/// (`GIT_DIR`, set in hooks) or that holds the current directory.
+fn open(repo: Option<&Path>) -> anyhow::Result<Repository> {
+    match repo {
+        Some(p) => Repository::discover(p)
+            .with_context(|| format!("{}: not in a git repository", p.display())),
+        None => Repository::open_from_env()
+            .or_else(|_| Repository::discover("."))
+            .context("not in a git repository (give REPO, or run inside one)"),
+    }
+}
+
+/// `GIT_INDEX_FILE`, which git sets for `git commit -a` and `git commit PATH…` to a temporary
+/// index: that index, not `.git/index`, is what the commit will contain.
+fn index_file() -> Option<PathBuf> {
+    let v = std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty())?;
+    let p = PathBuf::from(v);
+    Some(if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+    })
+}
+
+/// `KEYHOUND_STAGED_DIFF` (auto, index, libgit2, git) forces one way of comparing HEAD with
+/// the index, for benchmarks and tests of the fallbacks; not a user option.
+fn method() -> anyhow::Result<staged::DiffMethod> {
+    match std::env::var("KEYHOUND_STAGED_DIFF") {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("KEYHOUND_STAGED_DIFF: {e}")),
+        _ => Ok(staged::DiffMethod::Auto),
+    }
+}
+
+/// What to do when the commit is blocked.
+fn advice(n: usize) -> String {
+    let what = if n == 1 {
+        "a secret".to_string()
+    } else {
+        format!("{n} secrets")
+    };
+    format!(
+        "keyhound: this commit would add {what}. What to do:\n\
+         \x20 1. Take the key out of the file (or unstage it: `git restore --staged FILE`) and load it\n\
+         \x20    from an environment variable or a secrets manager instead.\n\
+         \x20 2. If the key was ever pushed or shared, treat it as leaked: revoke it at the provider\n\
+         \x20    and rotate it. Deleting it from the file does not make it secret again.\n\
+         \x20 3. A false positive? Put `keyhound:allow` in a comment on that line.\n\
+         \x20 4. Only as a last resort: `git commit --no-verify` skips this check.\n"
+    )
 }

@@ -1,0 +1,283 @@
+//! Git's index file read directly: its entries and its cached-tree extension (`TREE`), which
+//! records, for each directory whose entries have not changed since the last `git write-tree`
+//! or commit, the id of the tree those entries make. A directory whose cached tree equals the
+//! same directory in HEAD holds no staged change, so the comparison never opens it; that is
+//! the whole reason to read the file here rather than through libgit2, which neither exposes
+//! the extension nor skips verifying the file's checksum (git does not verify it on read).
+//!
+//! Versions 2, 3 and 4 (path-compressed) are read. A split index (`link`), a sparse index
+//! (`sdir`), another mandatory extension or a damaged file is [`ReadError::Unsupported`]: the
+//! caller falls back to a reader that understands it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use git2::Oid;
+
+/// One entry: a path at a merge stage.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// Path from the repository root, `/`-separated.
+    pub path: Vec<u8>,
+    /// Git mode (`0o100644`, `0o100755`, `0o120000`, `0o160000`).
+    pub mode: u32,
+    /// Blob (or commit, for a submodule) id.
+    pub oid: Oid,
+    /// 0, or 1–3 for the sides of an unresolved conflict.
+    pub stage: u8,
+    /// Added with `git add -N`: known to git but not part of the next commit.
+    pub intent_to_add: bool,
+}
+
+/// The parts of an index the staged comparison needs.
+#[derive(Debug, Default)]
+pub(super) struct IndexFile {
+    /// Entries sorted by path, then stage.
+    pub entries: Vec<Entry>,
+    /// Valid cached trees by directory path (`""` is the root).
+    pub trees: HashMap<Vec<u8>, Oid>,
+    /// Whether the file had a cached-tree extension at all.
+    pub has_cache_tree: bool,
+}
+
+/// Why the file was not read.
+#[derive(Debug)]
+pub(super) enum ReadError {
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// A format or extension this reader does not handle, or a damaged file.
+    Unsupported(String),
+}
+
+const HASH_LEN: usize = 20;
+
+/// Reads and parses the index file at `path`.
+pub(super) fn read(path: &Path) -> Result<IndexFile, ReadError> {
+    let data = std::fs::read(path).map_err(ReadError::Io)?;
+    parse(&data).map_err(ReadError::Unsupported)
+}
+
+fn be16(d: &[u8], at: usize) -> Result<u16, String> {
+    d.get(at..at + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]))
+        .ok_or_else(|| "truncated".to_string())
+}
+
+fn be32(d: &[u8], at: usize) -> Result<u32, String> {
+    d.get(at..at + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .ok_or_else(|| "truncated".to_string())
+}
+
+fn oid_at(d: &[u8], at: usize) -> Result<Oid, String> {
+    d.get(at..at + HASH_LEN)
+        .and_then(|b| Oid::from_bytes(b).ok())
+        .ok_or_else(|| "truncated".to_string())
+}
+
+/// Git's offset varint (index v4 path prefixes): big-endian groups of 7 bits, each
+/// continuation adding one so that every value has exactly one encoding.
+fn varint(d: &[u8], at: &mut usize) -> Result<usize, String> {
+    let mut next = || {
+        let c = *d.get(*at).ok_or("truncated")?;
+        *at += 1;
+        Ok::<u8, String>(c)
+    };
+    let mut c = next()?;
+    let mut val = usize::from(c & 127);
+    while c & 128 != 0 {
+        c = next()?;
+        val = val
+            .checked_add(1)
+            .and_then(|v| v.checked_mul(128))
+            .ok_or("path prefix length overflows")?
+            + usize::from(c & 127);
+    }
+    Ok(val)
+}
+
+fn parse(d: &[u8]) -> Result<IndexFile, String> {
+    if d.len() < 12 + HASH_LEN || &d[..4] != b"DIRC" {
+        return Err("not an index file".into());
+    }
+    let version = be32(d, 4)?;
+    if !(2..=4).contains(&version) {
+        return Err(format!("index version {version}"));
+    }
+    let count = be32(d, 8)? as usize;
+    let end = d.len() - HASH_LEN;
+    let mut out = IndexFile {
+        entries: Vec::with_capacity(count.min(end / 62)),
+        ..IndexFile::default()
+    };
+    let mut pos = 12;
+    let mut prev: Vec<u8> = Vec::new();
+    for _ in 0..count {
+        let mode = be32(d, pos + 24)?;
+        let oid = oid_at(d, pos + 40)?;
+        let flags = be16(d, pos + 60)?;
+        let mut p = pos + 62;
+        let mut intent_to_add = false;
+        if flags & 0x4000 != 0 {
+            if version < 3 {
+                return Err("extended flags in a version 2 index".into());
+            }
+            intent_to_add = be16(d, p)? & 0x2000 != 0;
+            p += 2;
+        }
+        let path = if version == 4 {
+            let strip = varint(d, &mut p)?;
+            let len = memchr::memchr(0, d.get(p..end).ok_or("truncated")?).ok_or("truncated")?;
+            let keep = prev
+                .len()
+                .checked_sub(strip)
+                .ok_or("bad path prefix length")?;
+            let mut path = Vec::with_capacity(keep + len);
+            path.extend_from_slice(&prev[..keep]);
+            path.extend_from_slice(&d[p..p + len]);
+            p += len + 1;
+            prev.clone_from(&path);
+            path
+        } else {
+            let len = memchr::memchr(0, d.get(p..end).ok_or("truncated")?).ok_or("truncated")?;
+            let path = d[p..p + len].to_vec();
+            // Entries are NUL-padded to a multiple of 8 bytes, with at least one NUL.
+            p = pos + ((p + len - pos + 8) & !7);
+            path
+        };
+        if p > end {
+            return Err("truncated".into());
+        }
+        if mode & 0o170000 == 0o040000 {
+            return Err("a directory entry (sparse index)".into());
+        }
+        out.entries.push(Entry {
+            path,
+            mode,
+            oid,
+            stage: ((flags >> 12) & 3) as u8,
+            intent_to_add,
+        });
+        pos = p;
+    }
+    while pos + 8 <= end {
+        let sig = &d[pos..pos + 4];
+        let size = be32(d, pos + 4)? as usize;
+        let body = d
+            .get(pos + 8..pos + 8 + size)
+            .filter(|_| pos + 8 + size <= end)
+            .ok_or("truncated extension")?;
+        match sig {
+            b"TREE" => {
+                out.has_cache_tree = true;
+                out.trees = cache_tree(body)?;
+            }
+            b"link" => return Err("a split index (core.splitIndex)".into()),
+            b"sdir" => return Err("a sparse index (index.sparse)".into()),
+            // Optional extensions start with a capital letter; a reader may ignore them.
+            [b'A'..=b'Z', ..] => {}
+            _ => {
+                return Err(format!(
+                    "mandatory extension `{}`",
+                    String::from_utf8_lossy(sig)
+                ))
+            }
+        }
+        pos += 8 + size;
+    }
+    Ok(out)
+}
+
+/// The cached-tree extension: nodes in pre-order, each `name NUL entry_count SP
+/// subtree_count LF [id]`, where an entry count of -1 marks a directory changed since the
+/// tree was computed (no id follows; its subdirectories may still be valid).
+fn cache_tree(d: &[u8]) -> Result<HashMap<Vec<u8>, Oid>, String> {
+    let mut trees = HashMap::new();
+    let mut pos = 0;
+    // (path of the directory, subtrees still to read)
+    let mut stack: Vec<(Vec<u8>, usize)> = Vec::new();
+    let mut root_seen = false;
+    while pos < d.len() {
+        let nul = memchr::memchr(0, &d[pos..]).ok_or("bad cached tree")?;
+        let name = &d[pos..pos + nul];
+        pos += nul + 1;
+        let line_end = memchr::memchr(b'\n', &d[pos..]).ok_or("bad cached tree")?;
+        let line = std::str::from_utf8(&d[pos..pos + line_end]).map_err(|_| "bad cached tree")?;
+        pos += line_end + 1;
+        let (count, subtrees) = line.split_once(' ').ok_or("bad cached tree")?;
+        let count: i64 = count.parse().map_err(|_| "bad cached tree")?;
+        let subtrees: usize = subtrees.parse().map_err(|_| "bad cached tree")?;
+        while stack.last().is_some_and(|(_, left)| *left == 0) {
+            stack.pop();
+        }
+        let path = match stack.last_mut() {
+            Some((parent, left)) => {
+                *left -= 1;
+                if parent.is_empty() {
+                    name.to_vec()
+                } else {
+                    [parent.as_slice(), b"/", name].concat()
+                }
+            }
+            None if !root_seen && name.is_empty() => {
+                root_seen = true;
+                Vec::new()
+            }
+            None => return Err("bad cached tree".into()),
+        };
+        if count >= 0 {
+            trees.insert(path.clone(), oid_at(d, pos)?);
+            pos += HASH_LEN;
+        }
+        stack.push((path, subtrees));
+    }
+    Ok(trees)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_matches_git() {
+        // Values from git's varint.c encoding: 127 is one byte, 128 is 0x80 0x00.
+        for (bytes, want) in [
+            (&[0x00u8][..], 0usize),
+            (&[0x7f], 127),
+            (&[0x80, 0x00], 128),
+            (&[0x80, 0x7f], 255),
+            (&[0x81, 0x00], 256),
+        ] {
+            let mut at = 0;
+            assert_eq!(varint(bytes, &mut at).unwrap(), want, "{bytes:?}");
+            assert_eq!(at, bytes.len());
+        }
+    }
+
+    #[test]
+    fn cache_tree_paths_and_invalid_nodes() {
+        let oid = [7u8; 20];
+        let mut d = Vec::new();
+        d.extend_from_slice(b"\0-1 2\n");
+        d.extend_from_slice(b"a\x003 1\n");
+        d.extend_from_slice(&oid);
+        d.extend_from_slice(b"b\x001 0\n");
+        d.extend_from_slice(&oid);
+        d.extend_from_slice(b"c\0-1 0\n");
+        let trees = cache_tree(&d).unwrap();
+        assert!(!trees.contains_key(&b""[..]));
+        assert!(trees.contains_key(&b"a"[..]));
+        assert!(trees.contains_key(&b"a/b"[..]));
+        assert!(!trees.contains_key(&b"c"[..]));
+        assert_eq!(trees.len(), 2);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(parse(b"nope").is_err());
+        let mut d = b"DIRC\0\0\0\x05\0\0\0\0".to_vec();
+        d.extend_from_slice(&[0; 20]);
+        assert!(parse(&d).unwrap_err().contains("version 5"));
+    }
+}
