@@ -523,3 +523,32 @@ fn bad_verify_block_names_file_rule_and_field() {
             "rules.toml: rule `test-openai-key`: field `verify.url`",
         ));
 }
+
+#[test]
+fn git_history_findings_are_verified_once_per_secret() {
+    let key = openai_project_key();
+    let provider = FakeProvider::start(by_key(&[(&key, Reply::Status(200))]));
+    let repo = init_repo();
+    let rules = rules_file(repo.path());
+    write(repo.path(), "a/.env", format!("OPENAI_API_KEY={key}\n"));
+    commit_all(repo.path(), "add key");
+    write(repo.path(), "b/settings.py", format!("KEY = \"{key}\"\n"));
+    commit_all(repo.path(), "add it again");
+    let out = keyhound()
+        .args(["git", ".", "--verify", "--format", "json", "--config"])
+        .arg(&rules)
+        .current_dir(repo.path())
+        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let findings = json(&out);
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["verified"] == "active"),
+        "{findings:?}"
+    );
+    assert_eq!(provider.seen().len(), 1, "the provider was asked twice");
+}
