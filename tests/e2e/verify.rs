@@ -552,3 +552,29 @@ fn git_history_findings_are_verified_once_per_secret() {
     );
     assert_eq!(provider.seen().len(), 1, "the provider was asked twice");
 }
+
+#[test]
+fn builtin_rules_check_openai_keys_on_v1_models() {
+    let (project, legacy) = (openai_project_key(), openai_legacy_key());
+    let provider = FakeProvider::start(by_key(&[
+        (&project, Reply::Status(200)),
+        (&legacy, Reply::Status(401)),
+    ]));
+    let out = keyhound()
+        .args(["verify", "--format", "json"])
+        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
+        .write_stdin(format!("{project}\n{legacy}\n"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let items = json(&out);
+    assert_eq!(items[0]["rule_id"], "openai-project-key");
+    assert_eq!(items[0]["verified"], "active");
+    assert_eq!(items[1]["rule_id"], "openai-legacy-key");
+    assert_eq!(items[1]["verified"], "inactive");
+    let seen = provider.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|s| s.target == "/v1/models"), "{seen:?}");
+}

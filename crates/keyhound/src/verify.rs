@@ -739,6 +739,52 @@ mod tests {
     }
 
     #[test]
+    fn builtin_providers_are_checked_on_their_own_hosts() {
+        let rules = crate::RuleSet::builtin().expect("built-in rules load");
+        let expect = [
+            ("openai-legacy-key", "api.openai.com", "/v1/models"),
+            ("openai-project-key", "api.openai.com", "/v1/models"),
+            ("openai-service-account-key", "api.openai.com", "/v1/models"),
+            ("openai-user-key", "api.openai.com", "/v1/models"),
+            ("openai-admin-key", "api.openai.com", "/v1/organization/"),
+            ("anthropic-api-key", "api.anthropic.com", "/v1/models"),
+            (
+                "google-api-key",
+                "generativelanguage.googleapis.com",
+                "/v1beta/models",
+            ),
+            (
+                "huggingface-access-token",
+                "huggingface.co",
+                "/api/whoami-v2",
+            ),
+            ("groq-api-key", "api.groq.com", "/openai/v1/models"),
+            ("openrouter-api-key", "openrouter.ai", "/api/v1/key"),
+            ("github-pat", "api.github.com", "/user"),
+            ("github-fine-grained-pat", "api.github.com", "/user"),
+            ("github-oauth-token", "api.github.com", "/user"),
+            ("github-app-token", "api.github.com", "/user"),
+        ];
+        for (id, host, path) in expect {
+            let check = rules
+                .get(id)
+                .and_then(|r| r.verify.as_ref())
+                .unwrap_or_else(|| panic!("{id} has no verify block"));
+            assert_eq!(check.host(), host, "{id}");
+            let request = check.request("SECRET", None);
+            let prefix = format!("https://{host}{path}");
+            assert!(request.url.starts_with(&prefix), "{id}: {}", request.url);
+            assert!(
+                request.headers.iter().any(|(_, v)| v.contains("SECRET")),
+                "{id}: the key goes in a header"
+            );
+            assert_eq!(check.classify(200), Status::Active, "{id}");
+            assert_eq!(check.classify(429), Status::Active, "{id}");
+            assert_eq!(check.classify(401), Status::Inactive, "{id}");
+        }
+    }
+
+    #[test]
     fn json_is_flat() {
         let v = serde_json::to_value(Verification {
             status: Status::Active,
