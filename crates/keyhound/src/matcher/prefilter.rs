@@ -7,7 +7,7 @@
 //! prefix with it (`sk-` and `sk-proj-` start at the same place); searching again from the next
 //! byte after each hit covers keywords that start inside another one.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 
 use crate::rules::Rule;
 
@@ -49,6 +49,9 @@ impl Prefilter {
         }
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
+            // A full DFA: about twice as fast as the default NFA once there are too many
+            // keywords for the SIMD searcher; the automaton stays small (under a megabyte).
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .expect("keywords are non-empty literals; the automaton size is small");
         Prefilter { ac, rules_for }
