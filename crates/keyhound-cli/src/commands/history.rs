@@ -124,11 +124,13 @@ fn timings(h: &HistoryStats, elapsed: Duration) -> String {
     let t = &h.timings;
     let s = |d: Duration| d.as_secs_f64();
     format!(
-        "keyhound: timings: total {:.3} s = enumerate {:.3} + order {:.3} + read-and-scan {:.3} (wall) + finish {:.3}; \
+        "keyhound: timings: total {:.3} s = enumerate {:.3} (commits {:.3}, trees {:.3}) + order {:.3} + read-and-scan {:.3} (wall) + finish {:.3}; \
          thread time: read {:.3}, scan {:.3} (of which prefilter {:.3}); \
          {} commits, {} trees, {} blobs ({} placed by {} pack indexes)",
         s(elapsed),
         s(t.enumerate),
+        s(t.commit_walk),
+        s(t.tree_walk),
         s(t.order),
         s(t.read_and_scan),
         s(t.finish),

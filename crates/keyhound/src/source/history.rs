@@ -93,8 +93,12 @@ impl Progress for NoProgress {}
 /// Time spent in each stage. `read`, `prefilter` and `scan` are summed over worker threads.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Timings {
-    /// Walking refs, commits and trees (one thread).
+    /// Walking refs, commits and trees: `commit_walk` + `tree_walk`.
     pub enumerate: Duration,
+    /// Reading every selected commit and ordering them, parents first (one thread).
+    pub commit_walk: Duration,
+    /// Reading trees to list blobs (in parallel runs of commits).
+    pub tree_walk: Duration,
     /// Reading pack indexes and sorting blobs into reading order.
     pub order: Duration,
     /// Wall time of the parallel read-and-scan stage.
@@ -116,7 +120,7 @@ pub struct HistoryStats {
     pub refs: usize,
     /// Commits selected.
     pub commits: usize,
-    /// Distinct trees read.
+    /// Trees read.
     pub trees: usize,
     /// Unique blobs found.
     pub blobs: usize,
@@ -172,6 +176,7 @@ pub fn scan_history(
         range: options.range.as_deref(),
         since: options.since,
         until: options.until,
+        threads: options.threads,
     };
     let walk = enumerate::walk(repo, &selection, progress)?;
     let mut history = HistoryStats {
@@ -185,6 +190,8 @@ pub fn scan_history(
         ..HistoryStats::default()
     };
     history.timings.enumerate = start.elapsed();
+    history.timings.commit_walk = walk.commit_walk;
+    history.timings.tree_walk = walk.tree_walk;
 
     let start = Instant::now();
     let objects = repo.commondir().join("objects");
@@ -783,6 +790,78 @@ mod tests {
         assert_eq!(packed, hashed);
         let findings: serde_json::Value = serde_json::from_str(&packed).unwrap();
         assert_eq!(findings.as_array().unwrap().len(), 18);
+    }
+
+    /// A linear history of `n` commits made with `git fast-import` (fast enough for a
+    /// thousand commits): each commit changes one of seven files; every 100th commit adds a
+    /// file with a key, which stays until the end.
+    fn long_history(n: usize) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"], b"");
+        let mut stream = String::new();
+        for i in 0..n {
+            let msg = format!("commit {i}");
+            stream += &format!(
+                "commit refs/heads/main\nmark :{}\ncommitter T <t@example.com> {} +0000\ndata {}\n{msg}\n",
+                i + 1,
+                1_600_000_000 + i * 60,
+                msg.len()
+            );
+            if i > 0 {
+                stream += &format!("from :{i}\n");
+            }
+            let body = format!("value={i}\n");
+            stream += &format!(
+                "M 100644 inline src/m{}/file.txt\ndata {}\n{body}\n",
+                i % 7,
+                body.len()
+            );
+            if i % 100 == 7 {
+                let body = format!("OPENAI_API_KEY={}\n", key(i as u64));
+                stream += &format!(
+                    "M 100644 inline keys/k{i}.env\ndata {}\n{body}\n",
+                    body.len()
+                );
+            }
+        }
+        git(dir.path(), &["fast-import", "--quiet"], stream.as_bytes());
+        dir
+    }
+
+    #[test]
+    fn tree_walk_on_several_threads_equals_one_thread() {
+        let dir = long_history(1300);
+        let repo = Repository::open(dir.path()).unwrap();
+        let walk = |threads| {
+            let sel = enumerate::Selection {
+                threads,
+                ..Default::default()
+            };
+            let w = enumerate::walk(&repo, &sel, &NoProgress).unwrap();
+            assert!(w.errors.is_empty(), "{:?}", w.errors);
+            let mut v: Vec<(OidKey, u32, Vec<u8>)> = (0..w.blobs.ids.len() as u32)
+                .map(|s| {
+                    let o = w.blobs.origins[s as usize];
+                    (w.blobs.ids[s as usize], o.commit, w.blobs.path(s))
+                })
+                .collect();
+            v.sort();
+            (w.commits, v)
+        };
+        let (commits, one) = walk(1);
+        assert_eq!(commits.len(), 1300);
+        assert_eq!(one.len(), 1300 + 13);
+        assert_eq!(walk(2), (commits.clone(), one.clone()));
+        assert_eq!(walk(3), (commits, one));
+
+        let (single, _) = run(&repo, true, 1);
+        let (parallel, _) = run(&repo, true, 3);
+        assert_eq!(single, parallel);
+        let findings: serde_json::Value = serde_json::from_str(&parallel).unwrap();
+        let findings = findings.as_array().unwrap();
+        assert_eq!(findings.len(), 13);
+        assert_eq!(findings[0]["locations"][0]["commit"]["summary"], "commit 7");
+        assert_eq!(findings[12]["git"]["present_at_head"], true);
     }
 
     #[test]

@@ -1,15 +1,24 @@
 //! Enumeration: which commits to look at, and which blobs they hold, each blob id once with the
 //! first place it was seen (commit, directory, file name).
 //!
-//! Commits are visited parents first (topological order, ties by time), so the first sighting
-//! of a blob is in the earliest commit that holds it. Two modes:
+//! Commits are put in order parents first (ties broken by time, oldest first), so the first
+//! sighting of a blob is in the earliest commit that holds it. Each commit is read once: the
+//! walk reads parents, tree and dates from the same object. Two modes for blobs:
 //! - every blob of every selected commit's tree (the audit): a tree already walked is not
-//!   walked again, so the cost follows the number of distinct trees, not commits × files;
+//!   walked again, so the cost follows the number of distinct trees, not commits × files. The
+//!   commits are cut into consecutive runs walked on separate threads, each with its own
+//!   repository handle; merging keeps the earliest sighting, so the result does not depend on
+//!   the number of threads;
 //! - only what each selected commit introduces (`--range`, `--since`, `--until`): entries whose
 //!   id differs from the same path in every parent, recursing only into changed directories.
 //!
-//! Problems with single objects (a missing tree, an unreadable ref) are recorded and the walk
-//! goes on.
+//! Refs that name a tree or a blob (rare tags) are walked after every commit, so a commit's
+//! provenance wins. Problems with single objects (a missing commit or tree, an unreadable ref)
+//! are recorded and the walk goes on.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
@@ -27,6 +36,8 @@ pub(super) struct Selection<'a> {
     pub since: Option<i64>,
     /// See `since`.
     pub until: Option<i64>,
+    /// Threads for the tree walk (0: one per core).
+    pub threads: usize,
 }
 
 impl Selection<'_> {
@@ -47,14 +58,28 @@ pub(super) struct Blobs {
 }
 
 impl Blobs {
-    fn add(&mut self, id: Oid, origin: Origin) {
-        let key = OidKey::from(id);
+    fn add(&mut self, key: OidKey, origin: Origin) {
         if self.index.contains_key(&key) {
             return;
         }
         self.index.insert(key, self.ids.len() as u32);
         self.ids.push(key);
         self.origins.push(origin);
+    }
+
+    /// Adds the blobs of `later` that are not here yet (`later` covers later commits).
+    fn absorb(&mut self, later: Blobs) {
+        for (key, o) in later.ids.into_iter().zip(later.origins) {
+            if self.index.contains_key(&key) {
+                continue;
+            }
+            let origin = Origin {
+                commit: o.commit,
+                dir: self.dirs.intern(later.dirs.get(o.dir)),
+                name: self.names.intern(later.names.get(o.name)),
+            };
+            self.add(key, origin);
+        }
     }
 
     /// The path of blob `slot` as first seen (bytes; not necessarily UTF-8).
@@ -77,16 +102,27 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 /// The result of enumeration.
 #[derive(Debug, Default)]
 pub(super) struct Walk {
-    /// Visited commits, parents first; `Origin::commit` indexes this.
+    /// Selected commits, parents first; `Origin::commit` indexes this.
     pub commits: Vec<Oid>,
     pub blobs: Blobs,
     /// Refs (and stash entries) the walk started from.
     pub refs: usize,
-    /// Distinct trees read.
+    /// Trees read.
     pub trees: usize,
     /// Submodule entries met (and skipped).
     pub gitlinks: u64,
     pub errors: Vec<String>,
+    pub commit_walk: std::time::Duration,
+    pub tree_walk: std::time::Duration,
+}
+
+/// A commit as the walk needs it.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    id: Oid,
+    tree: Oid,
+    /// Author time, for `--since`/`--until`.
+    authored: i64,
 }
 
 const TREE: i32 = 0o040_000;
@@ -98,237 +134,461 @@ pub(super) fn walk(
     sel: &Selection<'_>,
     progress: &dyn Progress,
 ) -> Result<Walk> {
-    let mut w = Walker {
-        repo,
-        out: Walk::default(),
-        seen_trees: OidSet::default(),
-        stack: Vec::new(),
+    let start = std::time::Instant::now();
+    let mut out = Walk::default();
+    let mut other_tips = Vec::new();
+    let nodes = match sel.range {
+        Some(range) => range_commits(repo, range, &mut out)?,
+        None => {
+            let tips = tips(repo, sel.branches, &mut out, &mut other_tips)?;
+            graph_order(repo, &tips, &mut out, progress)
+        }
     };
+    let nodes: Vec<Node> = nodes
+        .into_iter()
+        .filter(|n| {
+            sel.since.is_none_or(|s| n.authored >= s) && sel.until.is_none_or(|u| n.authored < u)
+        })
+        .collect();
+    out.commits = nodes.iter().map(|n| n.id).collect();
+    out.commit_walk = start.elapsed();
+    let start = std::time::Instant::now();
+
+    let mut walker = if sel.introduced_only() {
+        let mut w = TreeWalker::new(repo, &out.commits, Blobs::default());
+        for (i, n) in nodes.iter().enumerate() {
+            w.introduced(n, i as u32);
+        }
+        w
+    } else {
+        let roots: Vec<Oid> = nodes.iter().map(|n| n.tree).collect();
+        let threads = match sel.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        all_blobs(repo, &out.commits, &roots, threads)
+    };
+    for (name, id, kind) in other_tips {
+        match kind {
+            ObjectType::Tree => {
+                let dir = walker.blobs.dirs.intern(name.as_bytes());
+                walker.all(id, NO_COMMIT, dir);
+            }
+            _ => {
+                let name = walker.blobs.names.intern(name.as_bytes());
+                let origin = Origin {
+                    commit: NO_COMMIT,
+                    dir: 0,
+                    name,
+                };
+                walker.blobs.add(OidKey::from(id), origin);
+            }
+        }
+    }
+    out.blobs = walker.blobs;
+    out.trees = walker.trees;
+    out.gitlinks = walker.gitlinks;
+    out.errors.extend(walker.errors);
+    out.tree_walk = start.elapsed();
+    Ok(out)
+}
+
+/// The commits to start from: `--branch` revisions, or HEAD, every ref and every stash entry
+/// (annotated tags peeled). Refs that name trees or blobs go to `others`.
+fn tips(
+    repo: &Repository,
+    branches: &[String],
+    out: &mut Walk,
+    others: &mut Vec<(String, Oid, ObjectType)>,
+) -> Result<Vec<Oid>> {
+    if !branches.is_empty() {
+        let mut tips = Vec::new();
+        for name in branches {
+            let commit = repo
+                .revparse_single(name)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|e| Error::git(format!("--branch {name}"), e))?;
+            tips.push(commit.id());
+            out.refs += 1;
+        }
+        return Ok(tips);
+    }
+    let mut named: Vec<(String, Oid)> = Vec::new();
+    if let Ok(head) = repo.head() {
+        if let Some(id) = head.target() {
+            named.push(("HEAD".into(), id));
+        }
+    }
+    match repo.references() {
+        Ok(refs) => {
+            for r in refs {
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        out.errors.push(format!("listing refs: {}", e.message()));
+                        continue;
+                    }
+                };
+                let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                match r.resolve() {
+                    Ok(r) => named.extend(r.target().map(|id| (name, id))),
+                    Err(e) => out.errors.push(format!("ref {name}: {}", e.message())),
+                }
+            }
+        }
+        Err(e) => out.errors.push(format!("listing refs: {}", e.message())),
+    }
+    // Older stash entries live only in the stash's reflog.
+    if let Ok(log) = repo.reflog("refs/stash") {
+        for (i, entry) in log.iter().enumerate() {
+            named.push((format!("stash@{{{i}}}"), entry.id_new()));
+        }
+    }
+    let mut tips = Vec::new();
+    for (name, id) in named {
+        out.refs += 1;
+        // Annotated tags (possibly nested) name what they tag; anything else is itself.
+        let object = repo.find_object(id, None).and_then(|o| {
+            if o.kind() == Some(ObjectType::Tag) {
+                o.peel(ObjectType::Any)
+            } else {
+                Ok(o)
+            }
+        });
+        match object {
+            Ok(o) => match o.kind() {
+                Some(ObjectType::Commit) => tips.push(o.id()),
+                Some(kind @ (ObjectType::Tree | ObjectType::Blob)) => {
+                    others.push((name, o.id(), kind))
+                }
+                _ => {}
+            },
+            Err(e) => out
+                .errors
+                .push(format!("ref {name} ({id}): {}", e.message())),
+        }
+    }
+    Ok(tips)
+}
+
+/// Every commit reachable from `tips`, each read once, parents first; among commits whose
+/// parents are all placed, the oldest (committer time, then id) goes next.
+fn graph_order(
+    repo: &Repository,
+    tips: &[Oid],
+    out: &mut Walk,
+    progress: &dyn Progress,
+) -> Vec<Node> {
+    const MISSING: u32 = u32::MAX;
+    let shallow = shallow_commits(repo);
+    let mut index: OidMap<u32> = OidMap::default();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut times: Vec<i64> = Vec::new();
+    // (child, parent) edges, resolved to indices once every commit is loaded.
+    let mut edges: Vec<(u32, Oid)> = Vec::new();
+    let mut stack: Vec<Oid> = tips.iter().rev().copied().collect();
+    while let Some(id) = stack.pop() {
+        let key = OidKey::from(id);
+        if index.contains_key(&key) {
+            continue;
+        }
+        let commit = match repo.find_commit(id) {
+            Ok(c) => c,
+            Err(e) => {
+                out.errors.push(format!("commit {id}: {}", e.message()));
+                index.insert(key, MISSING);
+                continue;
+            }
+        };
+        let at = nodes.len() as u32;
+        index.insert(key, at);
+        if !shallow.contains(&key) {
+            for p in commit.parent_ids() {
+                edges.push((at, p));
+                stack.push(p);
+            }
+        }
+        nodes.push(Node {
+            id,
+            tree: commit.tree_id(),
+            authored: commit.author().when().seconds(),
+        });
+        times.push(commit.time().seconds());
+        if nodes.len() & 1023 == 0 {
+            progress.commits(nodes.len() as u64);
+        }
+    }
+    progress.commits(nodes.len() as u64);
+
+    // Kahn's algorithm over parent → child edges (a CSR adjacency list).
+    let n = nodes.len();
+    let mut pending = vec![0u32; n];
+    let mut pairs: Vec<(u32, u32)> = edges
+        .into_iter()
+        .filter_map(|(child, p)| match index.get(&OidKey::from(p)) {
+            Some(&parent) if parent != MISSING => Some((parent, child)),
+            _ => None,
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut start = vec![0usize; n + 1];
+    for &(parent, child) in &pairs {
+        start[parent as usize + 1] += 1;
+        pending[child as usize] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let key = |i: u32| Reverse((times[i as usize], OidKey::from(nodes[i as usize].id), i));
+    let mut ready: BinaryHeap<_> = (0..n as u32)
+        .filter(|&i| pending[i as usize] == 0)
+        .map(key)
+        .collect();
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    while let Some(Reverse((_, _, i))) = ready.pop() {
+        order.push(i);
+        for &(_, child) in &pairs[start[i as usize]..start[i as usize + 1]] {
+            pending[child as usize] -= 1;
+            if pending[child as usize] == 0 {
+                ready.push(key(child));
+            }
+        }
+    }
+    if order.len() < n {
+        // Only a corrupt repository has a cycle; keep its commits, oldest first.
+        let mut rest: Vec<u32> = (0..n as u32).filter(|&i| pending[i as usize] > 0).collect();
+        rest.sort_by_key(|&i| key(i).0);
+        order.extend(rest);
+    }
+    order.into_iter().map(|i| nodes[i as usize]).collect()
+}
+
+/// The commits at the edge of a shallow clone: their parents are not in the repository.
+fn shallow_commits(repo: &Repository) -> OidSet {
+    let text = std::fs::read_to_string(repo.commondir().join("shallow")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| Oid::from_str(l.trim()).ok())
+        .map(OidKey::from)
+        .collect()
+}
+
+/// The commits of `A..B`, parents first (libgit2's walk knows how to stop early on the `A`
+/// side).
+fn range_commits(repo: &Repository, range: &str, out: &mut Walk) -> Result<Vec<Node>> {
+    if !range.contains("..") || range.contains("...") {
+        return Err(Error::git(
+            format!("--range {range}"),
+            git2::Error::from_str("expected A..B (two dots)"),
+        ));
+    }
     let mut revwalk = repo
         .revwalk()
         .map_err(|e| Error::git("starting the commit walk", e))?;
     revwalk
         .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
         .map_err(|e| Error::git("sorting the commit walk", e))?;
-    if let Some(range) = sel.range {
-        if !range.contains("..") || range.contains("...") {
-            return Err(Error::git(
-                format!("--range {range}"),
-                git2::Error::from_str("expected A..B (two dots)"),
-            ));
-        }
-        revwalk
-            .push_range(range)
-            .map_err(|e| Error::git(format!("--range {range}"), e))?;
-        w.out.refs = 1;
-    } else if !sel.branches.is_empty() {
-        for name in sel.branches {
-            let commit = repo
-                .revparse_single(name)
-                .and_then(|o| o.peel_to_commit())
-                .map_err(|e| Error::git(format!("--branch {name}"), e))?;
-            revwalk
-                .push(commit.id())
-                .map_err(|e| Error::git(format!("--branch {name}"), e))?;
-            w.out.refs += 1;
-        }
-    } else {
-        w.push_all_refs(&mut revwalk);
-    }
-
-    let introduced = sel.introduced_only();
-    let mut walked = 0u64;
+    revwalk
+        .push_range(range)
+        .map_err(|e| Error::git(format!("--range {range}"), e))?;
+    out.refs = 1;
+    let mut nodes = Vec::new();
     for next in revwalk {
         let id = match next {
             Ok(id) => id,
             Err(e) => {
-                w.out
-                    .errors
-                    .push(format!("walking commits: {}", e.message()));
+                out.errors
+                    .push(format!("walking --range {range}: {}", e.message()));
                 break;
             }
         };
-        walked += 1;
-        if walked % 1024 == 0 {
-            progress.commits(walked);
-        }
-        let commit = match repo.find_commit(id) {
-            Ok(c) => c,
-            Err(e) => {
-                w.out.errors.push(format!("commit {id}: {}", e.message()));
-                continue;
-            }
-        };
-        let t = commit.author().when().seconds();
-        if sel.since.is_some_and(|s| t < s) || sel.until.is_some_and(|u| t >= u) {
-            continue;
-        }
-        let index = w.out.commits.len() as u32;
-        w.out.commits.push(id);
-        if introduced {
-            w.introduced(&commit, index);
-        } else {
-            w.all(commit.tree_id(), index, 0);
+        match repo.find_commit(id) {
+            Ok(c) => nodes.push(Node {
+                id,
+                tree: c.tree_id(),
+                authored: c.author().when().seconds(),
+            }),
+            Err(e) => out.errors.push(format!("commit {id}: {}", e.message())),
         }
     }
-    progress.commits(walked);
-    w.out.trees = w.seen_trees.len().max(w.out.trees);
-    Ok(w.out)
+    Ok(nodes)
 }
 
-struct Walker<'r> {
+/// Walks the trees of `roots` (one per commit, in commit order) on up to `threads` threads,
+/// each taking a run of consecutive commits with its own repository handle.
+fn all_blobs<'r>(
     repo: &'r Repository,
-    out: Walk,
-    seen_trees: OidSet,
-    stack: Vec<(Oid, u32)>,
-}
-
-impl Walker<'_> {
-    /// Pushes HEAD, every ref (peeled), and every stash entry. Refs to trees or blobs are
-    /// enumerated directly, with the ref's name as their path.
-    fn push_all_refs(&mut self, revwalk: &mut git2::Revwalk<'_>) {
-        let mut tips: Vec<(String, Oid)> = Vec::new();
-        if let Ok(head) = self.repo.head() {
-            if let Some(id) = head.target() {
-                tips.push(("HEAD".into(), id));
-            }
+    commits: &'r [Oid],
+    roots: &[Oid],
+    threads: usize,
+) -> TreeWalker<'r> {
+    // Each run re-walks what it shares with earlier runs (about one full tree), so runs stay
+    // long.
+    let threads = threads.clamp(1, 1 + roots.len() / 512);
+    let mut first = TreeWalker::new(repo, commits, Blobs::default());
+    if threads == 1 {
+        for (i, &root) in roots.iter().enumerate() {
+            first.all(root, i as u32, 0);
         }
-        match self.repo.references() {
-            Ok(refs) => {
-                for r in refs {
-                    match r {
-                        Ok(r) => {
-                            let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
-                            match r.resolve() {
-                                Ok(r) => tips.extend(r.target().map(|id| (name, id))),
-                                Err(e) => {
-                                    self.out.errors.push(format!("ref {name}: {}", e.message()))
-                                }
-                            }
-                        }
-                        Err(e) => self
-                            .out
-                            .errors
-                            .push(format!("listing refs: {}", e.message())),
+        return first;
+    }
+    let run = roots.len().div_ceil(threads);
+    let git_dir: &Path = repo.path();
+    let later: Vec<std::result::Result<Parts, usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> = roots
+            .chunks(run)
+            .enumerate()
+            .skip(1)
+            .map(|(k, chunk)| {
+                s.spawn(move || {
+                    let start = k * run;
+                    let Ok(repo) = Repository::open(git_dir) else {
+                        return Err(start);
+                    };
+                    let mut w = TreeWalker::new(&repo, commits, Blobs::default());
+                    for (i, &root) in chunk.iter().enumerate() {
+                        w.all(root, (start + i) as u32, 0);
                     }
-                }
-            }
-            Err(e) => self
-                .out
-                .errors
-                .push(format!("listing refs: {}", e.message())),
+                    Ok(w.into_parts())
+                })
+            })
+            .collect();
+        for (i, &root) in roots[..run.min(roots.len())].iter().enumerate() {
+            first.all(root, i as u32, 0);
         }
-        // Older stash entries live only in the stash's reflog.
-        if let Ok(log) = self.repo.reflog("refs/stash") {
-            for (i, entry) in log.iter().enumerate() {
-                tips.push((format!("stash@{{{i}}}"), entry.id_new()));
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(usize::MAX)))
+            .collect()
+    });
+    for (k, part) in later.into_iter().enumerate() {
+        match part {
+            Ok(p) => {
+                first.blobs.absorb(p.blobs);
+                first.trees += p.trees;
+                first.gitlinks += p.gitlinks;
+                first.errors.extend(p.errors);
             }
-        }
-        for (name, id) in tips {
-            self.out.refs += 1;
-            // Annotated tags (possibly nested) name what they tag; anything else is itself.
-            let object = match self.repo.find_object(id, None).and_then(|o| {
-                if o.kind() == Some(ObjectType::Tag) {
-                    o.peel(ObjectType::Any)
-                } else {
-                    Ok(o)
+            Err(_) => {
+                // The thread could not open the repository: walk its run here.
+                let start = (k + 1) * run;
+                let end = (start + run).min(roots.len());
+                for (i, &root) in roots[start..end].iter().enumerate() {
+                    first.all(root, (start + i) as u32, 0);
                 }
-            }) {
-                Ok(o) => o,
-                Err(e) => {
-                    self.out
-                        .errors
-                        .push(format!("ref {name} ({id}): {}", e.message()));
-                    continue;
-                }
-            };
-            match object.kind() {
-                Some(ObjectType::Commit) => {
-                    if let Err(e) = revwalk.push(object.id()) {
-                        self.out
-                            .errors
-                            .push(format!("ref {name} ({id}): {}", e.message()));
-                    }
-                }
-                Some(ObjectType::Tree) => {
-                    let dir = self.out.blobs.dirs.intern(name.as_bytes());
-                    self.all(object.id(), NO_COMMIT, dir);
-                }
-                Some(ObjectType::Blob) => {
-                    let name = self.out.blobs.names.intern(name.as_bytes());
-                    self.out.blobs.add(
-                        object.id(),
-                        Origin {
-                            commit: NO_COMMIT,
-                            dir: 0,
-                            name,
-                        },
-                    );
-                }
-                _ => {}
             }
         }
     }
+    first
+}
 
-    fn tree_error(&mut self, id: Oid, dir: u32, commit: u32, e: &git2::Error) {
-        let at = String::from_utf8_lossy(self.out.blobs.dirs.get(dir)).into_owned();
-        let at = if at.is_empty() { "/".to_string() } else { at };
-        let commit = match self.out.commits.get(commit as usize) {
-            Some(c) => format!(" in commit {c}"),
-            None => String::new(),
-        };
-        self.out
-            .errors
-            .push(format!("tree {id} (at {at}{commit}): {}", e.message()));
+/// What a tree walker found, without its repository handle.
+struct Parts {
+    blobs: Blobs,
+    trees: usize,
+    gitlinks: u64,
+    errors: Vec<String>,
+}
+
+struct TreeWalker<'r> {
+    repo: &'r Repository,
+    commits: &'r [Oid],
+    blobs: Blobs,
+    seen: OidSet,
+    stack: Vec<(Oid, u32)>,
+    trees: usize,
+    gitlinks: u64,
+    errors: Vec<String>,
+}
+
+impl<'r> TreeWalker<'r> {
+    fn new(repo: &'r Repository, commits: &'r [Oid], blobs: Blobs) -> Self {
+        TreeWalker {
+            repo,
+            commits,
+            blobs,
+            seen: OidSet::default(),
+            stack: Vec::new(),
+            trees: 0,
+            gitlinks: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    fn into_parts(self) -> Parts {
+        Parts {
+            blobs: self.blobs,
+            trees: self.trees,
+            gitlinks: self.gitlinks,
+            errors: self.errors,
+        }
+    }
+
+    fn find_tree(&mut self, id: Oid, dir: u32, commit: u32) -> Option<Tree<'r>> {
+        match self.repo.find_tree(id) {
+            Ok(t) => {
+                self.trees += 1;
+                Some(t)
+            }
+            Err(e) => {
+                let at = String::from_utf8_lossy(self.blobs.dirs.get(dir)).into_owned();
+                let at = if at.is_empty() { "/".to_string() } else { at };
+                let commit = match self.commits.get(commit as usize) {
+                    Some(c) => format!(" in commit {c}"),
+                    None => String::new(),
+                };
+                self.errors
+                    .push(format!("tree {id} (at {at}{commit}): {}", e.message()));
+                None
+            }
+        }
     }
 
     /// Every blob under `root` not met before, skipping trees met before.
     fn all(&mut self, root: Oid, commit: u32, dir: u32) {
-        if !self.seen_trees.insert(OidKey::from(root)) {
+        if !self.seen.insert(OidKey::from(root)) {
             return;
         }
         self.stack.push((root, dir));
         while let Some((id, dir)) = self.stack.pop() {
-            let tree = match self.repo.find_tree(id) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.tree_error(id, dir, commit, &e);
-                    continue;
-                }
+            let Some(tree) = self.find_tree(id, dir, commit) else {
+                continue;
             };
             for entry in tree.iter() {
                 let mode = entry.filemode();
-                let eid = entry.id();
+                let key = OidKey::from(entry.id());
                 if mode == TREE {
-                    if self.seen_trees.insert(OidKey::from(eid)) {
-                        let path = join(self.out.blobs.dirs.get(dir), entry.name_bytes());
-                        let sub = self.out.blobs.dirs.intern(&path);
-                        self.stack.push((eid, sub));
+                    if self.seen.insert(key) {
+                        let path = join(self.blobs.dirs.get(dir), entry.name_bytes());
+                        let sub = self.blobs.dirs.intern(&path);
+                        self.stack.push((entry.id(), sub));
                     }
                 } else if mode == GITLINK {
-                    self.out.gitlinks += 1;
-                } else if !self.out.blobs.index.contains_key(&OidKey::from(eid)) {
-                    let name = self.out.blobs.names.intern(entry.name_bytes());
-                    self.out.blobs.add(eid, Origin { commit, dir, name });
+                    self.gitlinks += 1;
+                } else if !self.blobs.index.contains_key(&key) {
+                    let name = self.blobs.names.intern(entry.name_bytes());
+                    self.blobs.add(key, Origin { commit, dir, name });
                 }
             }
         }
     }
 
-    /// The blobs `commit` introduces: entries that differ from the same path in every parent.
-    fn introduced(&mut self, commit: &git2::Commit<'_>, index: u32) {
+    /// The blobs a commit introduces: entries that differ from the same path in every parent.
+    fn introduced(&mut self, node: &Node, index: u32) {
         let repo = self.repo;
-        let tree = match repo.find_tree(commit.tree_id()) {
-            Ok(t) => t,
-            Err(e) => return self.tree_error(commit.tree_id(), 0, index, &e),
+        let Some(tree) = self.find_tree(node.tree, 0, index) else {
+            return;
         };
         // A parent that is missing (the edge of a shallow clone) introduces nothing, so all
         // of this commit's content counts as new.
-        let parents: Vec<Tree<'_>> = commit
-            .parent_ids()
-            .filter_map(|p| repo.find_commit(p).ok())
-            .filter_map(|c| c.tree().ok())
-            .collect();
+        let parents: Vec<Tree<'_>> = match repo.find_commit(node.id) {
+            Ok(c) => c
+                .parent_ids()
+                .filter_map(|p| repo.find_commit(p).ok())
+                .filter_map(|c| c.tree().ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
         self.diff(&tree, &parents, 0, index);
     }
 
@@ -346,15 +606,10 @@ impl Walker<'_> {
             }
             let mode = entry.filemode();
             if mode == TREE {
-                self.out.trees += 1;
-                let path = join(self.out.blobs.dirs.get(dir), name);
-                let sub = self.out.blobs.dirs.intern(&path);
-                let subtree = match repo.find_tree(eid) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        self.tree_error(eid, sub, commit, &e);
-                        continue;
-                    }
+                let path = join(self.blobs.dirs.get(dir), name);
+                let sub = self.blobs.dirs.intern(&path);
+                let Some(subtree) = self.find_tree(eid, sub, commit) else {
+                    continue;
                 };
                 let sub_parents: Vec<Tree<'_>> = olds
                     .iter()
@@ -363,10 +618,13 @@ impl Walker<'_> {
                     .collect();
                 self.diff(&subtree, &sub_parents, sub, commit);
             } else if mode == GITLINK {
-                self.out.gitlinks += 1;
-            } else if !self.out.blobs.index.contains_key(&OidKey::from(eid)) {
-                let name = self.out.blobs.names.intern(name);
-                self.out.blobs.add(eid, Origin { commit, dir, name });
+                self.gitlinks += 1;
+            } else {
+                let key = OidKey::from(eid);
+                if !self.blobs.index.contains_key(&key) {
+                    let name = self.blobs.names.intern(name);
+                    self.blobs.add(key, Origin { commit, dir, name });
+                }
             }
         }
     }
