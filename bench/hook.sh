@@ -30,6 +30,7 @@ git config commit.gpgsign false
 mkdir -p "$work/no-hooks"
 git config core.hooksPath "$work/no-hooks"
 base=$(git rev-parse HEAD)
+files_at_head=$(git ls-files | wc -l)
 file=${BENCH_FILE:-}
 if [ -z "$file" ]; then
   for f in src/cargo/lib.rs src/lib.rs README.md; do [ -f "$f" ] && { file=$f; break; }; done
@@ -77,6 +78,12 @@ while IFS=$'\t' read -r name cmd; do
   time_one "$name --staged, key change (under unshare -n)" -N "$cmd"
 done < <(peer_staged_cmds "$repo")
 
+# What git itself adds for running any pre-commit hook (it writes and re-reads the index).
+printf '#!/bin/sh\nexit 0\n' > "$work/no-hooks/pre-commit"
+chmod +x "$work/no-hooks/pre-commit"
+stage_clean
+time_one "git commit with an empty hook (exit 0)" --prepare "git reset -q --soft $base" "git commit -q -m bench"
+rm "$work/no-hooks/pre-commit"
 git config --unset core.hooksPath
 "$kh" hook install >/dev/null
 stage_clean
@@ -108,7 +115,7 @@ rss_many=$(rss "$kh" git --staged -q)
 
 floor=$(awk -F'\t' 'NR==1 {print $2}' "$results")
 echo
-echo "repository: $repo_src ($(git ls-files | wc -l) files at HEAD), change: one line appended to $file"
+echo "repository: $repo_src ($files_at_head files at HEAD), change: one line appended to $file"
 echo "runs: $runs per command, median wall time; ratio to \`git diff --cached -U0\` on the same change"
 echo
 printf '| command | median ms | x git diff --cached |\n|---|---|---|\n'

@@ -1,8 +1,6 @@
 //! End-to-end tests: `keyhound hook install|uninstall|status` and the installed hooks inside
 //! real `git commit` and `git push` runs. The hooks run the binary under test: install records
 //! the path of the binary that installed them.
-// A test that cannot set up its repository should stop right there.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,7 +17,7 @@ fn install(d: &Path, args: &[&str]) -> String {
         .get_output()
         .stdout
         .clone();
-    String::from_utf8(out).unwrap()
+    String::from_utf8(out).expect("UTF-8 output")
 }
 
 fn text(out: &Output) -> String {
@@ -170,16 +168,16 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
         return out;
     };
     for e in entries {
-        let e = e.unwrap();
-        let meta = std::fs::symlink_metadata(e.path()).unwrap();
+        let e = e.expect("directory entry");
+        let meta = std::fs::symlink_metadata(e.path()).expect("metadata");
         let content = if meta.file_type().is_symlink() {
             std::fs::read_link(e.path())
-                .unwrap()
+                .expect("link target")
                 .to_string_lossy()
                 .as_bytes()
                 .to_vec()
         } else {
-            std::fs::read(e.path()).unwrap()
+            std::fs::read(e.path()).expect("hook readable")
         };
         out.insert(
             e.file_name().to_string_lossy().into_owned(),
@@ -199,8 +197,8 @@ fn foreign_hook(path: &Path, code: i32) {
     let script = format!(
         "#!/bin/sh\necho \"$0 $*\" >> \"$(git rev-parse --git-dir)/foreign-ran\"\nexit {code}\n"
     );
-    std::fs::write(path, script).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(path, script).expect("hook written");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 #[test]
@@ -414,20 +412,6 @@ fn remote_ref(remote: &Path, name: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Whether `keyhound git --range` (the history scan) is built yet; it is another part of
-/// keyhound, and the pre-push hook runs it.
-fn history_scan_available(d: &Path) -> bool {
-    let out = keyhound_in(d)
-        .args(["git", "--range", "HEAD..HEAD"])
-        .output()
-        .unwrap();
-    let missing = String::from_utf8_lossy(&out.stderr).contains("not available yet");
-    if missing {
-        eprintln!("NOTICE: `keyhound git --range` is not available yet; pre-push test skipped");
-    }
-    !missing
-}
-
 #[test]
 fn pre_push_blocks_a_commit_made_with_no_verify() {
     let dir = init_repo();
@@ -438,9 +422,6 @@ fn pre_push_blocks_a_commit_made_with_no_verify() {
     git(d, &["remote", "add", "origin", remote.to_str().unwrap()]);
     write(d, "README.md", "hello\n");
     commit_all(d, "init");
-    if !history_scan_available(d) {
-        return;
-    }
     install(d, &["--pre-push"]);
     // A new branch on an empty remote: every commit is new, none has a key.
     let out = push(d, &["main"]);

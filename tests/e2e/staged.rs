@@ -1,7 +1,5 @@
 //! End-to-end tests: `keyhound git --staged`, the scan of what the next commit adds (the
 //! index compared with HEAD), on repositories made with the git CLI.
-// A test that cannot set up its repository should stop right there.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
@@ -29,9 +27,9 @@ fn places(findings: &[Value]) -> Vec<(String, u64, String)> {
         .map(|f| {
             let l = &f["locations"][0];
             (
-                l["path"].as_str().unwrap().to_string(),
-                l["line"].as_u64().unwrap(),
-                f["rule_id"].as_str().unwrap().to_string(),
+                l["path"].as_str().expect("path").to_string(),
+                l["line"].as_u64().expect("line"),
+                f["rule_id"].as_str().expect("rule id").to_string(),
             )
         })
         .collect()
@@ -220,13 +218,14 @@ fn busy_change(d: &Path) -> String {
         "docs/a.md",
         format!("a\n{}", key_line(&openai_project_key())),
     );
-    std::fs::remove_dir_all(d.join("gone")).unwrap();
+    std::fs::remove_dir_all(d.join("gone")).expect("rm -r");
     git(d, &["mv", "z-last.txt", "a-first.txt"]);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(d.join("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::os::unix::fs::symlink("docs/a.md", d.join("link")).unwrap();
+        std::fs::set_permissions(d.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::os::unix::fs::symlink("docs/a.md", d.join("link")).expect("symlink");
     }
     git(d, &["add", "-A"]);
     key

@@ -85,7 +85,6 @@ impl Baseline {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::report::tests_support::sample;

@@ -344,7 +344,6 @@ fn status(dir: &Path, hook: &Hook) -> anyhow::Result<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

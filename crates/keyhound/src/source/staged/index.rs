@@ -235,7 +235,6 @@ fn cache_tree(d: &[u8]) -> Result<HashMap<Vec<u8>, Oid>, String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
