@@ -704,3 +704,19 @@ fn default_repository_is_the_current_directory() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn bad_selections_exit_two_and_say_why() {
+    let dir = init_repo();
+    write(dir.path(), "README.md", "hello\n");
+    commit_all(dir.path(), "start");
+    let (code, _, err) = audit_text(dir.path(), &["--branch", "nosuch"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--branch nosuch"), "{err}");
+    let (code, _, err) = audit_text(dir.path(), &["--range", "HEAD..HEAD", "--branch", "main"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be combined"), "{err}");
+    let (code, _, err) = audit_text(dir.path(), &["--range", "HEAD"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("A..B"), "{err}");
+}

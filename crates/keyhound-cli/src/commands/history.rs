@@ -185,26 +185,23 @@ impl history::Progress for Bar {
     }
 
     fn reading(&self, blobs: u64) {
+        self.reading_since.get_or_init(Instant::now);
+        self.bar.set_position(0);
+        self.bar.set_length(blobs);
         self.bar.set_style(
             ProgressStyle::with_template(
-                "[{elapsed_precise}] {bar:30} {pos}/{len} blobs  {msg}  ETA {eta}",
+                "[{elapsed_precise}] {bar:20} {pos}/{len} blobs {msg} ETA {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        self.reading_since.get_or_init(Instant::now);
-        self.bar.set_length(blobs);
-        self.bar.set_position(0);
     }
 
     fn scanned(&self, blobs: u64, bytes: u64) {
         let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         let since = self.reading_since.get_or_init(Instant::now);
         let secs = since.elapsed().as_secs_f64().max(0.001);
-        self.bar.set_message(format!(
-            "{:.0} MiB, {:.0} MiB/s",
-            total as f64 / 1048576.0,
-            total as f64 / 1048576.0 / secs
-        ));
+        self.bar
+            .set_message(format!("{:.0} MiB/s", total as f64 / 1048576.0 / secs));
         self.bar.inc(blobs);
     }
 }
