@@ -26,6 +26,16 @@ if [ ! -c /dev/null ]; then
 fi
 
 cargo build --release -q -p keyhound-cli
+cat > "$work/one-rule.toml" <<'RULE'
+[extend]
+default = false
+
+[[rules]]
+id = "openai-key-marker"
+description = "A key with OpenAI's marker"
+regex = 'sk-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}'
+keywords = ["T3BlbkFJ"]
+RULE
 kh=$PWD/target/release/keyhound
 floor=""
 if [ -f "$FLOOR_DIR/Cargo.toml" ]; then
@@ -62,6 +72,10 @@ for repo in "$@"; do
   # Warm the page cache once.
   git -C "$repo" cat-file --batch-all-objects --batch --unordered > "$sink"
   measure "keyhound git" "$RUNS" "$kh git '$repo' -q --format json -o '$sink' ${KEYHOUND_ARGS:-}" >> "$rows"
+  # The same walk and reader with one rule and no decoding: what the rules cost is the
+  # difference with the row above.
+  measure "keyhound git, 1 rule, no decoding" "$RUNS" \
+    "$kh git '$repo' -q --format json -o '$sink' -c '$work/one-rule.toml' --max-decode-depth 0" >> "$rows"
   if [ -n "$floor" ]; then
     measure "floor (g2-walk-packorder)" "$RUNS" "NOVERIFY=1 G2_NOCACHE=1 $floor g2-walk-packorder '$repo'" >> "$rows"
   fi
@@ -78,6 +92,8 @@ for repo in "$@"; do
     ratio = (f > 0) ? sprintf("%.2fx", $2 / f) : "-"
     printf "| %s | %.2f | %.2f | %.0f | %s |\n", $1, $2, $3, $4 / 1024, ratio }' "$rows"
   echo
+  # Stages (KEYHOUND_TIMINGS runs the prefilter a second time on its own, to time it, so this
+  # run is slower than the ones above).
   KEYHOUND_TIMINGS=1 "$kh" git "$repo" -q --format json -o "$sink" ${KEYHOUND_ARGS:-} 2>&1 >"$sink" \
     | grep 'timings:' | sed 's/^keyhound: timings: /keyhound stages: /' || true
 done
