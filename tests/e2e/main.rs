@@ -5,6 +5,7 @@ mod util;
 
 mod baseline;
 mod confidence;
+mod decode;
 mod git;
 mod hook;
 mod rules;

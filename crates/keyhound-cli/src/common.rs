@@ -46,6 +46,10 @@ pub struct CommonArgs {
     /// Print why each candidate the rules matched was kept or dropped.
     #[arg(long)]
     pub explain: bool,
+    /// Layers of encodings (base64, hex, percent, string escapes) and containers (zip, tar,
+    /// gzip, notebooks) to look inside; 0 turns decoding off.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_decode_depth: usize,
     /// Report only findings at or above this confidence: low, medium, high.
     #[arg(long, value_name = "LEVEL", default_value = "low")]
     pub min_confidence: keyhound::evidence::Confidence,
@@ -147,6 +151,7 @@ pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
         .with_options(ScanOptions {
             max_file_size: args.max_file_size,
             explain: args.explain,
+            max_decode_depth: args.max_decode_depth,
         }))
 }
 
@@ -168,6 +173,11 @@ pub fn finish(
 ) -> anyhow::Result<i32> {
     for e in &stats.errors {
         eprintln!("keyhound: {e}");
+    }
+    if !args.quiet {
+        for n in &stats.notes {
+            eprintln!("keyhound: note: {n}");
+        }
     }
     let kept: Vec<Finding> = findings
         .iter()

@@ -17,6 +17,9 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Record why candidates were dropped.
     pub explain: bool,
+    /// How many layers of encodings and containers to look inside (0: none); see
+    /// [`crate::decode`].
+    pub max_decode_depth: usize,
 }
 
 impl Default for ScanOptions {
@@ -24,6 +27,7 @@ impl Default for ScanOptions {
         ScanOptions {
             max_file_size: 100 * 1024 * 1024,
             explain: false,
+            max_decode_depth: 2,
         }
     }
 }
@@ -54,6 +58,9 @@ pub struct ContentResult {
     pub explanations: Vec<Explanation>,
     /// Whether the content was treated as binary.
     pub binary: bool,
+    /// Things worth telling that are not errors: limits hit while looking inside archives and
+    /// encodings, corrupt archives (the scan went on).
+    pub notes: Vec<String>,
 }
 
 /// Counts for the summary at the end of a scan.
@@ -69,6 +76,8 @@ pub struct Stats {
     pub skipped_too_large: Vec<String>,
     /// Errors met along the way (the scan went on).
     pub errors: Vec<String>,
+    /// Notes from looking inside archives and encodings (limits hit, corrupt archives).
+    pub notes: Vec<String>,
 }
 
 impl Stats {
@@ -79,12 +88,14 @@ impl Stats {
         self.binary += other.binary;
         self.skipped_too_large.extend(other.skipped_too_large);
         self.errors.extend(other.errors);
+        self.notes.extend(other.notes);
     }
 
     /// Sorts the lists so that parallel runs report the same as serial ones.
     pub fn sort(&mut self) {
         self.skipped_too_large.sort();
         self.errors.sort();
+        self.notes.sort();
     }
 }
 
@@ -97,6 +108,8 @@ pub struct Scanner {
     pub suppressions: Suppressions,
     /// Options.
     pub options: ScanOptions,
+    /// Built on first use by [`crate::decode`].
+    pub(crate) nested: crate::decode::Nested,
 }
 
 /// Content starting with NUL bytes in its first 8 KiB is treated as binary (as git does).
@@ -137,6 +150,7 @@ impl Scanner {
             prefilter,
             suppressions: Suppressions::default(),
             options: ScanOptions::default(),
+            nested: crate::decode::Nested::default(),
         }
     }
 
@@ -203,6 +217,7 @@ impl Scanner {
             findings,
             explanations,
             binary,
+            notes: Vec::new(),
         }
     }
 

@@ -1,14 +1,383 @@
-//! What is nested inside content: archives, notebooks and encoded strings (being written).
+//! What is nested inside content: encoded strings, archives and notebooks. It holds the
+//! unwrapping and its limits; matching is the [`Matcher`]'s, reporting the reporters'.
+//!
+//! [`Scanner::scan_content`] scans content as it is, then calls this module, so every source
+//! (files, stdin, git history, the staged index) looks inside the same things:
+//!
+//! - **Encodings**: base64 (standard and URL-safe, also wrapped over lines), hex,
+//!   percent-encoding, JSON and JavaScript string escapes (`\u002d`, `\x2d`, `\/`). Decoded text
+//!   is scanned with the same rules; the finding's [`Finding::decoded`] says how
+//!   (`base64 > percent`) and its location is that of the encoded text in the blob.
+//! - **Containers**: zip and the formats built on it (jar, docx, xlsx…), tar, gzip and tar.gz,
+//!   recognised by their magic bytes. A member is scanned as content of its own at
+//!   `outer.zip!dir/member` (nested: `a.tar.gz!b.zip!c/.env`); its findings carry the member's
+//!   own lines and columns.
+//! - **Jupyter notebooks** (`.ipynb`): each cell's source and each output's text is scanned as
+//!   content of its own at `nb.ipynb#cell-N` or `nb.ipynb#cell-N/output-M` (both 1-based, in
+//!   file order), so lines are lines of the cell, not of the JSON.
+//!
+//! # Contract
+//!
+//! - Cost: nothing is decoded on speculation. A base64 or hex run is decoded only where it holds
+//!   an encoding of a rule keyword; a line is percent- or escape-decoded only where it holds such
+//!   an escape, and is matched only if the prefilter then finds a keyword. Archive detection
+//!   reads at most a few magic bytes.
+//! - Limits: `max_decode_depth` layers (each decoding, each archive, each notebook is one layer;
+//!   a tar.gz is one) — 0 turns all of this off. Per top-level blob, decompressed and decoded
+//!   bytes share a budget of four times `max_file_size` (at most 1 GiB); a member larger than
+//!   `max_file_size` once decompressed is skipped. Members are read through `Read::take`, so a
+//!   decompression bomb costs at most those limits in memory and time. Every limit hit and every
+//!   corrupt archive becomes a note in [`ContentResult::notes`]; the scan goes on, and the raw
+//!   bytes of a corrupt archive have been scanned as binary already.
+//! - Dedup: a secret found both as it is and decoded at the same place is reported once (the
+//!   plain finding); one found in the raw bytes of an archive or notebook and in a member or cell
+//!   is reported at the member or cell.
+//! - Out of scope: a key split by string concatenation or a line continuation.
+//!
+//! [`Matcher`]: crate::matcher::Matcher
+//! [`Finding::decoded`]: crate::Finding::decoded
 
+mod archive;
+mod encoding;
+mod notebook;
+
+use std::cell::{Cell, OnceCell};
+use std::ops::Range;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use crate::finding::{Finding, LineIndex};
 use crate::matcher::Matcher;
 use crate::scan::{ContentResult, Scanner};
+use encoding::{Decoded, OffsetMap, Triggers};
 
-/// Scans what is nested in `content` and adds the findings to `result`.
+/// Per-scanner state of this module, built on first use.
+#[derive(Debug, Default)]
+pub(crate) struct Nested {
+    triggers: OnceLock<Triggers>,
+}
+
+/// The decompressed-and-decoded budget per top-level blob is this many times `max_file_size`…
+const BUDGET_FACTOR: u64 = 4;
+/// …but never more than this.
+const BUDGET_CAP: u64 = 1 << 30;
+/// Archive members looked at per top-level blob.
+const MAX_MEMBERS: usize = 100_000;
+
+fn budget(max_file_size: u64) -> u64 {
+    max_file_size.saturating_mul(BUDGET_FACTOR).min(BUDGET_CAP)
+}
+
+/// Scans what is nested in `content` (already scanned as it is into `result`) and adds the
+/// findings and notes to `result`.
 pub(crate) fn scan_nested(
-    _scanner: &Scanner,
-    _matcher: &mut Matcher<'_>,
-    _path: &str,
-    _content: &[u8],
-    _result: &mut ContentResult,
+    scanner: &Scanner,
+    matcher: &mut Matcher<'_>,
+    path: &str,
+    content: &[u8],
+    result: &mut ContentResult,
 ) {
+    let max_depth = scanner.options.max_decode_depth;
+    if max_depth == 0 {
+        return;
+    }
+    // Plain offsets are those of the UTF-8 text when the content is UTF-16.
+    let utf8 = crate::scan::decode_utf16(content);
+    let content = utf8.as_deref().unwrap_or(content);
+    let max_file_size = scanner.options.max_file_size;
+    let mut cx = Cx {
+        scanner,
+        max_depth,
+        budget: Rc::new(Cell::new(budget(max_file_size))),
+        member_cap: max_file_size,
+        members_left: MAX_MEMBERS,
+        budget_noted: false,
+        seen: Vec::new(),
+        notes: Vec::new(),
+    };
+    cx.remember(&result.findings);
+    cx.inside(matcher, path, content, 0, result.binary, result);
+    result.notes.append(&mut cx.notes);
+}
+
+/// The unwrapping of one top-level blob: limits left and what was reported.
+struct Cx<'s> {
+    scanner: &'s Scanner,
+    max_depth: usize,
+    /// Bytes left to decompress or decode (shared with the decompressing readers).
+    budget: Rc<Cell<u64>>,
+    /// Largest member, once decompressed.
+    member_cap: u64,
+    members_left: usize,
+    budget_noted: bool,
+    /// Findings reported so far: path, fingerprint, byte range in their blob.
+    seen: Vec<(String, String, Range<usize>)>,
+    notes: Vec<String>,
+}
+
+/// A blob (top-level content, archive member or notebook cell) that decoded locations are
+/// reported in.
+struct Blob<'a> {
+    path: &'a str,
+    content: &'a [u8],
+    index: OnceCell<LineIndex<'a>>,
+}
+
+/// One layer of decoding between a blob and decoded bytes.
+struct Frame<'a> {
+    how: &'static str,
+    /// Offsets in this layer's bytes to offsets in the parent's, applied in order.
+    maps: &'a [OffsetMap],
+    parent: Option<&'a Frame<'a>>,
+}
+
+impl Frame<'_> {
+    fn start(&self, mut at: usize) -> usize {
+        for m in self.maps {
+            at = m.start(at);
+        }
+        self.parent.map_or(at, |p| p.start(at))
+    }
+
+    fn end(&self, mut at: usize) -> usize {
+        for m in self.maps {
+            at = m.end(at);
+        }
+        self.parent.map_or(at, |p| p.end(at))
+    }
+
+    fn chain(&self) -> String {
+        match self.parent {
+            Some(p) => format!("{} > {}", p.chain(), self.how),
+            None => self.how.to_string(),
+        }
+    }
+}
+
+impl Cx<'_> {
+    fn note(&mut self, note: String) {
+        self.notes.push(note);
+    }
+
+    /// Takes `n` bytes from the budget; false (and a note, once) when it is used up.
+    fn spend(&mut self, n: u64, path: &str) -> bool {
+        let left = self.budget.get();
+        if n <= left {
+            self.budget.set(left - n);
+            return true;
+        }
+        self.budget.set(0);
+        self.budget_exhausted(path);
+        false
+    }
+
+    fn budget_exhausted(&mut self, path: &str) {
+        if !self.budget_noted {
+            self.budget_noted = true;
+            let top = path.split('!').next().unwrap_or(path);
+            self.note(format!(
+                "{top}: stopped looking inside after {} of decompressed or decoded data \
+                 (4 x --max-file-size, at most 1 GiB); the rest of what it holds was not scanned",
+                human_size(budget(self.member_cap))
+            ));
+        }
+    }
+
+    fn remember(&mut self, findings: &[Finding]) {
+        for f in findings {
+            let l = f.location();
+            self.seen.push((
+                l.path.clone(),
+                f.fingerprint.clone(),
+                l.offset..l.offset + f.secret.len().max(1),
+            ));
+        }
+    }
+
+    fn seen_at(&self, path: &str, fingerprint: &str, range: &Range<usize>) -> bool {
+        self.seen.iter().any(|(p, fp, r)| {
+            p == path && fp == fingerprint && r.start < range.end && range.start < r.end
+        })
+    }
+
+    /// Looks inside `content`, a blob at `path` that is `depth` layers deep and has been
+    /// scanned as it is.
+    fn inside(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        path: &str,
+        content: &[u8],
+        depth: usize,
+        binary: bool,
+        out: &mut ContentResult,
+    ) {
+        if depth >= self.max_depth {
+            return;
+        }
+        if let Some(kind) = archive::detect(content) {
+            let mark = out.findings.len();
+            if archive::scan(self, matcher, path, content, kind, depth, out) {
+                prefer_inner(path, '!', mark, out);
+                return;
+            }
+        }
+        if notebook::is_notebook(path) {
+            let mark = out.findings.len();
+            if notebook::scan(self, matcher, path, content, depth, out) {
+                prefer_inner(path, '#', mark, out);
+                return;
+            }
+        }
+        if binary {
+            return;
+        }
+        let blob = Blob {
+            path,
+            content,
+            index: OnceCell::new(),
+        };
+        self.encodings(matcher, &blob, content, depth, None, out);
+    }
+
+    /// Scans a member or cell: as it is, then inside.
+    fn blob(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        path: &str,
+        content: &[u8],
+        depth: usize,
+        out: &mut ContentResult,
+    ) {
+        if self.scanner.skips_path(path) {
+            return;
+        }
+        let r = self.scanner.scan_plain(matcher, path, content);
+        self.remember(&r.findings);
+        out.findings.extend(r.findings);
+        out.explanations.extend(r.explanations);
+        let utf8 = crate::scan::decode_utf16(content);
+        let content = utf8.as_deref().unwrap_or(content);
+        self.inside(matcher, path, content, depth, r.binary, out);
+    }
+
+    /// Finds encoded strings in `text` (the blob itself, or bytes decoded from it through
+    /// `frame`), `depth` layers deep, and scans what they decode to.
+    fn encodings(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        blob: &Blob<'_>,
+        text: &[u8],
+        depth: usize,
+        frame: Option<&Frame<'_>>,
+        out: &mut ContentResult,
+    ) {
+        if depth >= self.max_depth {
+            return;
+        }
+        let mut decoded: Vec<Decoded> = Vec::new();
+        let runs = encoding::runs(text);
+        if !runs.is_empty() {
+            let scanner = self.scanner;
+            let triggers = scanner.nested.triggers.get_or_init(|| {
+                let rules = scanner.rules().rules();
+                Triggers::new(
+                    rules
+                        .iter()
+                        .flat_map(|r| r.keywords.iter().map(String::as_str)),
+                )
+            });
+            for run in runs {
+                let (joined, join_map) = run.text(text);
+                let first = decoded.len();
+                triggers.decode_run(&joined, depth + 2 <= self.max_depth, &mut decoded);
+                for d in &mut decoded[first..] {
+                    d.maps.push(join_map.clone());
+                }
+            }
+        }
+        for (line, percent, escape) in encoding::escaped_lines(text) {
+            if percent {
+                decoded.push(encoding::decode_percent(&text[line.clone()], line.start));
+            }
+            if escape {
+                decoded.push(encoding::decode_escapes(&text[line.clone()], line.start));
+            }
+        }
+        for d in decoded {
+            if !self.spend(d.bytes.len() as u64, blob.path) {
+                return;
+            }
+            let frame = Frame {
+                how: d.how,
+                maps: &d.maps,
+                parent: frame,
+            };
+            self.decoded(matcher, blob, &d, depth + 1, &frame, out);
+        }
+    }
+
+    /// Scans bytes decoded from `blob` through `frame`, then looks for encodings inside them.
+    fn decoded(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        blob: &Blob<'_>,
+        decoded: &Decoded,
+        depth: usize,
+        frame: &Frame<'_>,
+        out: &mut ContentResult,
+    ) {
+        let bytes = &decoded.bytes;
+        let r = self.scanner.scan_plain(matcher, blob.path, bytes);
+        for mut f in r.findings {
+            let start = f.location().offset;
+            let end = start + f.secret.len().max(1);
+            let (s, e) = (frame.start(start), frame.end(end));
+            if self.seen_at(blob.path, &f.fingerprint, &(s..e)) {
+                continue;
+            }
+            let index = blob.index.get_or_init(|| LineIndex::new(blob.content));
+            let (line, column) = index.position(s);
+            let (end_line, end_column) = index.position(e);
+            let l = &mut f.locations[0];
+            (l.offset, l.line, l.column, l.end_line, l.end_column) =
+                (s, line, column, end_line, end_column);
+            f.decoded = Some(frame.chain());
+            self.seen
+                .push((blob.path.to_string(), f.fingerprint.clone(), s..e));
+            out.findings.push(f);
+        }
+        // Explanations of decoded text would carry positions in that text; `--explain` shows
+        // the blob's own candidates only.
+        if decoded.look_inside && !r.binary {
+            self.encodings(matcher, blob, bytes, depth, Some(frame), out);
+        }
+    }
+}
+
+/// Drops findings of the raw bytes of `path` (the ones before `mark`) whose secret was also
+/// found in one of its members or cells (`path!…`, `path#…`), which say better where it is.
+fn prefer_inner(path: &str, sep: char, mark: usize, out: &mut ContentResult) {
+    let prefix = format!("{path}{sep}");
+    let inner: Vec<String> = out.findings[mark..]
+        .iter()
+        .filter(|f| f.location().path.starts_with(&prefix))
+        .map(|f| f.fingerprint.clone())
+        .collect();
+    if inner.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    out.findings.retain(|f| {
+        i += 1;
+        i > mark || f.location().path != path || !inner.contains(&f.fingerprint)
+    });
+}
+
+fn human_size(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
 }

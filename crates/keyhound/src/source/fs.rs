@@ -160,6 +160,7 @@ impl Worker<'_> {
         self.out.stats.scanned += 1;
         self.out.stats.bytes += content.len() as u64;
         self.out.stats.binary += u64::from(result.binary);
+        self.out.stats.notes.extend(result.notes);
         self.out.findings.extend(result.findings);
         self.out.explanations.extend(result.explanations);
     }
@@ -181,6 +182,7 @@ pub fn scan_reader(scanner: &Scanner, mut reader: impl Read) -> Result<FsScan> {
     out.stats.scanned = 1;
     out.stats.bytes = content.len() as u64;
     out.stats.binary = u64::from(result.binary);
+    out.stats.notes = result.notes;
     out.findings = result.findings;
     out.explanations = result.explanations;
     Ok(out.finish())

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# What looking inside encodings and archives costs: `keyhound scan` with decoding off
+# (--max-decode-depth 0) against the default (2), on the same trees, in the same run
+# (hyperfine, warm cache, alternating). Prints a table; the issue's bar is a ratio <= 1.15.
+#   bench/decode.sh [TREE...]   default: ~/.cargo/registry/src and /tmp/bench-repos/cargo
+#   KH=path/to/keyhound (skip the build), RUNS=n (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
+if [ -z "${KH:-}" ]; then
+  cargo build --release -q -p keyhound-cli
+fi
+kh=${KH:-$PWD/target/release/keyhound}
+trees=("$@")
+if [ ${#trees[@]} -eq 0 ]; then
+  trees=("$HOME/.cargo/registry/src")
+  [ -d /tmp/bench-repos/cargo ] && trees+=(/tmp/bench-repos/cargo)
+fi
+runs=${RUNS:-10}
+printf '| tree | files | MiB | depth 0 s | depth 2 s | ratio | user s (0 / 2) |\n|---|---|---|---|---|---|---|\n'
+for t in "${trees[@]}"; do
+  files=$(find "$t" -type f -not -path '*/.git/*' | wc -l)
+  mib=$(du -sm --exclude=.git "$t" | cut -f1)
+  json=$(mktemp)
+  hyperfine -N --warmup 2 --runs "$runs" --export-json "$json" -i \
+    "$kh scan -q --format jsonl -o /dev/null --max-decode-depth 0 $t" \
+    "$kh scan -q --format jsonl -o /dev/null $t" >/dev/null
+  python3 - "$json" "$t" "$files" "$mib" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+off, on = r[0]["median"], r[1]["median"]
+uo, un = r[0]["user"], r[1]["user"]
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {off:.3f} | {on:.3f} | {on/off:.2f}x | {uo:.3f} / {un:.3f} |")
+PY
+  rm -f "$json"
+done
