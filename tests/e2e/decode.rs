@@ -306,8 +306,14 @@ fn nested_three_deep_needs_depth_three() {
     let l2 = zip_bytes(&[("l1.zip", &l1)]);
     let l3 = zip_bytes(&[("l2.zip", &l2)]);
     write(dir.path(), "l3.zip", &l3);
-    let (_, found, _) = run(scan(dir.path()).arg("."));
+    let (_, found, stderr) = run(scan(dir.path()).arg("."));
     assert!(found.is_empty(), "{found:#?}");
+    assert!(
+        stderr.contains(
+            "note: l3.zip!l2.zip!l1.zip: archive not opened, nested deeper than --max-decode-depth (2)"
+        ),
+        "{stderr}"
+    );
     let (code, found, _) = run(scan(dir.path()).args([".", "--max-decode-depth", "3"]));
     assert_eq!(code, 1);
     assert_eq!(loc(&found[0]).0, "l3.zip!l2.zip!l1.zip!.env");
@@ -599,4 +605,54 @@ fn decoding_applies_to_git_history() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(found[0]["decoded"], "base64", "{found:#?}");
     assert_eq!(loc(&found[0]).1, 2);
+}
+
+#[test]
+fn decoding_applies_to_staged_changes() {
+    let repo = init_repo();
+    write(repo.path(), "README.md", "# app\n");
+    commit_all(repo.path(), "init");
+    let key = openai_project_key();
+    let url = format!("https://api.example.com/v1?key={}", key.replace('-', "%2D"));
+    write(repo.path(), "README.md", format!("# app\n\nDemo: {url}\n"));
+    git(repo.path(), &["add", "README.md"]);
+    let mut cmd = keyhound();
+    cmd.args(["git", "--staged", "-f", "json"])
+        .current_dir(repo.path());
+    if let Some(config) = fallback_rules() {
+        cmd.arg("--config").arg(config);
+    }
+    let (code, found, stderr) = run(&mut cmd);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found[0]["decoded"], "percent", "{found:#?}");
+    assert_eq!(loc(&found[0]).1, 3);
+}
+
+#[test]
+fn base64_wrapped_over_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    // `base64` wraps at 76 columns; the key crosses line breaks inside the block.
+    let dotenv = format!("# settings\nDEBUG=false\nREGION=eu-west-1\nOPENAI_API_KEY={key}\n");
+    let encoded = STANDARD.encode(&dotenv);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let yaml = format!(
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  env.b64: |\n    {}\n",
+        lines.join("\n    ")
+    );
+    write(dir.path(), "cm.yaml", &yaml);
+    let (code, found, stderr) = run(scan(dir.path()).args([".", "--no-redact"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(secret(&found[0]), key);
+    assert_eq!(found[0]["decoded"], "base64");
+    // Where the key's encoding starts: its offset in the .env, 4/3 as many characters into the
+    // block, counted across the wrapped lines.
+    let at = dotenv.find(&key).unwrap() * 4 / 3;
+    let (line, col) = (5 + at / 76, 5 + at % 76);
+    assert_eq!(loc(&found[0]), ("cm.yaml".into(), line as u64, col as u64));
 }

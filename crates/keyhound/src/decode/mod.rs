@@ -212,6 +212,12 @@ impl Cx<'_> {
         out: &mut ContentResult,
     ) {
         if depth >= self.max_depth {
+            if depth > 0 && archive::detect(content).is_some() {
+                self.note(format!(
+                    "{path}: archive not opened, nested deeper than --max-decode-depth ({})",
+                    self.max_depth
+                ));
+            }
             return;
         }
         if let Some(kind) = archive::detect(content) {
@@ -274,6 +280,8 @@ impl Cx<'_> {
         if depth >= self.max_depth {
             return;
         }
+        // Each piece is scanned and dropped before the next is decoded: what is held at once
+        // is one run's or one line's decodings.
         let mut decoded: Vec<Decoded> = Vec::new();
         let runs = encoding::runs(text);
         if !runs.is_empty() {
@@ -288,10 +296,12 @@ impl Cx<'_> {
             });
             for run in runs {
                 let (joined, join_map) = run.text(text);
-                let first = decoded.len();
                 triggers.decode_run(&joined, depth + 2 <= self.max_depth, &mut decoded);
-                for d in &mut decoded[first..] {
+                for d in &mut decoded {
                     d.maps.push(join_map.clone());
+                }
+                if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
+                    return;
                 }
             }
         }
@@ -302,10 +312,26 @@ impl Cx<'_> {
             if escape {
                 decoded.push(encoding::decode_escapes(&text[line.clone()], line.start));
             }
-        }
-        for d in decoded {
-            if !self.spend(d.bytes.len() as u64, blob.path) {
+            if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
                 return;
+            }
+        }
+    }
+
+    /// Scans and drops `pieces`, decoded from text `depth` layers deep; false when the budget
+    /// is used up.
+    fn scan_decoded(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        blob: &Blob<'_>,
+        pieces: &mut Vec<Decoded>,
+        depth: usize,
+        frame: Option<&Frame<'_>>,
+        out: &mut ContentResult,
+    ) -> bool {
+        for d in pieces.drain(..) {
+            if !self.spend(d.bytes.len() as u64, blob.path) {
+                return false;
             }
             let frame = Frame {
                 how: d.how,
@@ -314,6 +340,7 @@ impl Cx<'_> {
             };
             self.decoded(matcher, blob, &d, depth + 1, &frame, out);
         }
+        true
     }
 
     /// Scans bytes decoded from `blob` through `frame`, then looks for encodings inside them.
