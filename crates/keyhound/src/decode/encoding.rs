@@ -227,20 +227,23 @@ impl Triggers {
         Triggers { ac, kinds }
     }
 
-    /// Decodes what in `run` (a base64-alphabet run, possibly joined from wrapped lines)
-    /// holds an encoded keyword: base64 at each alignment a hit implies, hex runs around hex
-    /// hits; or, when it holds none and `twice` allows, the whole run if it is base64 of base64
-    /// text. Offsets in the results are relative to `run`.
-    pub(crate) fn decode_run(&self, run: &[u8], twice: bool, out: &mut Vec<Decoded>) {
+    /// What in `run` (a base64-alphabet run, possibly joined from wrapped lines) to decode:
+    /// around each encoded keyword, a window of base64 at the alignment the hit implies, or
+    /// the hex run it is in; or, when it holds none and `twice` allows, the whole run if it is
+    /// base64 of base64 text. Ranges are relative to `run`, in order, not overlapping.
+    pub(crate) fn plans(&self, run: &[u8], twice: bool) -> Vec<Plan> {
         let Some(ac) = &self.ac else {
-            return;
+            return Vec::new();
         };
-        let mut phases = [false; 4];
+        let mut windows: Vec<Range<usize>> = Vec::new();
         let mut hex_runs: Vec<Range<usize>> = Vec::new();
         for m in ac.find_overlapping_iter(run) {
             for kind in &self.kinds[m.pattern().as_usize()] {
                 match *kind {
-                    Kind::Base64 { skip } => phases[(m.start() + 4 - skip) % 4] = true,
+                    Kind::Base64 { skip } => {
+                        let phase = (m.start() + 4 - skip) % 4;
+                        windows.push(window(run.len(), m.start(), phase));
+                    }
                     Kind::Hex => {
                         if hex_runs.iter().any(|r| r.contains(&m.start())) {
                             continue;
@@ -255,37 +258,73 @@ impl Triggers {
                         }
                         // Start on the byte boundary the hit implies.
                         s += (m.start() - s) % 2;
-                        hex_runs.push(s..e);
+                        if e - s >= MIN_HEX_RUN {
+                            hex_runs.push(s..e);
+                        }
                     }
                 }
             }
         }
-        if twice && phases == [false; 4] && hex_runs.is_empty() {
+        if twice && windows.is_empty() && hex_runs.is_empty() {
             if let Some(phase) = base64_of_base64(run) {
-                phases[phase] = true;
+                windows.push(phase..run.len());
             }
         }
-        for (phase, _) in phases.iter().enumerate().filter(|(_, on)| **on) {
-            let start = phase.min(run.len());
-            let bytes = decode_base64(&run[start..]);
-            if !bytes.is_empty() {
-                out.push(Decoded {
-                    how: "base64",
-                    look_inside: true,
-                    bytes,
-                    maps: vec![OffsetMap::Linear {
-                        base: start,
-                        num: 4,
-                        den: 3,
-                    }],
-                });
+        // Windows at the same alignment that touch become one.
+        windows.sort_by_key(|w| (w.start % 4, w.start));
+        let mut plans: Vec<Plan> = Vec::new();
+        for w in windows {
+            match plans.last_mut() {
+                Some(Plan::Base64(last))
+                    if last.start % 4 == w.start % 4 && w.start <= last.end =>
+                {
+                    last.end = last.end.max(w.end);
+                }
+                _ => plans.push(Plan::Base64(w)),
             }
         }
-        for r in hex_runs {
-            if r.len() < MIN_HEX_RUN {
-                continue;
-            }
-            out.push(Decoded {
+        plans.extend(hex_runs.into_iter().map(Plan::Hex));
+        plans
+    }
+}
+
+/// How much base64 around an encoded keyword is decoded (each side, in characters): enough
+/// for the key and the lines about it, not a whole 100 MB blob for one hit.
+const WINDOW: usize = 4096;
+
+/// The base64 window around a hit at `at`, starting at alignment `phase`.
+fn window(len: usize, at: usize, phase: usize) -> Range<usize> {
+    let start = match at.saturating_sub(WINDOW) {
+        s if s <= phase => phase,
+        s => s - (s - phase) % 4,
+    };
+    start.min(len)..(at + WINDOW).min(len)
+}
+
+/// A piece of a run to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Base64 characters, starting on a group boundary.
+    Base64(Range<usize>),
+    /// Hex digits, starting on a byte boundary.
+    Hex(Range<usize>),
+}
+
+impl Plan {
+    /// Decodes the planned piece of `run`.
+    pub(crate) fn decode(&self, run: &[u8]) -> Decoded {
+        match self {
+            Plan::Base64(r) => Decoded {
+                how: "base64",
+                look_inside: true,
+                bytes: decode_base64(&run[r.clone()]),
+                maps: vec![OffsetMap::Linear {
+                    base: r.start,
+                    num: 4,
+                    den: 3,
+                }],
+            },
+            Plan::Hex(r) => Decoded {
                 how: "hex",
                 look_inside: true,
                 bytes: decode_hex(&run[r.clone()]),
@@ -294,7 +333,7 @@ impl Triggers {
                     num: 2,
                     den: 1,
                 }],
-            });
+            },
         }
     }
 }
@@ -916,14 +955,35 @@ mod tests {
         }
     }
 
+    fn decode_all(t: &Triggers, run: &[u8]) -> Vec<Decoded> {
+        t.plans(run, true).iter().map(|p| p.decode(run)).collect()
+    }
+
+    #[test]
+    fn windows_around_hits_in_a_long_run() {
+        let t = Triggers::new(["sk-proj-"]);
+        let mut plain = vec![b'x'; 30_000];
+        plain.splice(20_000..20_000, *b"sk-proj-abcdefghijklmnop");
+        let text = b64(&plain);
+        let plans = t.plans(text.as_bytes(), true);
+        assert_eq!(plans.len(), 1, "{plans:?}");
+        let Plan::Base64(r) = &plans[0] else {
+            panic!("{plans:?}")
+        };
+        assert!(r.len() <= 2 * WINDOW + 3 && r.start % 4 == 0, "{r:?}");
+        let d = plans[0].decode(text.as_bytes());
+        assert!(memchr::memmem::find(&d.bytes, b"sk-proj-abcdefghijklmnop").is_some());
+        assert_eq!(window(100, 10, 2), 2..100);
+        assert_eq!(window(10_000, 5_000, 1), 901..9_096);
+    }
+
     #[test]
     fn triggers_decode_at_the_right_alignment() {
         let t = Triggers::new(["sk-proj-"]);
         for prefix in ["", "x", "xy", "API_KEY=", "z"] {
             let plain = format!("{prefix}sk-proj-abcdefghijklmnopqrstuvwxyz");
             let text = format!("zz{}", b64(plain.as_bytes()));
-            let mut out = Vec::new();
-            t.decode_run(text.as_bytes(), true, &mut out);
+            let out = decode_all(&t, text.as_bytes());
             assert!(
                 out.iter()
                     .any(|d| memchr::memmem::find(&d.bytes, plain.as_bytes()).is_some()),
@@ -932,16 +992,14 @@ mod tests {
         }
         // Twice encoded.
         let twice = b64(b64(b"x sk-proj-abcdefghijklmnop").as_bytes());
-        let mut out = Vec::new();
-        t.decode_run(twice.as_bytes(), true, &mut out);
+        let out = decode_all(&t, twice.as_bytes());
         assert!(
             out.iter().any(|d| d.bytes.starts_with(b"eCBzay1w")),
             "{out:?}"
         );
         // Hex.
         let hexed = hex(b"token sk-proj-abcdefghijklmnop", false);
-        let mut out = Vec::new();
-        t.decode_run(&[b"0".as_slice(), &hexed].concat(), true, &mut out);
+        let out = decode_all(&t, &[b"0".as_slice(), &hexed].concat());
         assert!(out
             .iter()
             .any(|d| d.how == "hex" && d.bytes == b"token sk-proj-abcdefghijklmnop"));

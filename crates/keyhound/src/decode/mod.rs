@@ -296,12 +296,13 @@ impl Cx<'_> {
             });
             for run in runs {
                 let (joined, join_map) = run.text(text);
-                triggers.decode_run(&joined, depth + 2 <= self.max_depth, &mut decoded);
-                for d in &mut decoded {
+                for plan in triggers.plans(&joined, depth + 2 <= self.max_depth) {
+                    let mut d = plan.decode(&joined);
                     d.maps.push(join_map.clone());
-                }
-                if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
-                    return;
+                    decoded.push(d);
+                    if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
+                        return;
+                    }
                 }
             }
         }
