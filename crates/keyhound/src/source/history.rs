@@ -419,6 +419,7 @@ impl Worker<'_, '_> {
         self.out.stats.scanned += 1;
         self.out.stats.bytes += content.len() as u64;
         self.out.stats.binary += u64::from(result.binary);
+        self.out.stats.notes.extend(result.notes);
         self.out.explanations.extend(result.explanations);
         let blob_hex = id.to_string();
         for mut finding in result.findings {
