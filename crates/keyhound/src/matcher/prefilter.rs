@@ -1,5 +1,8 @@
-//! The keyword prefilter: one Aho-Corasick automaton over every rule's keywords, case-sensitive
-//! with leftmost-first semantics so that aho-corasick can use its SIMD searcher.
+//! The keyword prefilter: Aho-Corasick automata over every rule's keywords, case-sensitive with
+//! leftmost-first semantics so that aho-corasick can use its SIMD searcher (Teddy). Teddy takes
+//! at most 64 patterns, so the keywords are split into groups of at most [`GROUP`], one
+//! automaton each: two SIMD passes are about four times faster than one automaton walk over
+//! a hundred keywords.
 //!
 //! Contract: it may name a rule whose regex then finds nothing (a false candidate), but it never
 //! misses a rule one of whose keywords occurs in the text. Leftmost-first reports at most one
@@ -7,15 +10,19 @@
 //! prefix with it (`sk-` and `sk-proj-` start at the same place); searching again from the next
 //! byte after each hit covers keywords that start inside another one.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 
 use crate::rules::Rule;
+
+/// Most keywords in one automaton (aho-corasick's SIMD searcher takes at most 64).
+pub const GROUP: usize = 48;
 
 /// The compiled prefilter for a rule list.
 #[derive(Debug)]
 pub struct Prefilter {
-    ac: AhoCorasick,
-    /// For each distinct keyword (pattern id), the rules it may stand for.
+    /// One automaton per group of keywords, with the index of the group's first keyword.
+    groups: Vec<(AhoCorasick, usize)>,
+    /// For each distinct keyword, the rules it may stand for.
     rules_for: Vec<Vec<u32>>,
 }
 
@@ -47,33 +54,41 @@ impl Prefilter {
             set.dedup();
             rules_for.push(set);
         }
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            // A full DFA: about twice as fast as the default NFA once there are too many
-            // keywords for the SIMD searcher; the automaton stays small (under a megabyte).
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .expect("keywords are non-empty literals; the automaton size is small");
-        Prefilter { ac, rules_for }
+        let n_groups = keywords.len().div_ceil(GROUP).max(1);
+        let per_group = keywords.len().div_ceil(n_groups).max(1);
+        let groups = keywords
+            .chunks(per_group)
+            .enumerate()
+            .map(|(g, chunk)| {
+                let ac = AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(chunk)
+                    .expect("keywords are non-empty literals; the automaton size is small");
+                (ac, g * per_group)
+            })
+            .collect();
+        Prefilter { groups, rules_for }
     }
 
     /// Marks in `candidates` (one flag per rule) every rule that may match `hay`.
     /// Returns how many distinct rules were marked.
     pub fn candidates(&self, hay: &[u8], candidates: &mut [bool]) -> usize {
         let mut marked = 0;
-        let mut at = 0;
-        while at < hay.len() {
-            let Some(m) = self.ac.find(Input::new(hay).span(at..hay.len())) else {
-                break;
-            };
-            for &r in &self.rules_for[m.pattern().as_usize()] {
-                let flag = &mut candidates[r as usize];
-                if !*flag {
-                    *flag = true;
-                    marked += 1;
+        for (ac, first) in &self.groups {
+            let mut at = 0;
+            while at < hay.len() {
+                let Some(m) = ac.find(Input::new(hay).span(at..hay.len())) else {
+                    break;
+                };
+                for &r in &self.rules_for[first + m.pattern().as_usize()] {
+                    let flag = &mut candidates[r as usize];
+                    if !*flag {
+                        *flag = true;
+                        marked += 1;
+                    }
                 }
+                at = m.start() + 1;
             }
-            at = m.start() + 1;
         }
         marked
     }
@@ -120,6 +135,21 @@ mod tests {
         // "bc" starts inside "abcd": a plain leftmost-first iteration would skip it.
         let rules = set(&[&["abcd"], &["bc"]]);
         assert_eq!(hits(&rules, "xxabcdxx"), vec![true, true]);
+    }
+
+    #[test]
+    fn many_keywords_in_several_groups_all_found() {
+        let words: Vec<String> = (0..130).map(|i| format!("kw{i:03}x")).collect();
+        let refs: Vec<Vec<&str>> = words.iter().map(|w| vec![w.as_str()]).collect();
+        let slices: Vec<&[&str]> = refs.iter().map(|v| v.as_slice()).collect();
+        let rules = set(&slices);
+        let p = Prefilter::new(rules.rules());
+        assert!(p.groups.len() >= 3);
+        for (i, w) in words.iter().enumerate() {
+            let c = hits(&rules, &format!("a {w} b"));
+            assert!(c[i], "{w} lost");
+            assert_eq!(c.iter().filter(|&&x| x).count(), 1);
+        }
     }
 
     #[test]
