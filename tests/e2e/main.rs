@@ -1,5 +1,7 @@
 //! End-to-end tests: the real `keyhound` binary against real files and real git repositories
 //! made with the git CLI in temporary directories. One binary, one module per topic.
+// A test binary: a panic is how a test fails, in helpers as in tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
 

@@ -370,11 +370,9 @@ mod tests {
             .collect();
         let mut check = base62_6(crc32fast::hash(body.as_bytes()));
         if !valid {
-            check = if check.starts_with('Z') {
-                format!("Y{}", &check[1..])
-            } else {
-                format!("Z{}", &check[1..])
-            };
+            // Change the first checksum digit to another one.
+            let first = if check.starts_with('Z') { 'Y' } else { 'Z' };
+            check = format!("{first}{}", &check[first.len_utf8()..]);
         }
         format!("{prefix}_{body}{check}")
     }

@@ -163,7 +163,7 @@ pub(crate) mod tests_support {
             context: vec!["the provider's unique format".into()],
             decoded: None,
             git: None,
-                verification: None,
+            verification: None,
             locations: vec![Location {
                 path: "dir with space/a,b:c.env".into(),
                 line: 3,
