@@ -136,6 +136,26 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
         "bc3ae723f57c6b9e3fd80b699fcc420f",
         "GitHub documentation's example token",
     ),
+    (
+        "6c96130f130ab0d6d158397e24d2bcc1",
+        "RFC 6749's example access token",
+    ),
+    (
+        "00cf4c781dc37003f7c7dd7d4c9a6ef1",
+        "RFC 6749's example refresh token",
+    ),
+    (
+        "a35b81a7d7927b70ec99270dd2362b88",
+        "RFC 6749's example authorization code",
+    ),
+    (
+        "ca7459e2b26776de081b9a07e40227fd",
+        "RFC 6749's example client credentials",
+    ),
+    (
+        "b8e148545b13c78bc74da2f1a7275dd7",
+        "RFC 6750's example bearer token",
+    ),
 ];
 
 /// Words that, inside a secret, say it was made up.
@@ -172,7 +192,14 @@ const FIXTURE_DIRS: &[&str] = &[
     "mocks",
     "testutil",
     "testutils",
+    "demo",
+    "demos",
 ];
+
+/// Words a file name starts with when the file is test or demo material (`demo-host-key`,
+/// `test_server.key`, `example.env`).
+const FIXTURE_FILE_PREFIXES: &[&str] =
+    &["test", "demo", "example", "sample", "fake", "dummy", "mock"];
 
 /// Words on the line that mark test material.
 const FIXTURE_WORDS: &[&str] = &["fake", "dummy", "example", "sample", "mock", "for testing"];
@@ -272,6 +299,12 @@ pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
     }
     if let Some(file) = components.last() {
         let stem = file.split('.').next().unwrap_or(file);
+        if let Some(p) = FIXTURE_FILE_PREFIXES.iter().find(|p| {
+            stem.strip_prefix(**p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '_', '.']))
+        }) {
+            return Some(format!("`{file}` is {p} material by its name"));
+        }
         if stem.starts_with("test_")
             || stem.ends_with("_test")
             || stem.ends_with("_spec")
@@ -396,6 +429,13 @@ mod tests {
     }
 
     #[test]
+    fn rfc_oauth_examples_are_value_fixtures() {
+        let token = ["2YotnFZFEjr1", "zCsicMWpAA"].concat();
+        let why = value_evidence(RuleClass::Generic, "generic-api-key", token.as_bytes()).unwrap();
+        assert!(why.contains("RFC 6749"), "{why}");
+    }
+
+    #[test]
     fn published_examples_are_value_fixtures() {
         let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
         let why = value_evidence(RuleClass::Marked, "aws", aws.as_bytes()).unwrap();
@@ -428,5 +468,10 @@ mod tests {
         assert!(place_evidence("src/app.py", b"password = 'fake-but-long'").is_some());
         assert!(place_evidence("src/app.py", b"password = x").is_none());
         assert!(place_evidence("contest/app.py", b"").is_none());
+        assert!(place_evidence("demo-host-key", b"").is_some());
+        assert!(place_evidence("demos/user_rsa_key", b"").is_some());
+        assert!(place_evidence("demo_dss_key", b"").is_some());
+        assert!(place_evidence("democracy.key", b"").is_none());
+        assert!(place_evidence("testament.pem", b"").is_none());
     }
 }
