@@ -235,6 +235,11 @@ impl Triggers {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
+        let head = &run[..run.len().min(64)];
+        if head.iter().all(u8::is_ascii_hexdigit) && !hex_of_text(head) {
+            // Checksums and hashes (lock files are full of them): hex of random bytes.
+            return Vec::new();
+        }
         let mut windows: Vec<Range<usize>> = Vec::new();
         let mut hex_runs: Vec<Range<usize>> = Vec::new();
         for m in ac.find_overlapping_iter(run) {
@@ -287,6 +292,40 @@ impl Triggers {
         plans
     }
 }
+
+/// Whether the hex digits `run` (from either byte boundary) start with the hex of text:
+/// hex-encoded keys are text, hashes and checksums are not (a third of random bytes are
+/// printable).
+fn hex_of_text(run: &[u8]) -> bool {
+    // Eight bytes tell: all printable but one happens to random bytes once in ten thousand.
+    (0..2).any(|parity| {
+        let head = &run[parity..run.len().min(parity + 16)];
+        let (mut bytes, mut text) = (0, 0);
+        for pair in head.chunks_exact(2) {
+            let b = (HEX[usize::from(pair[0])] << 4) | HEX[usize::from(pair[1])];
+            bytes += 1;
+            text += usize::from((0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'));
+        }
+        bytes > 0 && text + 1 >= bytes
+    })
+}
+
+/// Hex digit values (0 for anything else; callers know they hold hex digits).
+static HEX: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0,
+        };
+        c += 1;
+    }
+    t
+};
 
 /// How much base64 around an encoded keyword is decoded (each side, in characters): enough
 /// for the key and the lines about it, not a whole 100 MB blob for one hit.
@@ -1076,5 +1115,11 @@ mod tests {
         assert_eq!(decode_base64(b"c2stcHJvai0"), b"sk-proj-");
         assert_eq!(decode_base64(b"c2st_w"), [b's', b'k', b'-', 0xff]);
         assert_eq!(decode_hex(b"736b2D"), b"sk-");
+        assert!(hex_of_text(&hex(b"OPENAI_API_KEY=sk-proj-abc", false)));
+        assert!(hex_of_text(
+            &[b"0".as_slice(), &hex(b"token = abcdefgh", true)].concat()
+        ));
+        let checksum = b"6f1ed1d3f8d2c3c9b0f8e4d7d1e6a0a2c5b3f1e9d8c7b6a5948372615f4e3d2c";
+        assert!(!hex_of_text(checksum));
     }
 }
