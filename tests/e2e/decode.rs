@@ -656,3 +656,25 @@ fn base64_wrapped_over_lines() {
     let (line, col) = (5 + at / 76, 5 + at % 76);
     assert_eq!(loc(&found[0]), ("cm.yaml".into(), line as u64, col as u64));
 }
+
+#[test]
+fn chained_encodings_say_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    let url = format!("https://api.example.com/v1?key={}", key.replace('-', "%2D"));
+    let blob = STANDARD.encode(format!("endpoint: {url}\n"));
+    let text = format!("{{\"config\": \"{blob}\"}}\n");
+    write(dir.path(), "settings.json", &text);
+    let (code, found, stderr) = run(scan(dir.path()).args([".", "--no-redact"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["decoded"], "base64 > percent");
+    assert_eq!(secret(&found[0]), key);
+    // The key starts where its first character's encoding starts inside the blob.
+    let k = format!("endpoint: {url}").find("sk").unwrap();
+    let (_, col) = position(&text, &blob);
+    assert_eq!(
+        loc(&found[0]),
+        ("settings.json".into(), 1, col + (k * 4 / 3) as u64)
+    );
+}
