@@ -401,14 +401,8 @@ fn worth_a_look(run: &[u8]) -> bool {
     if upper & lower & other != 0 {
         return true;
     }
-    // Or hex: a streak of at least `MIN_HEX_RUN` hex digits.
-    let mask = pack(&hex);
-    let mut r = mask & (mask >> 1);
-    r &= r >> 2;
-    r &= r >> 4;
-    r &= r >> 8;
-    r &= r >> 16;
-    r != 0
+    // Or hex: a streak of at least `MIN_HEX_RUN` hex digits (and a digit somewhere).
+    other != 0 && has_hex_run(pack(&hex))
 }
 
 /// The alignment (0..4) at which the start of `run` decodes to base64 characters only, if
@@ -562,42 +556,51 @@ fn block_mask(block: &[u8]) -> u64 {
     pack(&bits)
 }
 
-/// Upper-case, lower-case and hex-digit bitmasks of a block, for judging the runs in it
-/// without a loop per run.
+/// Upper- and lower-case bitmasks of a block, for judging the runs in it without a loop per
+/// run (hex digits only when a run needs them).
 #[derive(Clone, Copy)]
 struct Classes {
     upper: u64,
     lower: u64,
-    hex: u64,
 }
 
 fn classes_of(block: &[u8]) -> Classes {
-    let (mut upper, mut lower, mut hex) = ([0u8; 64], [0u8; 64], [0u8; 64]);
+    let (mut upper, mut lower) = ([0u8; 64], [0u8; 64]);
     for (i, &c) in block.iter().enumerate().take(64) {
         upper[i] = u8::from(c.wrapping_sub(b'A') < 26);
         lower[i] = u8::from(c.wrapping_sub(b'a') < 26);
-        hex[i] = u8::from(c.wrapping_sub(b'0') < 10) | u8::from((c | 0x20).wrapping_sub(b'a') < 6);
     }
     Classes {
         upper: pack(&upper),
         lower: pack(&lower),
-        hex: pack(&hex),
     }
 }
 
-/// `worth_a_look` for the run made of the set bits `run` of a block.
-fn worth_a_look_in(c: Classes, run: u64) -> bool {
-    let letters = (c.upper | c.lower) & run;
-    if c.upper & run != 0 && c.lower & run != 0 && letters != run {
-        return true;
+fn hex_mask(block: &[u8]) -> u64 {
+    let mut hex = [0u8; 64];
+    for (h, &c) in hex.iter_mut().zip(block) {
+        *h = u8::from(c.wrapping_sub(b'0') < 10) | u8::from((c | 0x20).wrapping_sub(b'a') < 6);
     }
-    let mut r = c.hex & run;
-    r &= r >> 1;
+    pack(&hex)
+}
+
+/// Whether `mask` holds `MIN_HEX_RUN` (32) set bits in a row.
+fn has_hex_run(mask: u64) -> bool {
+    let mut r = mask & (mask >> 1);
     r &= r >> 2;
     r &= r >> 4;
     r &= r >> 8;
     r &= r >> 16;
     r != 0
+}
+
+/// `worth_a_look` for the run made of the set bits `run` of `block`.
+fn worth_a_look_in(c: Classes, block: &[u8], run: u64) -> bool {
+    let other = run & !(c.upper | c.lower);
+    if c.upper & run != 0 && c.lower & run != 0 && other != 0 {
+        return true;
+    }
+    other != 0 && run.count_ones() as usize >= MIN_HEX_RUN && has_hex_run(hex_mask(block) & run)
 }
 
 /// Bit `i` set when `bits[i]` (0 or 1) is 1.
@@ -632,52 +635,58 @@ pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
     let mut runs = RunFinder {
         content,
         out: Vec::new(),
-        open: None,
         done: 0,
     };
+    // Base64 characters at the end of the blocks so far: the run still open.
+    let mut carry = 0usize;
     let mut blocks = content.chunks_exact(64);
     for (k, block) in (&mut blocks).enumerate() {
-        runs.block_at(k * 64, block, block_mask(block));
+        let mask = block_mask(block);
+        // The common case, a block that no run long enough touches, costs a few bit operations.
+        if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
+            runs.block_at(k * 64, block, mask, carry);
+        }
+        carry = if mask == u64::MAX {
+            carry + 64
+        } else {
+            mask.leading_ones() as usize
+        };
     }
     let rest = blocks.remainder();
     let base = content.len() - rest.len();
-    if !rest.is_empty() {
+    if rest.is_empty() {
+        runs.close_at(base - carry, base);
+    } else {
+        // Padding is no base64 character, so every run ends inside this block.
         let mut padded = [0u8; 64];
         padded[..rest.len()].copy_from_slice(rest);
-        runs.block_at(base, &padded, block_mask(&padded));
+        let mask = block_mask(&padded);
+        if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
+            runs.block_at(base, &padded, mask, carry);
+        }
     }
-    runs.close(content.len());
     runs.out
 }
 
-/// Walks the block masks, keeping the run that is open at a block's end.
+/// Turns the runs of the blocks that may hold a long one into [`Run`]s.
 struct RunFinder<'c> {
     content: &'c [u8],
     out: Vec<Run>,
-    /// Start of the run that reaches the end of the last block.
-    open: Option<usize>,
     /// End of the last run emitted (a wrapped block reaches past its first line).
     done: usize,
 }
 
 impl RunFinder<'_> {
-    #[inline(always)]
-    fn block_at(&mut self, base: usize, block: &[u8], mask: u64) {
+    /// The runs that end in this block; `carry` base64 characters before it run into it.
+    fn block_at(&mut self, base: usize, block: &[u8], mask: u64, carry: usize) {
         if mask == u64::MAX {
-            self.open.get_or_insert(base);
-            return;
-        }
-        let first = mask.trailing_ones() as usize;
-        let carried = self.open.map_or(0, |s| base - s);
-        if carried + first < MIN_B64_RUN && !has_long_run(mask) {
-            // Nothing long enough touches this block: only what runs on to the next matters.
-            let last = mask.leading_ones() as usize;
-            self.open = (last > 0).then(|| base + 64 - last);
+            // The run goes on; a later block ends it.
             return;
         }
         let mut m = mask;
-        if let Some(start) = self.open.take() {
-            self.close_at(start, base + first);
+        if carry > 0 {
+            let first = mask.trailing_ones() as usize;
+            self.close_at(base - carry, base + first);
             m &= !((1u64 << first) - 1);
         }
         let mut classes = None;
@@ -685,7 +694,7 @@ impl RunFinder<'_> {
             let s = m.trailing_zeros() as usize;
             let len = (m >> s).trailing_ones() as usize;
             if s + len == 64 {
-                self.open = Some(base + s);
+                // Runs on into the next block, which ends it.
                 break;
             }
             let bits = ((1u64 << len) - 1) << s;
@@ -693,16 +702,10 @@ impl RunFinder<'_> {
             // Runs inside the block (most of them identifiers) are judged on its bitmasks.
             if len >= MIN_B64_RUN && base + s >= self.done {
                 let c = *classes.get_or_insert_with(|| classes_of(block));
-                if worth_a_look_in(c, bits) {
+                if worth_a_look_in(c, block, bits) {
                     self.emit(base + s, base + s + len);
                 }
             }
-        }
-    }
-
-    fn close(&mut self, end: usize) {
-        if let Some(start) = self.open.take() {
-            self.close_at(start, end.min(self.content.len()));
         }
     }
 
