@@ -156,3 +156,47 @@ fn explain_says_why_dropped() {
                 .and(predicate::str::contains("placeholder")),
         );
 }
+
+#[test]
+fn provider_key_under_tests_blocks_a_real_commit_but_a_published_example_does_not() {
+    let dir = init_repo();
+    write(dir.path(), "README.md", "hello\n");
+    commit_all(dir.path(), "init");
+    keyhound_in(dir.path())
+        .args(["hook", "install"])
+        .assert()
+        .success();
+    // The classic real leak: a live-format OpenAI key in a test file.
+    write(
+        dir.path(),
+        "tests/test_chat.py",
+        format!("client = OpenAI(api_key=\"{}\")\n", openai_project_key()),
+    );
+    git(dir.path(), &["add", "tests/test_chat.py"]);
+    let before = git(dir.path(), &["rev-parse", "HEAD"]);
+    let out = git_output(dir.path(), &["commit", "-q", "-m", "add test"], &[]);
+    assert!(!out.status.success(), "the commit must be blocked");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tests/test_chat.py"), "{stderr}");
+    assert_eq!(
+        git(dir.path(), &["rev-parse", "HEAD"]),
+        before,
+        "no commit was created"
+    );
+    // A published example value (a fixture by value) does not block.
+    git(dir.path(), &["reset", "-q"]);
+    std::fs::remove_file(dir.path().join("tests/test_chat.py")).unwrap();
+    let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+    write(
+        dir.path(),
+        "docs/aws.md",
+        format!("export AWS_ACCESS_KEY_ID={aws}\n"),
+    );
+    git(dir.path(), &["add", "docs/aws.md"]);
+    let out = git_output(dir.path(), &["commit", "-q", "-m", "docs"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
