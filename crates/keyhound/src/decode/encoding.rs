@@ -620,12 +620,17 @@ fn pack(bits: &[u8; 64]) -> u64 {
 /// Whether `mask` holds `MIN_B64_RUN` set bits in a row.
 #[inline(always)]
 fn has_long_run(mask: u64) -> bool {
+    long_run_starts(mask) != 0
+}
+
+/// Bit `i` set when bits `i..i + MIN_B64_RUN` of `mask` are all set.
+#[inline(always)]
+fn long_run_starts(mask: u64) -> u64 {
     let mut r = mask & (mask >> 1);
     r &= r >> 2;
     r &= r >> 4;
     r &= r >> 8;
-    r &= r >> (MIN_B64_RUN - 16);
-    r != 0
+    r & (r >> (MIN_B64_RUN - 16))
 }
 
 /// Runs of at least [`MIN_B64_RUN`] base64 characters in `content` that may be encoded data
@@ -689,18 +694,27 @@ impl RunFinder<'_> {
             self.close_at(base - carry, base + first);
             m &= !((1u64 << first) - 1);
         }
+        // Only the runs long enough: those holding a window start.
+        let mut starts = long_run_starts(m);
         let mut classes = None;
-        while m != 0 {
-            let s = m.trailing_zeros() as usize;
+        while starts != 0 {
+            let at = starts.trailing_zeros() as usize;
+            // The run holding `at` starts after the last non-base64 bit below it.
+            let below = !m & ((1u64 << at) - 1);
+            let s = if below == 0 {
+                0
+            } else {
+                64 - below.leading_zeros() as usize
+            };
             let len = (m >> s).trailing_ones() as usize;
             if s + len == 64 {
                 // Runs on into the next block, which ends it.
                 break;
             }
             let bits = ((1u64 << len) - 1) << s;
-            m &= !bits;
+            starts &= !bits;
             // Runs inside the block (most of them identifiers) are judged on its bitmasks.
-            if len >= MIN_B64_RUN && base + s >= self.done {
+            if base + s >= self.done {
                 let c = *classes.get_or_insert_with(|| classes_of(block));
                 if worth_a_look_in(c, block, bits) {
                     self.emit(base + s, base + s + len);
