@@ -383,26 +383,12 @@ impl Plan {
 /// (`snake_case_names`, `SHOUTING_CASE`, `CamelCase`, URL paths) do not pass, which keeps the
 /// automaton off most of source code.
 fn worth_a_look(run: &[u8]) -> bool {
-    // The head of a run tells what it is. A fixed-size loop over it, which vectorises: this
-    // runs for every run of base64 characters long enough, most of them identifiers.
+    // The head of a run tells what it is; judged on bitmasks like the runs inside a block.
     let n = run.len().min(64);
     let mut head = [0u8; 64];
     head[..n].copy_from_slice(&run[..n]);
-    let (mut upper, mut lower, mut other) = (0u8, 0u8, 0u8);
-    let mut hex = [0u8; 64];
-    for (i, (&c, h)) in head.iter().zip(hex.iter_mut()).enumerate() {
-        let u = u8::from(c.wrapping_sub(b'A') < 26);
-        let l = u8::from(c.wrapping_sub(b'a') < 26);
-        upper |= u;
-        lower |= l;
-        other |= u8::from(i < n) & !(u | l) & 1;
-        *h = u8::from(c.wrapping_sub(b'0') < 10) | u8::from((c | 0x20).wrapping_sub(b'a') < 6);
-    }
-    if upper & lower & other != 0 {
-        return true;
-    }
-    // Or hex: a streak of at least `MIN_HEX_RUN` hex digits (and a digit somewhere).
-    other != 0 && has_hex_run(pack(&hex))
+    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    worth_a_look_in(classes_of(&head), &head, all)
 }
 
 /// The alignment (0..4) at which the start of `run` decodes to base64 characters only, if
