@@ -678,3 +678,26 @@ fn chained_encodings_say_how() {
         ("settings.json".into(), 1, col + (k * 4 / 3) as u64)
     );
 }
+
+#[test]
+fn staged_scan_reports_archive_notes_and_human_output_says_decoded() {
+    let dir = init_repo();
+    let key = openai_project_key();
+    let mut bytes = b"PK\x03\x04\x14\x00garbage\x00\x00".to_vec();
+    bytes.extend_from_slice(b" nothing here ");
+    write(dir.path(), "broken.zip", &bytes);
+    write(
+        dir.path(),
+        "k8s/secret.yaml",
+        format!("data:\n  OPENAI_API_KEY: {}\n", STANDARD.encode(&key)),
+    );
+    git(dir.path(), &["add", "."]);
+    keyhound_in(dir.path())
+        .args(["git", "--staged"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("decoded:     base64"))
+        .stderr(predicates::str::contains(
+            "note: broken.zip: not a readable zip archive",
+        ));
+}

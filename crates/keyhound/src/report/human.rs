@@ -94,6 +94,12 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             f.description
         )?;
         writeln!(out, "    secret:      {}", p.wrap("33", &f.secret))?;
+        if let Some(how) = &f.decoded {
+            writeln!(
+                out,
+                "    decoded:     {how} (the location is that of the encoded text)"
+            )?;
+        }
         if let Some(v) = &f.verification {
             writeln!(
                 out,

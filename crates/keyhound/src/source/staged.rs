@@ -208,6 +208,7 @@ pub fn scan_changes(
     for (r, _) in results {
         out.findings.extend(r.findings);
         out.explanations.extend(r.explanations);
+        stats.notes.extend(r.notes);
     }
     sort_findings(&mut out.findings);
     stats.sort();
