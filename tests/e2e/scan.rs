@@ -495,6 +495,55 @@ fn invalid_config_names_file_rule_and_field() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`r`").and(predicate::str::contains("description")));
+    write(
+        dir.path(),
+        ".keyhound.toml",
+        "[[rules]]\nid = \"zero\"\ndescription = \"d\"\nregex = \"x\"\nkeywords = [\"x\"]\nmax_length = 0\n",
+    );
+    keyhound()
+        .args(["scan", "."])
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("zero").and(predicate::str::contains("max_length")));
+}
+
+#[test]
+fn max_length_drops_longer_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".keyhound.toml",
+        "[extend]\ndefault = false\n\n[[rules]]\nid = \"tagged\"\ndescription = \"d\"\nregex = 'TAG-[a-z0-9]+'\nkeywords = [\"TAG-\"]\nmax_length = 12\n",
+    );
+    write(
+        dir.path(),
+        "a.txt",
+        "one TAG-q8z3k1\ntwo TAG-q8z3k1m4x7p2\n",
+    );
+    let out = keyhound()
+        .args(["scan", "-f", "json", "--no-redact", "a.txt"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    let secrets: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, ["TAG-q8z3k1"]);
+    keyhound()
+        .args(["scan", "--explain", "a.txt"])
+        .current_dir(dir.path())
+        .assert()
+        .stdout(predicate::str::contains(
+            "longer than the rule's max_length",
+        ));
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub fn shannon_entropy(data: &[u8]) -> f64 {
 pub enum DropReason {
     /// Entropy below the rule's minimum.
     LowEntropy,
+    /// Longer than the rule's `max_length`.
+    TooLong,
     /// Long runs of one character, or counting sequences (`abcdef`, `123456`).
     Repetitive,
     /// A known placeholder word or shape (`your-key-here`, `REDACTED`, `<...>`, `xxxx`).
@@ -49,6 +51,7 @@ impl std::fmt::Display for DropReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DropReason::LowEntropy => write!(f, "entropy below the rule's minimum"),
+            DropReason::TooLong => write!(f, "longer than the rule's max_length"),
             DropReason::Repetitive => write!(f, "repeated or sequential characters"),
             DropReason::Placeholder(w) => write!(f, "placeholder ({w})"),
             DropReason::VariableReference => write!(f, "a variable or environment reference"),

@@ -147,6 +147,9 @@ impl<'a> Matcher<'a> {
 
     fn check(&self, rule: &Rule, content: &[u8], m: &RawMatch) -> Option<DropReason> {
         let secret = &content[m.secret.clone()];
+        if rule.max_length.is_some_and(|max| secret.len() > max) {
+            return Some(DropReason::TooLong);
+        }
         if let Some(min) = rule.entropy {
             if m.entropy < min {
                 return Some(DropReason::LowEntropy);

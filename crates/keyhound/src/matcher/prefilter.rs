@@ -15,7 +15,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use crate::rules::Rule;
 
 /// Most keywords in one automaton (aho-corasick's SIMD searcher takes at most 64).
-pub const GROUP: usize = 48;
+pub const GROUP: usize = 64;
 
 /// The compiled prefilter for a rule list.
 #[derive(Debug)]

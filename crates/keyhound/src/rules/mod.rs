@@ -139,7 +139,7 @@ pub fn build_regex(source: &str) -> std::result::Result<Regex, String> {
     RegexBuilder::new(source)
         .unicode(false)
         .size_limit(16 << 20)
-        .dfa_size_limit(4 << 20)
+        .dfa_size_limit(1 << 20)
         .build()
         .map_err(|e| e.to_string())
 }
@@ -159,6 +159,8 @@ pub struct Rule {
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret.
     pub entropy: Option<f64>,
+    /// Longest secret (bytes) reported, if the rule bounds it.
+    pub max_length: Option<usize>,
     /// Needs context: text only, yields to specific rules.
     pub generic: bool,
     /// Runs on binary content.
@@ -214,6 +216,14 @@ impl Rule {
                 ));
             }
         }
+        if spec.max_length == Some(0) {
+            return Err(invalid(
+                file,
+                &id,
+                "max_length",
+                "must be at least 1 byte".into(),
+            ));
+        }
         let path = match &spec.path {
             Some(p) => Some(build_regex(p).map_err(|m| invalid(file, &id, "path", m))?),
             None => None,
@@ -239,6 +249,7 @@ impl Rule {
             }),
             keywords: spec.keywords,
             entropy: spec.entropy,
+            max_length: spec.max_length,
             generic: spec.generic,
             binary: spec.binary.unwrap_or(!spec.generic),
             examples: spec.examples,

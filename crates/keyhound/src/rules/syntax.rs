@@ -23,6 +23,10 @@ pub struct RuleSpec {
     /// Minimum Shannon entropy (bits per byte) of the secret.
     #[serde(default)]
     pub entropy: Option<f64>,
+    /// Longest secret (bytes) the rule reports; a longer match is dropped. Lets a rule bound a
+    /// block (a PEM key) without a counted repetition, which would make its automaton huge.
+    #[serde(default)]
+    pub max_length: Option<usize>,
     /// Regex over the file path; the rule applies only to matching paths.
     #[serde(default)]
     pub path: Option<String>,
