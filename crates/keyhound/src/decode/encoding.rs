@@ -17,6 +17,8 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memchr;
 
+use super::classify::{block_mask, for_each_mask};
+
 /// Shortest base64 run worth looking at: 19 decoded bytes, shorter than any key (an AWS
 /// access key id, 20 bytes, is 27 characters).
 pub(crate) const MIN_B64_RUN: usize = 26;
@@ -521,27 +523,6 @@ impl Run {
     }
 }
 
-/// Whether `b` is a base64 character, as the block scan computes it (vectorisable).
-#[inline(always)]
-fn is_b64_simd(b: u8) -> bool {
-    ((b | 0x20).wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'0') < 10)
-        | (b == b'+')
-        | (b == b'/')
-        | (b == b'-')
-        | (b == b'_')
-}
-
-/// Bit `i` set when `block[i]` is a base64 character.
-#[inline(always)]
-fn block_mask(block: &[u8]) -> u64 {
-    let mut bits = [0u8; 64];
-    for (bit, &b) in bits.iter_mut().zip(block) {
-        *bit = u8::from(is_b64_simd(b));
-    }
-    pack(&bits)
-}
-
 /// Upper- and lower-case bitmasks of a block, for judging the runs in it without a loop per
 /// run (hex digits only when a run needs them).
 #[derive(Clone, Copy)]
@@ -630,9 +611,8 @@ pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
     };
     // Base64 characters at the end of the blocks so far: the run still open.
     let mut carry = 0usize;
-    let mut blocks = content.chunks_exact(64);
-    for (k, block) in (&mut blocks).enumerate() {
-        let mask = block_mask(block);
+    let (blocks, rest) = content.as_chunks::<64>();
+    for_each_mask(blocks, |k, block, mask| {
         // The common case, a block that no run long enough touches, costs a few bit operations.
         if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
             runs.block_at(k * 64, block, mask, carry);
@@ -642,8 +622,7 @@ pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
         } else {
             mask.leading_ones() as usize
         };
-    }
-    let rest = blocks.remainder();
+    });
     let base = content.len() - rest.len();
     if rest.is_empty() {
         runs.close_at(base - carry, base);

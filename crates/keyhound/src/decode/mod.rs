@@ -38,6 +38,7 @@
 //! [`Finding::decoded`]: crate::Finding::decoded
 
 mod archive;
+mod classify;
 mod encoding;
 mod notebook;
 

@@ -1,0 +1,220 @@
+//! Which bytes of a 64-byte block are base64 characters (either alphabet: `A-Z a-z 0-9 + / - _`),
+//! as a bitmask. It is the inner loop of the search for encoded runs and touches every byte
+//! scanned, so on x86-64 it uses SSE2 (always there) or AVX2 (when the CPU has it, detected at
+//! run time); elsewhere a portable loop the compiler vectorises.
+//!
+//! This is the crate's only `unsafe`: calling a `#[target_feature]` function, after checking
+//! that the CPU has the feature, and unaligned loads from a `&[u8; 64]`. The tests check every
+//! byte value at every position against the portable definition.
+
+#![allow(unsafe_code)]
+
+/// Whether `b` is a base64 character of the standard or the URL-safe alphabet.
+#[inline(always)]
+pub(crate) fn is_b64(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'+')
+        | (b == b'/')
+        | (b == b'-')
+        | (b == b'_')
+}
+
+/// Blocks classified per call of the vectorised loop.
+const BATCH: usize = 64;
+
+/// Calls `f(k, block, mask)` for each block `k` of `blocks` in order, where bit `i` of `mask` is
+/// set when `block[i]` is a base64 character. Masks are computed a batch of blocks at a time by
+/// a loop compiled for the CPU's vector unit; `f` (the caller's run bookkeeping) runs outside it.
+#[inline]
+pub(crate) fn for_each_mask(blocks: &[[u8; 64]], mut f: impl FnMut(usize, &[u8; 64], u64)) {
+    let mut masks = [0u64; BATCH];
+    for (b, batch) in blocks.chunks(BATCH).enumerate() {
+        let masks = &mut masks[..batch.len()];
+        fill(batch, masks);
+        for (i, (block, &mask)) in batch.iter().zip(masks.iter()).enumerate() {
+            f(b * BATCH + i, block, mask);
+        }
+    }
+}
+
+/// The mask of one block (for the short last block, padded).
+pub(crate) fn block_mask(block: &[u8; 64]) -> u64 {
+    let mut mask = [0u64; 1];
+    fill(std::slice::from_ref(block), &mut mask);
+    mask[0]
+}
+
+/// `masks[k]` = the mask of `blocks[k]`.
+fn fill(blocks: &[[u8; 64]], masks: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked on the line above.
+            unsafe { x86::fill_avx2(blocks, masks) }
+        } else {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { x86::fill_sse2(blocks, masks) }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (block, mask) in blocks.iter().zip(masks) {
+        *mask = portable(block);
+    }
+}
+
+/// The definition, in plain Rust (vectorised by the compiler as far as it can).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) fn portable(block: &[u8; 64]) -> u64 {
+    let mut bits = [0u8; 64];
+    for (bit, &b) in bits.iter_mut().zip(block) {
+        *bit = u8::from(is_b64(b));
+    }
+    let mut mask = 0u64;
+    for (j, eight) in bits.chunks_exact(8).enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(eight);
+        // Gathers the low bit of each byte into the top byte.
+        let packed = u64::from_le_bytes(w).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= packed << (j * 8);
+    }
+    mask
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Lanes of `x` in `lo..lo + n` (unsigned): `x - lo` wraps below `lo`, so one unsigned
+    /// comparison tests both ends.
+    macro_rules! in_range {
+        ($sub:ident, $min:ident, $eq:ident, $set1:ident, $x:expr, $lo:expr, $n:expr) => {{
+            let t = $sub($x, $set1($lo as i8));
+            $eq($min(t, $set1(($n - 1) as i8)), t)
+        }};
+    }
+
+    /// The base64 lanes of `x` as 0xFF, others 0.
+    macro_rules! classify {
+        ($or:ident, $sub:ident, $min:ident, $eq:ident, $set1:ident, $x:expr) => {{
+            let x = $x;
+            let letters = in_range!($sub, $min, $eq, $set1, $or(x, $set1(0x20)), b'a', 26u8);
+            let digits = in_range!($sub, $min, $eq, $set1, x, b'0', 10u8);
+            let signs = $or(
+                $or($eq(x, $set1(b'+' as i8)), $eq(x, $set1(b'/' as i8))),
+                $or($eq(x, $set1(b'-' as i8)), $eq(x, $set1(b'_' as i8))),
+            );
+            $or($or(letters, digits), signs)
+        }};
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn mask_avx2(block: &[u8; 64]) -> u64 {
+        let p = block.as_ptr();
+        let mut mask = 0u64;
+        for half in 0..2 {
+            // SAFETY: bytes `32 * half .. 32 * half + 32` are inside the 64-byte block.
+            let x = unsafe { _mm256_loadu_si256(p.add(32 * half).cast::<__m256i>()) };
+            let m = classify!(
+                _mm256_or_si256,
+                _mm256_sub_epi8,
+                _mm256_min_epu8,
+                _mm256_cmpeq_epi8,
+                _mm256_set1_epi8,
+                x
+            );
+            mask |= u64::from(_mm256_movemask_epi8(m) as u32) << (32 * half);
+        }
+        mask
+    }
+
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn mask_sse2(block: &[u8; 64]) -> u64 {
+        let p = block.as_ptr();
+        let mut mask = 0u64;
+        for quarter in 0..4 {
+            // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
+            let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
+            let m = classify!(
+                _mm_or_si128,
+                _mm_sub_epi8,
+                _mm_min_epu8,
+                _mm_cmpeq_epi8,
+                _mm_set1_epi8,
+                x
+            );
+            mask |= u64::from(_mm_movemask_epi8(m) as u16) << (16 * quarter);
+        }
+        mask
+    }
+
+    /// [`super::fill`] with AVX2. Callers make sure the CPU has it.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], masks: &mut [u64]) {
+        for (block, mask) in blocks.iter().zip(masks) {
+            *mask = mask_avx2(block);
+        }
+    }
+
+    /// [`super::fill`] with SSE2.
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn fill_sse2(blocks: &[[u8; 64]], masks: &mut [u64]) {
+        for (block, mask) in blocks.iter().zip(masks) {
+            *mask = mask_sse2(block);
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn both(block: &[u8; 64]) -> [Option<u64>; 2] {
+        // SAFETY: each runs only where the CPU has its feature.
+        let avx2 = std::is_x86_feature_detected!("avx2").then(|| unsafe { mask_avx2(block) });
+        let sse2 = Some(unsafe { mask_sse2(block) });
+        [avx2, sse2]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(block: &[u8; 64]) {
+        let want = portable(block);
+        assert_eq!(block_mask(block), want, "{block:?}");
+        #[cfg(target_arch = "x86_64")]
+        for got in x86::both(block).into_iter().flatten() {
+            assert_eq!(got, want, "{block:?}");
+        }
+    }
+
+    #[test]
+    fn every_byte_at_every_position() {
+        for b in 0..=255u8 {
+            for at in 0..64 {
+                let mut block = [b' '; 64];
+                block[at] = b;
+                check(&block);
+                let mut block = [b'A'; 64];
+                block[at] = b;
+                check(&block);
+            }
+        }
+        let mut block = [0u8; 64];
+        for start in 0..=255u8 {
+            for (i, b) in block.iter_mut().enumerate() {
+                *b = start.wrapping_add(i as u8);
+            }
+            check(&block);
+        }
+    }
+
+    #[test]
+    fn the_alphabets() {
+        let all: Vec<u8> = (0..=255u8).filter(|&b| is_b64(b)).collect();
+        let mut want: Vec<u8> =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".to_vec();
+        want.sort_unstable();
+        assert_eq!(all, want);
+    }
+}
