@@ -45,6 +45,35 @@ pub(crate) fn block_mask(block: &[u8; 64]) -> u64 {
     mask[0]
 }
 
+/// Upper-case (`A-Z`) and lower-case (`a-z`) bitmasks of a block.
+pub(crate) fn case_masks(block: &[u8; 64]) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked on the line above.
+            unsafe { x86::case_avx2(block) }
+        } else {
+            // SAFETY: SSE2 is part of the x86-64 baseline.
+            unsafe { x86::case_sse2(block) }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        case_portable(block)
+    }
+}
+
+/// [`case_masks`] in plain Rust.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) fn case_portable(block: &[u8; 64]) -> (u64, u64) {
+    let (mut upper, mut lower) = (0u64, 0u64);
+    for (i, &c) in block.iter().enumerate() {
+        upper |= u64::from(c.wrapping_sub(b'A') < 26) << i;
+        lower |= u64::from(c.wrapping_sub(b'a') < 26) << i;
+    }
+    (upper, lower)
+}
+
 /// `masks[k]` = the mask of `blocks[k]`.
 fn fill(blocks: &[[u8; 64]], masks: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
@@ -150,6 +179,38 @@ mod x86 {
         mask
     }
 
+    /// [`super::case_masks`] with AVX2. Callers make sure the CPU has it.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn case_avx2(block: &[u8; 64]) -> (u64, u64) {
+        let p = block.as_ptr();
+        let (mut upper, mut lower) = (0u64, 0u64);
+        for half in 0..2 {
+            // SAFETY: bytes `32 * half .. 32 * half + 32` are inside the 64-byte block.
+            let x = unsafe { _mm256_loadu_si256(p.add(32 * half).cast::<__m256i>()) };
+            let u = in_range!(_mm256_sub_epi8, _mm256_min_epu8, _mm256_cmpeq_epi8, _mm256_set1_epi8, x, b'A', 26u8);
+            let l = in_range!(_mm256_sub_epi8, _mm256_min_epu8, _mm256_cmpeq_epi8, _mm256_set1_epi8, x, b'a', 26u8);
+            upper |= u64::from(_mm256_movemask_epi8(u) as u32) << (32 * half);
+            lower |= u64::from(_mm256_movemask_epi8(l) as u32) << (32 * half);
+        }
+        (upper, lower)
+    }
+
+    /// [`super::case_masks`] with SSE2.
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn case_sse2(block: &[u8; 64]) -> (u64, u64) {
+        let p = block.as_ptr();
+        let (mut upper, mut lower) = (0u64, 0u64);
+        for quarter in 0..4 {
+            // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
+            let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
+            let u = in_range!(_mm_sub_epi8, _mm_min_epu8, _mm_cmpeq_epi8, _mm_set1_epi8, x, b'A', 26u8);
+            let l = in_range!(_mm_sub_epi8, _mm_min_epu8, _mm_cmpeq_epi8, _mm_set1_epi8, x, b'a', 26u8);
+            upper |= u64::from(_mm_movemask_epi8(u) as u16) << (16 * quarter);
+            lower |= u64::from(_mm_movemask_epi8(l) as u16) << (16 * quarter);
+        }
+        (upper, lower)
+    }
+
     /// [`super::fill`] with AVX2. Callers make sure the CPU has it.
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], masks: &mut [u64]) {
@@ -173,6 +234,14 @@ mod x86 {
         let sse2 = Some(unsafe { mask_sse2(block) });
         [avx2, sse2]
     }
+
+    #[cfg(test)]
+    pub(super) fn both_cases(block: &[u8; 64]) -> [Option<(u64, u64)>; 2] {
+        // SAFETY: each runs only where the CPU has its feature.
+        let avx2 = std::is_x86_feature_detected!("avx2").then(|| unsafe { case_avx2(block) });
+        let sse2 = Some(unsafe { case_sse2(block) });
+        [avx2, sse2]
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +254,12 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         for got in x86::both(block).into_iter().flatten() {
             assert_eq!(got, want, "{block:?}");
+        }
+        let cases = case_portable(block);
+        assert_eq!(case_masks(block), cases, "{block:?}");
+        #[cfg(target_arch = "x86_64")]
+        for got in x86::both_cases(block).into_iter().flatten() {
+            assert_eq!(got, cases, "{block:?}");
         }
     }
 

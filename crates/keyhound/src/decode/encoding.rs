@@ -17,7 +17,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memchr;
 
-use super::classify::{block_mask, for_each_mask};
+use super::classify::{block_mask, case_masks, for_each_mask};
 
 /// Shortest base64 run worth looking at: 19 decoded bytes, shorter than any key (an AWS
 /// access key id, 20 bytes, is 27 characters).
@@ -531,16 +531,9 @@ struct Classes {
     lower: u64,
 }
 
-fn classes_of(block: &[u8]) -> Classes {
-    let (mut upper, mut lower) = ([0u8; 64], [0u8; 64]);
-    for (i, &c) in block.iter().enumerate().take(64) {
-        upper[i] = u8::from(c.wrapping_sub(b'A') < 26);
-        lower[i] = u8::from(c.wrapping_sub(b'a') < 26);
-    }
-    Classes {
-        upper: pack(&upper),
-        lower: pack(&lower),
-    }
+fn classes_of(block: &[u8; 64]) -> Classes {
+    let (upper, lower) = case_masks(block);
+    Classes { upper, lower }
 }
 
 fn hex_mask(block: &[u8]) -> u64 {
@@ -648,7 +641,7 @@ struct RunFinder<'c> {
 
 impl RunFinder<'_> {
     /// The runs that end in this block; `carry` base64 characters before it run into it.
-    fn block_at(&mut self, base: usize, block: &[u8], mask: u64, carry: usize) {
+    fn block_at(&mut self, base: usize, block: &[u8; 64], mask: u64, carry: usize) {
         if mask == u64::MAX {
             // The run goes on; a later block ends it.
             return;
