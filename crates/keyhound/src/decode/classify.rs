@@ -187,8 +187,24 @@ mod x86 {
         for half in 0..2 {
             // SAFETY: bytes `32 * half .. 32 * half + 32` are inside the 64-byte block.
             let x = unsafe { _mm256_loadu_si256(p.add(32 * half).cast::<__m256i>()) };
-            let u = in_range!(_mm256_sub_epi8, _mm256_min_epu8, _mm256_cmpeq_epi8, _mm256_set1_epi8, x, b'A', 26u8);
-            let l = in_range!(_mm256_sub_epi8, _mm256_min_epu8, _mm256_cmpeq_epi8, _mm256_set1_epi8, x, b'a', 26u8);
+            let u = in_range!(
+                _mm256_sub_epi8,
+                _mm256_min_epu8,
+                _mm256_cmpeq_epi8,
+                _mm256_set1_epi8,
+                x,
+                b'A',
+                26u8
+            );
+            let l = in_range!(
+                _mm256_sub_epi8,
+                _mm256_min_epu8,
+                _mm256_cmpeq_epi8,
+                _mm256_set1_epi8,
+                x,
+                b'a',
+                26u8
+            );
             upper |= u64::from(_mm256_movemask_epi8(u) as u32) << (32 * half);
             lower |= u64::from(_mm256_movemask_epi8(l) as u32) << (32 * half);
         }
@@ -203,8 +219,24 @@ mod x86 {
         for quarter in 0..4 {
             // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
             let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
-            let u = in_range!(_mm_sub_epi8, _mm_min_epu8, _mm_cmpeq_epi8, _mm_set1_epi8, x, b'A', 26u8);
-            let l = in_range!(_mm_sub_epi8, _mm_min_epu8, _mm_cmpeq_epi8, _mm_set1_epi8, x, b'a', 26u8);
+            let u = in_range!(
+                _mm_sub_epi8,
+                _mm_min_epu8,
+                _mm_cmpeq_epi8,
+                _mm_set1_epi8,
+                x,
+                b'A',
+                26u8
+            );
+            let l = in_range!(
+                _mm_sub_epi8,
+                _mm_min_epu8,
+                _mm_cmpeq_epi8,
+                _mm_set1_epi8,
+                x,
+                b'a',
+                26u8
+            );
             upper |= u64::from(_mm_movemask_epi8(u) as u16) << (16 * quarter);
             lower |= u64::from(_mm_movemask_epi8(l) as u16) << (16 * quarter);
         }
