@@ -127,6 +127,38 @@ impl Cx<'_> {
         true
     }
 
+    /// A member whose header gives its size (zip, tar): skipped by path or when larger than
+    /// `--max-file-size` (with a note), else read and scanned; false when the archive's member
+    /// count or budget is used up.
+    #[allow(clippy::too_many_arguments)]
+    fn listed_member(
+        &mut self,
+        matcher: &mut Matcher<'_>,
+        archive: &str,
+        member_path: &str,
+        size: u64,
+        reader: &mut dyn Read,
+        depth: usize,
+        counted: bool,
+        out: &mut ContentResult,
+    ) -> bool {
+        if self.scanner.skips_path(member_path) {
+            return true;
+        }
+        if size > self.member_cap {
+            self.note(format!(
+                "{member_path}: larger than --max-file-size ({}) once decompressed; skipped",
+                human_size(self.member_cap)
+            ));
+            return true;
+        }
+        if !self.member(matcher, member_path, reader, depth, counted, out) {
+            self.too_many_members(archive);
+            return false;
+        }
+        true
+    }
+
     fn too_many_members(&mut self, path: &str) {
         if self.members_left == 0 {
             let top = path.split('!').next().unwrap_or(path);
@@ -165,18 +197,20 @@ fn zip(
                 continue;
             }
         };
-        if !file.is_file() || cx.scanner.skips_path(&member_path) {
+        if !file.is_file() {
             continue;
         }
-        if file.size() > cx.member_cap {
-            cx.note(format!(
-                "{member_path}: larger than --max-file-size ({}) once decompressed; skipped",
-                human_size(cx.member_cap)
-            ));
-            continue;
-        }
-        if !cx.member(matcher, &member_path, &mut file, depth, false, out) {
-            cx.too_many_members(path);
+        let size = file.size();
+        if !cx.listed_member(
+            matcher,
+            path,
+            &member_path,
+            size,
+            &mut file,
+            depth,
+            false,
+            out,
+        ) {
             break;
         }
     }
@@ -291,18 +325,17 @@ fn tar(
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let member_path = format!("{path}!{name}");
-        if cx.scanner.skips_path(&member_path) {
-            continue;
-        }
-        if entry.size() > cx.member_cap {
-            cx.note(format!(
-                "{member_path}: larger than --max-file-size ({}); skipped",
-                human_size(cx.member_cap)
-            ));
-            continue;
-        }
-        if !cx.member(matcher, &member_path, &mut entry, depth, counted, out) {
-            cx.too_many_members(path);
+        let size = entry.size();
+        if !cx.listed_member(
+            matcher,
+            path,
+            &member_path,
+            size,
+            &mut entry,
+            depth,
+            counted,
+            out,
+        ) {
             break;
         }
     }

@@ -718,6 +718,24 @@ mod tests {
     use std::path::Path;
     use std::process::{Command, Stdio};
 
+    /// Packs the reachable objects (`extra`: more `rev-list` arguments) into a new pack and
+    /// removes their loose copies.
+    fn pack(d: &Path, extra: &[&str]) {
+        let mut args = vec!["rev-list", "--objects", "--all"];
+        args.extend_from_slice(extra);
+        let ids: String = git(d, &args, b"")
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(|id| format!("{id}\n"))
+            .collect();
+        git(
+            d,
+            &["pack-objects", "-q", ".git/objects/pack/pack"],
+            ids.as_bytes(),
+        );
+        git(d, &["prune-packed"], b"");
+    }
+
     fn git(dir: &Path, args: &[&str], input: &[u8]) -> String {
         let mut child = Command::new("git")
             .args(args)
@@ -773,18 +791,7 @@ mod tests {
             git(d, &["add", "-A"], b"");
             git(d, &["commit", "-q", "-m", &format!("round {round}")], b"");
             if round % 2 == 0 {
-                let objects = git(d, &["rev-list", "--objects", "--all", "--unpacked"], b"");
-                let ids: String = objects
-                    .lines()
-                    .filter_map(|l| l.split_whitespace().next())
-                    .map(|id| format!("{id}\n"))
-                    .collect();
-                git(
-                    d,
-                    &["pack-objects", "-q", ".git/objects/pack/pack"],
-                    ids.as_bytes(),
-                );
-                git(d, &["prune-packed"], b"");
+                pack(d, &["--unpacked"]);
             }
         }
         dir
@@ -906,18 +913,7 @@ mod tests {
         std::fs::write(d.join("small.txt"), "ok\n").unwrap();
         git(d, &["add", "-A"], b"");
         git(d, &["commit", "-q", "-m", "one"], b"");
-        let ids = git(d, &["rev-list", "--objects", "--all"], b"");
-        let ids: String = ids
-            .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .map(|id| format!("{id}\n"))
-            .collect();
-        git(
-            d,
-            &["pack-objects", "-q", ".git/objects/pack/pack"],
-            ids.as_bytes(),
-        );
-        git(d, &["prune-packed"], b"");
+        pack(d, &[]);
         std::fs::write(d.join("loose.txt"), "1".repeat(100_000)).unwrap();
         git(d, &["add", "-A"], b"");
         git(d, &["commit", "-q", "-m", "two"], b"");
