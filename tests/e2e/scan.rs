@@ -8,6 +8,15 @@ fn json(out: &[u8]) -> Value {
     serde_json::from_slice(out).expect("valid JSON output")
 }
 
+/// The string field `name` of every finding in JSON output `v`, in order.
+fn strings(v: &Value, name: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[name].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn finds_key_in_dotenv_with_position_and_redacts() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,12 +257,7 @@ fn binary_file_scanned_with_specific_rules_only() {
         .stdout
         .clone();
     let v = json(&out);
-    let rules: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap())
-        .collect();
+    let rules = strings(&v, "rule_id");
     assert_eq!(rules, vec!["openai-project-key"]);
 }
 
@@ -441,12 +445,7 @@ examples = ["t = acme_{lowernum:24}"]
         .stdout
         .clone();
     let v = json(&out);
-    let rules: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule_id"].as_str().unwrap())
-        .collect();
+    let rules = strings(&v, "rule_id");
     assert_eq!(rules, vec!["acme-token"]);
 }
 
@@ -530,12 +529,7 @@ fn max_length_drops_longer_secrets() {
         .stdout
         .clone();
     let v = json(&out);
-    let secrets: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap())
-        .collect();
+    let secrets = strings(&v, "secret");
     assert_eq!(secrets, ["TAG-q8z3k1"]);
     keyhound()
         .args(["scan", "--explain", "a.txt"])
