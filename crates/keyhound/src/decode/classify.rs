@@ -1,7 +1,8 @@
-//! Which bytes of a 64-byte block are base64 characters (either alphabet: `A-Z a-z 0-9 + / - _`),
-//! as a bitmask. It is the inner loop of the search for encoded runs and touches every byte
-//! scanned, so on x86-64 it uses SSE2 (always there) or AVX2 (when the CPU has it, detected at
-//! run time); elsewhere a portable loop the compiler vectorises.
+//! What the bytes of a 64-byte block are, as bitmasks: base64 characters (either alphabet:
+//! `A-Z a-z 0-9 + / - _`), and `%` and `\`, where percent-encoding and string escapes start.
+//! It is the inner loop of the search for encoded text and touches every byte scanned, so on
+//! x86-64 it uses AVX2 (when the CPU has it, detected at run time: a table lookup per nibble)
+//! or SSE2 (always there: range comparisons); elsewhere a portable loop the compiler vectorises.
 //!
 //! This is the crate's only `unsafe`: calling a `#[target_feature]` function, after checking
 //! that the CPU has the feature, and unaligned loads from a `&[u8; 64]`. The tests check every
@@ -20,29 +21,44 @@ pub(crate) fn is_b64(b: u8) -> bool {
         | (b == b'_')
 }
 
+/// Whether `b` may start an escape: `%` (percent-encoding) or `\` (string escapes).
+#[inline(always)]
+pub(crate) fn is_escape(b: u8) -> bool {
+    b == b'%' || b == b'\\'
+}
+
+/// The masks of one block: bit `i` describes byte `i`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Masks {
+    /// Base64 characters.
+    pub(crate) b64: u64,
+    /// `%` and `\`.
+    pub(crate) escape: u64,
+}
+
 /// Blocks classified per call of the vectorised loop.
 const BATCH: usize = 64;
 
-/// Calls `f(k, block, mask)` for each block `k` of `blocks` in order, where bit `i` of `mask` is
-/// set when `block[i]` is a base64 character. Masks are computed a batch of blocks at a time by
-/// a loop compiled for the CPU's vector unit; `f` (the caller's run bookkeeping) runs outside it.
+/// Calls `f(k, block, masks)` for each block `k` of `blocks` in order. Masks are computed a
+/// batch of blocks at a time by a loop compiled for the CPU's vector unit; `f` (the caller's
+/// bookkeeping) runs outside it.
 #[inline]
-pub(crate) fn for_each_mask(blocks: &[[u8; 64]], mut f: impl FnMut(usize, &[u8; 64], u64)) {
-    let mut masks = [0u64; BATCH];
+pub(crate) fn for_each_block(blocks: &[[u8; 64]], mut f: impl FnMut(usize, &[u8; 64], Masks)) {
+    let mut masks = [Masks::default(); BATCH];
     for (b, batch) in blocks.chunks(BATCH).enumerate() {
         let masks = &mut masks[..batch.len()];
         fill(batch, masks);
-        for (i, (block, &mask)) in batch.iter().zip(masks.iter()).enumerate() {
-            f(b * BATCH + i, block, mask);
+        for (i, (block, &m)) in batch.iter().zip(masks.iter()).enumerate() {
+            f(b * BATCH + i, block, m);
         }
     }
 }
 
-/// The mask of one block (for the short last block, padded).
-pub(crate) fn block_mask(block: &[u8; 64]) -> u64 {
-    let mut mask = [0u64; 1];
-    fill(std::slice::from_ref(block), &mut mask);
-    mask[0]
+/// The masks of one block (for the short last block, padded).
+pub(crate) fn block_masks(block: &[u8; 64]) -> Masks {
+    let mut masks = [Masks::default(); 1];
+    fill(std::slice::from_ref(block), &mut masks);
+    masks[0]
 }
 
 /// Upper-case (`A-Z`) and lower-case (`a-z`) bitmasks of a block.
@@ -74,8 +90,8 @@ pub(crate) fn case_portable(block: &[u8; 64]) -> (u64, u64) {
     (upper, lower)
 }
 
-/// `masks[k]` = the mask of `blocks[k]`.
-fn fill(blocks: &[[u8; 64]], masks: &mut [u64]) {
+/// `masks[k]` = the masks of `blocks[k]`.
+fn fill(blocks: &[[u8; 64]], masks: &mut [Masks]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
@@ -87,18 +103,29 @@ fn fill(blocks: &[[u8; 64]], masks: &mut [u64]) {
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    for (block, mask) in blocks.iter().zip(masks) {
-        *mask = portable(block);
+    for (block, m) in blocks.iter().zip(masks) {
+        *m = portable(block);
     }
 }
 
 /// The definition, in plain Rust (vectorised by the compiler as far as it can).
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-pub(crate) fn portable(block: &[u8; 64]) -> u64 {
-    let mut bits = [0u8; 64];
-    for (bit, &b) in bits.iter_mut().zip(block) {
-        *bit = u8::from(is_b64(b));
+pub(crate) fn portable(block: &[u8; 64]) -> Masks {
+    let mut b64 = [0u8; 64];
+    let mut escape = [0u8; 64];
+    for ((b, e), &c) in b64.iter_mut().zip(escape.iter_mut()).zip(block) {
+        *b = u8::from(is_b64(c));
+        *e = u8::from(is_escape(c));
     }
+    Masks {
+        b64: pack(&b64),
+        escape: pack(&escape),
+    }
+}
+
+/// Bit `i` set when `bits[i]` (0 or 1) is 1.
+#[inline(always)]
+pub(crate) fn pack(bits: &[u8; 64]) -> u64 {
     let mut mask = 0u64;
     for (j, eight) in bits.chunks_exact(8).enumerate() {
         let mut w = [0u8; 8];
@@ -112,6 +139,7 @@ pub(crate) fn portable(block: &[u8; 64]) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
+    use super::Masks;
     use std::arch::x86_64::*;
 
     /// Lanes of `x` in `lo..lo + n` (unsigned): `x - lo` wraps below `lo`, so one unsigned
@@ -137,36 +165,58 @@ mod x86 {
         }};
     }
 
+    /// Class bits of a byte's low nibble (`LO`) and high nibble (`HI`); a byte is in a class
+    /// when both of its nibbles have the class's bit. Classes: `+ - /`, digits, `A-O a-o`,
+    /// `P-Z p-z`, `_` (together: base64, [`B64_BITS`]); `%`, `\` ([`ESCAPE_BITS`]).
+    const LO: [u8; 16] = [
+        0x0A, 0x0E, 0x0E, 0x0E, 0x0E, 0x2E, 0x0E, 0x0E, // 0-7
+        0x0E, 0x0E, 0x0C, 0x05, 0x44, 0x05, 0x04, 0x15, // 8-F
+    ];
+    const HI: [u8; 16] = [
+        0x00, 0x00, 0x21, 0x02, 0x04, 0x58, 0x04, 0x08, // 0-7
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // 8-F
+    ];
+    const B64_BITS: i8 = 0x1F;
+    const ESCAPE_BITS: i8 = 0x60;
+
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn mask_avx2(block: &[u8; 64]) -> u64 {
+    fn masks_avx2(block: &[u8; 64]) -> Masks {
+        // SAFETY: the tables are 16 bytes long.
+        let (lo_t, hi_t) = unsafe {
+            (
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(LO.as_ptr().cast::<__m128i>())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(HI.as_ptr().cast::<__m128i>())),
+            )
+        };
+        let nibble = _mm256_set1_epi8(0x0F);
+        let zero = _mm256_setzero_si256();
         let p = block.as_ptr();
-        let mut mask = 0u64;
+        let mut m = Masks::default();
         for half in 0..2 {
             // SAFETY: bytes `32 * half .. 32 * half + 32` are inside the 64-byte block.
             let x = unsafe { _mm256_loadu_si256(p.add(32 * half).cast::<__m256i>()) };
-            let m = classify!(
-                _mm256_or_si256,
-                _mm256_sub_epi8,
-                _mm256_min_epu8,
-                _mm256_cmpeq_epi8,
-                _mm256_set1_epi8,
-                x
-            );
-            mask |= u64::from(_mm256_movemask_epi8(m) as u32) << (32 * half);
+            let lo = _mm256_and_si256(x, nibble);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(x), nibble);
+            let t = _mm256_and_si256(_mm256_shuffle_epi8(lo_t, lo), _mm256_shuffle_epi8(hi_t, hi));
+            let not_b64 = _mm256_cmpeq_epi8(_mm256_and_si256(t, _mm256_set1_epi8(B64_BITS)), zero);
+            let not_esc =
+                _mm256_cmpeq_epi8(_mm256_and_si256(t, _mm256_set1_epi8(ESCAPE_BITS)), zero);
+            m.b64 |= u64::from(!(_mm256_movemask_epi8(not_b64) as u32)) << (32 * half);
+            m.escape |= u64::from(!(_mm256_movemask_epi8(not_esc) as u32)) << (32 * half);
         }
-        mask
+        m
     }
 
     #[target_feature(enable = "sse2")]
     #[inline]
-    fn mask_sse2(block: &[u8; 64]) -> u64 {
+    fn masks_sse2(block: &[u8; 64]) -> Masks {
         let p = block.as_ptr();
-        let mut mask = 0u64;
+        let mut m = Masks::default();
         for quarter in 0..4 {
             // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
             let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
-            let m = classify!(
+            let b64 = classify!(
                 _mm_or_si128,
                 _mm_sub_epi8,
                 _mm_min_epu8,
@@ -174,9 +224,14 @@ mod x86 {
                 _mm_set1_epi8,
                 x
             );
-            mask |= u64::from(_mm_movemask_epi8(m) as u16) << (16 * quarter);
+            let esc = _mm_or_si128(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'%' as i8)),
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8)),
+            );
+            m.b64 |= u64::from(_mm_movemask_epi8(b64) as u16) << (16 * quarter);
+            m.escape |= u64::from(_mm_movemask_epi8(esc) as u16) << (16 * quarter);
         }
-        mask
+        m
     }
 
     /// [`super::case_masks`] with AVX2. Callers make sure the CPU has it.
@@ -245,25 +300,25 @@ mod x86 {
 
     /// [`super::fill`] with AVX2. Callers make sure the CPU has it.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], masks: &mut [u64]) {
-        for (block, mask) in blocks.iter().zip(masks) {
-            *mask = mask_avx2(block);
+    pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], masks: &mut [Masks]) {
+        for (block, m) in blocks.iter().zip(masks) {
+            *m = masks_avx2(block);
         }
     }
 
     /// [`super::fill`] with SSE2.
     #[target_feature(enable = "sse2")]
-    pub(super) unsafe fn fill_sse2(blocks: &[[u8; 64]], masks: &mut [u64]) {
-        for (block, mask) in blocks.iter().zip(masks) {
-            *mask = mask_sse2(block);
+    pub(super) unsafe fn fill_sse2(blocks: &[[u8; 64]], masks: &mut [Masks]) {
+        for (block, m) in blocks.iter().zip(masks) {
+            *m = masks_sse2(block);
         }
     }
 
     #[cfg(test)]
-    pub(super) fn both(block: &[u8; 64]) -> [Option<u64>; 2] {
+    pub(super) fn both(block: &[u8; 64]) -> [Option<Masks>; 2] {
         // SAFETY: each runs only where the CPU has its feature.
-        let avx2 = std::is_x86_feature_detected!("avx2").then(|| unsafe { mask_avx2(block) });
-        let sse2 = Some(unsafe { mask_sse2(block) });
+        let avx2 = std::is_x86_feature_detected!("avx2").then(|| unsafe { masks_avx2(block) });
+        let sse2 = Some(unsafe { masks_sse2(block) });
         [avx2, sse2]
     }
 
@@ -282,7 +337,7 @@ mod tests {
 
     fn check(block: &[u8; 64]) {
         let want = portable(block);
-        assert_eq!(block_mask(block), want, "{block:?}");
+        assert_eq!(block_masks(block), want, "{block:?}");
         #[cfg(target_arch = "x86_64")]
         for got in x86::both(block).into_iter().flatten() {
             assert_eq!(got, want, "{block:?}");
@@ -323,5 +378,7 @@ mod tests {
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".to_vec();
         want.sort_unstable();
         assert_eq!(all, want);
+        let escapes: Vec<u8> = (0..=255u8).filter(|&b| is_escape(b)).collect();
+        assert_eq!(escapes, b"%\\");
     }
 }

@@ -17,7 +17,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memchr;
 
-use super::classify::{block_mask, case_masks, for_each_mask};
+use super::classify::{block_masks, case_masks, for_each_block, pack};
 
 /// Shortest base64 run worth looking at: 19 decoded bytes, shorter than any key (an AWS
 /// access key id, 20 bytes, is 27 characters).
@@ -563,20 +563,6 @@ fn worth_a_look_in(c: Classes, block: &[u8], run: u64) -> bool {
     other != 0 && run.count_ones() as usize >= MIN_HEX_RUN && has_hex_run(hex_mask(block) & run)
 }
 
-/// Bit `i` set when `bits[i]` (0 or 1) is 1.
-#[inline(always)]
-fn pack(bits: &[u8; 64]) -> u64 {
-    let mut mask = 0u64;
-    for (j, eight) in bits.chunks_exact(8).enumerate() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(eight);
-        // Gathers the low bit of each byte into the top byte.
-        let packed = u64::from_le_bytes(w).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        mask |= packed << (j * 8);
-    }
-    mask
-}
-
 /// Whether `mask` holds `MIN_B64_RUN` set bits in a row.
 #[inline(always)]
 fn has_long_run(mask: u64) -> bool {
@@ -593,20 +579,36 @@ fn long_run_starts(mask: u64) -> u64 {
     r & (r >> (MIN_B64_RUN - 16))
 }
 
-/// Runs of at least [`MIN_B64_RUN`] base64 characters in `content` that may be encoded data
-/// (see `worth_a_look`), lines of a wrapped block (each line only base64, every line but the
-/// last a multiple of 4 long) joined into one.
-pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
+/// Where a text may hide encoded strings.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// Runs of at least [`MIN_B64_RUN`] base64 characters that may be encoded data (see
+    /// `worth_a_look`), lines of a wrapped block (each line only base64, every line but the
+    /// last a multiple of 4 long) joined into one.
+    pub(crate) runs: Vec<Run>,
+    /// Lines holding a `%XX`, `\uXXXX` or `\xXX` escape of printable ASCII or a `\/`, as
+    /// byte ranges (without the newline) with whether they hold percent and string escapes,
+    /// in order, each once.
+    pub(crate) escaped: Vec<(Range<usize>, bool, bool)>,
+}
+
+/// Finds the runs and escaped lines of `content` in one pass over its 64-byte blocks.
+pub(crate) fn find(content: &[u8]) -> Found {
     let mut runs = RunFinder {
         content,
         out: Vec::new(),
         done: 0,
     };
+    let mut escapes = EscapeFinder {
+        content,
+        out: Vec::new(),
+    };
     // Base64 characters at the end of the blocks so far: the run still open.
     let mut carry = 0usize;
     let (blocks, rest) = content.as_chunks::<64>();
-    for_each_mask(blocks, |k, block, mask| {
+    for_each_block(blocks, |k, block, m| {
         // The common case, a block that no run long enough touches, costs a few bit operations.
+        let mask = m.b64;
         if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
             runs.block_at(k * 64, block, mask, carry);
         }
@@ -615,20 +617,39 @@ pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
         } else {
             mask.leading_ones() as usize
         };
+        if m.escape != 0 {
+            escapes.block_at(k * 64, m.escape);
+        }
     });
     let base = content.len() - rest.len();
     if rest.is_empty() {
         runs.close_at(base - carry, base);
     } else {
-        // Padding is no base64 character, so every run ends inside this block.
+        // Padding is neither base64 nor an escape, so every run ends inside this block.
         let mut padded = [0u8; 64];
         padded[..rest.len()].copy_from_slice(rest);
-        let mask = block_mask(&padded);
-        if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
-            runs.block_at(base, &padded, mask, carry);
+        let m = block_masks(&padded);
+        if carry + m.b64.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(m.b64) {
+            runs.block_at(base, &padded, m.b64, carry);
+        }
+        if m.escape != 0 {
+            escapes.block_at(base, m.escape);
         }
     }
-    runs.out
+    Found {
+        runs: runs.out,
+        escaped: escapes.out,
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
+    find(content).runs
+}
+
+#[cfg(test)]
+pub(crate) fn escaped_lines(content: &[u8]) -> Vec<(Range<usize>, bool, bool)> {
+    find(content).escaped
 }
 
 /// Turns the runs of the blocks that may hold a long one into [`Run`]s.
@@ -741,31 +762,42 @@ fn wrapped(content: &[u8], first: Range<usize>) -> Run {
 // ---------------------------------------------------------------------------------------------
 // Lines with percent-encoding or string escapes.
 
-/// Lines of `content` holding a `%XX`, `\uXXXX` or `\xXX` escape of printable ASCII or a `\/`,
-/// as byte ranges (without the newline) with whether they hold percent and string escapes, in
-/// order, each once.
-pub(crate) fn escaped_lines(content: &[u8]) -> Vec<(Range<usize>, bool, bool)> {
-    let mut out: Vec<(Range<usize>, bool, bool)> = Vec::new();
-    for at in memchr::memchr2_iter(b'%', b'\\', content) {
-        if let Some((r, _, _)) = out.last() {
+/// Collects the lines of [`Found::escaped`] from the `%` and `\` found block by block.
+struct EscapeFinder<'c> {
+    content: &'c [u8],
+    out: Vec<(Range<usize>, bool, bool)>,
+}
+
+impl EscapeFinder<'_> {
+    /// The escapes at the set bits of `bits`, of the block at `base`.
+    fn block_at(&mut self, base: usize, mut bits: u64) {
+        while bits != 0 {
+            let at = base + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            self.at(at);
+        }
+    }
+
+    fn at(&mut self, at: usize) {
+        let content = self.content;
+        if let Some((r, percent, escape)) = self.out.last_mut() {
             if r.end >= at {
-                let (percent, escape) = kind_at(content, at);
-                if let Some(last) = out.last_mut() {
-                    last.1 |= percent;
-                    last.2 |= escape;
+                if !(*percent && *escape) {
+                    let (p, e) = kind_at(content, at);
+                    *percent |= p;
+                    *escape |= e;
                 }
-                continue;
+                return;
             }
         }
         let (percent, escape) = kind_at(content, at);
         if !percent && !escape {
-            continue;
+            return;
         }
         let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
         let end = memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
-        out.push((start..end, percent, escape));
+        self.out.push((start..end, percent, escape));
     }
-    out
 }
 
 ///

@@ -284,8 +284,8 @@ impl Cx<'_> {
         // Each piece is scanned and dropped before the next is decoded: what is held at once
         // is one run's or one line's decodings.
         let mut decoded: Vec<Decoded> = Vec::new();
-        let runs = encoding::runs(text);
-        if !runs.is_empty() {
+        let found = encoding::find(text);
+        if !found.runs.is_empty() {
             let scanner = self.scanner;
             let triggers = scanner.nested.triggers.get_or_init(|| {
                 let rules = scanner.rules().rules();
@@ -295,7 +295,7 @@ impl Cx<'_> {
                         .flat_map(|r| r.keywords.iter().map(String::as_str)),
                 )
             });
-            for run in runs {
+            for run in found.runs {
                 let (joined, join_map) = run.text(text);
                 for plan in triggers.plans(&joined, depth + 2 <= self.max_depth) {
                     let mut d = plan.decode(&joined);
@@ -307,7 +307,7 @@ impl Cx<'_> {
                 }
             }
         }
-        for (line, percent, escape) in encoding::escaped_lines(text) {
+        for (line, percent, escape) in found.escaped {
             if percent {
                 decoded.push(encoding::decode_percent(&text[line.clone()], line.start));
             }
