@@ -1,12 +1,13 @@
 //! Matcher throughput on realistic source text: the Rust sources of the crates in the cargo
 //! registry (or, without one, this repository's own sources), concatenated into one buffer and
-//! scanned in 1 MiB pieces with the built-in rules. Also the cost of building the scanner
+//! scanned in 1 MiB pieces with the built-in rules, with and without looking inside encoded
+//! strings (`max_decode_depth` 2, the default, and 0). Also the cost of building the scanner
 //! (rule parsing and prefilter; regexes compile lazily) and of compiling every rule.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use keyhound::{RuleSet, Scanner};
+use keyhound::{RuleSet, ScanOptions, Scanner};
 
 fn corpus(limit: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(limit);
@@ -35,23 +36,32 @@ fn corpus(limit: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let text = corpus(32 << 20);
-    let scanner = Scanner::new(RuleSet::builtin().expect("rules"));
     let mut group = c.benchmark_group("matcher");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(10);
-    group.bench_function("builtin rules over source text", |b| {
-        let mut m = scanner.matcher();
-        b.iter(|| {
-            let mut n = 0;
-            for chunk in text.chunks(1 << 20) {
-                n += scanner
-                    .scan_content(&mut m, "src/lib.rs", chunk)
-                    .findings
-                    .len();
-            }
-            n
-        })
-    });
+    for (name, depth) in [
+        ("builtin rules over source text", 2),
+        ("builtin rules over source text, no decoding", 0),
+    ] {
+        let scanner =
+            Scanner::new(RuleSet::builtin().expect("rules")).with_options(ScanOptions {
+                max_decode_depth: depth,
+                ..ScanOptions::default()
+            });
+        group.bench_function(name, |b| {
+            let mut m = scanner.matcher();
+            b.iter(|| {
+                let mut n = 0;
+                for chunk in text.chunks(1 << 20) {
+                    n += scanner
+                        .scan_content(&mut m, "src/lib.rs", chunk)
+                        .findings
+                        .len();
+                }
+                n
+            })
+        });
+    }
     group.finish();
     c.bench_function("build scanner (lazy regexes)", |b| {
         b.iter(|| Scanner::new(RuleSet::builtin().expect("rules")))

@@ -36,29 +36,124 @@ pub(crate) struct Masks {
     pub(crate) escape: u64,
 }
 
+/// A block that holds the start of a long base64 run or an escape.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Marked {
+    /// Offset of the block in the content.
+    pub(crate) offset: usize,
+    /// The base64 mask of the block and, in the high half, of the next one (a run can start
+    /// near the end of a block).
+    pub(crate) b64: u128,
+    /// Bit `i` set when a base64 run of at least [`RUN`] characters starts at byte `i` (a
+    /// longer run sets the bits of its first `len - RUN + 1` bytes).
+    pub(crate) starts: u64,
+    /// `%` and `\`.
+    pub(crate) escapes: u64,
+}
+
 /// Blocks classified per call of the vectorised loop.
 const BATCH: usize = 64;
 
-/// Calls `f(k, block, masks)` for each block `k` of `blocks` in order. Masks are computed a
-/// batch of blocks at a time by a loop compiled for the CPU's vector unit; `f` (the caller's
-/// bookkeeping) runs outside it.
-#[inline]
-pub(crate) fn for_each_block(blocks: &[[u8; 64]], mut f: impl FnMut(usize, &[u8; 64], Masks)) {
-    let mut masks = [Masks::default(); BATCH];
-    for (b, batch) in blocks.chunks(BATCH).enumerate() {
-        let masks = &mut masks[..batch.len()];
-        fill(batch, masks);
-        for (i, (block, &m)) in batch.iter().zip(masks.iter()).enumerate() {
-            f(b * BATCH + i, block, m);
+/// Shortest base64 run whose starts [`Marked::starts`] shows.
+const RUN: usize = super::encoding::MIN_B64_RUN;
+const _: () = assert!(RUN > 16 && RUN <= 32);
+
+/// Bit `i` set when bits `i..i + RUN` of `x` are all set: where in a block (the low half; the
+/// high half is the next block) a run of at least `RUN` starts.
+#[inline(always)]
+fn run_starts(x: u128) -> u64 {
+    let mut r = x & (x >> 1);
+    r &= r >> 2;
+    r &= r >> 4;
+    r &= r >> 8;
+    (r & (r >> (RUN - 16))) as u64
+}
+
+/// The masks of a batch of blocks, laid out for the vector unit.
+struct Batch {
+    /// Base64 masks: `n` blocks, then the block after the batch, then zeros.
+    b64: [u64; BATCH + 4],
+    escape: [u64; BATCH],
+    starts: [u64; BATCH],
+}
+
+/// Calls `f` for each 64-byte block of `content` (the last one padded) that holds the start of
+/// a base64 run of at least [`RUN`] characters or a `%` or `\`. Masks are computed a batch of
+/// blocks at a time by loops compiled for the CPU's vector unit, which also tell which blocks
+/// are marked; most blocks of source code are not, and cost nothing more.
+pub(crate) fn for_each_marked(content: &[u8], mut f: impl FnMut(&Marked)) {
+    let (blocks, rest) = content.as_chunks::<64>();
+    let mut padded = [0u8; 64];
+    padded[..rest.len()].copy_from_slice(rest);
+    let tail: &[[u8; 64]] = if rest.is_empty() {
+        &[]
+    } else {
+        std::slice::from_ref(&padded)
+    };
+    let mut batch = Batch {
+        b64: [0; BATCH + 4],
+        escape: [0; BATCH],
+        starts: [0; BATCH],
+    };
+    for (part, start, next) in [(blocks, 0, tail.first()), (tail, blocks.len() * 64, None)] {
+        for (b, chunk) in part.chunks(BATCH).enumerate() {
+            let n = chunk.len();
+            fill(chunk, &mut batch.b64[..n], &mut batch.escape[..n]);
+            let after = part.get((b + 1) * BATCH).or(next);
+            batch.b64[n] = after.map_or(0, |block| block_masks(block).b64);
+            if n < BATCH {
+                batch.b64[n + 1..].fill(0);
+                batch.escape[n..].fill(0);
+            }
+            let mut marked = mark(&mut batch);
+            if n < BATCH {
+                marked &= (1u64 << n) - 1;
+            }
+            let base = start + b * BATCH * 64;
+            while marked != 0 {
+                let k = marked.trailing_zeros() as usize;
+                marked &= marked - 1;
+                f(&Marked {
+                    offset: base + k * 64,
+                    b64: u128::from(batch.b64[k]) | (u128::from(batch.b64[k + 1]) << 64),
+                    starts: batch.starts[k],
+                    escapes: batch.escape[k],
+                });
+            }
         }
     }
 }
 
-/// The masks of one block (for the short last block, padded).
-pub(crate) fn block_masks(block: &[u8; 64]) -> Masks {
-    let mut masks = [Masks::default(); 1];
-    fill(std::slice::from_ref(block), &mut masks);
-    masks[0]
+/// Fills `batch.starts` from `batch.b64`; bit `k` of the result is set when block `k` has
+/// starts or escapes.
+fn mark(batch: &mut Batch) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked on the line above.
+        return unsafe { x86::mark_avx2(batch) };
+    }
+    mark_portable(batch)
+}
+
+/// [`mark`] in plain Rust.
+fn mark_portable(batch: &mut Batch) -> u64 {
+    let mut marked = 0u64;
+    for k in 0..BATCH {
+        let b64 = u128::from(batch.b64[k]) | (u128::from(batch.b64[k + 1]) << 64);
+        batch.starts[k] = run_starts(b64);
+        marked |= u64::from(batch.starts[k] | batch.escape[k] != 0) << k;
+    }
+    marked
+}
+
+/// The masks of one block.
+fn block_masks(block: &[u8; 64]) -> Masks {
+    let (mut b64, mut escape) = ([0u64], [0u64]);
+    fill(std::slice::from_ref(block), &mut b64, &mut escape);
+    Masks {
+        b64: b64[0],
+        escape: escape[0],
+    }
 }
 
 /// Upper-case (`A-Z`) and lower-case (`a-z`) bitmasks of a block.
@@ -90,21 +185,22 @@ pub(crate) fn case_portable(block: &[u8; 64]) -> (u64, u64) {
     (upper, lower)
 }
 
-/// `masks[k]` = the masks of `blocks[k]`.
-fn fill(blocks: &[[u8; 64]], masks: &mut [Masks]) {
+/// `b64[k]` and `escape[k]` = the masks of `blocks[k]`.
+fn fill(blocks: &[[u8; 64]], b64: &mut [u64], escape: &mut [u64]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked on the line above.
-            unsafe { x86::fill_avx2(blocks, masks) }
+            unsafe { x86::fill_avx2(blocks, b64, escape) }
         } else {
             // SAFETY: SSE2 is part of the x86-64 baseline.
-            unsafe { x86::fill_sse2(blocks, masks) }
+            unsafe { x86::fill_sse2(blocks, b64, escape) }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    for (block, m) in blocks.iter().zip(masks) {
-        *m = portable(block);
+    for ((block, b), e) in blocks.iter().zip(b64).zip(escape) {
+        let m = portable(block);
+        (*b, *e) = (m.b64, m.escape);
     }
 }
 
@@ -139,7 +235,7 @@ pub(crate) fn pack(bits: &[u8; 64]) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::Masks;
+    use super::{Batch, Masks, BATCH, RUN};
     use std::arch::x86_64::*;
 
     /// Lanes of `x` in `lo..lo + n` (unsigned): `x - lo` wraps below `lo`, so one unsigned
@@ -300,17 +396,66 @@ mod x86 {
 
     /// [`super::fill`] with AVX2. Callers make sure the CPU has it.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], masks: &mut [Masks]) {
-        for (block, m) in blocks.iter().zip(masks) {
-            *m = masks_avx2(block);
+    pub(super) unsafe fn fill_avx2(blocks: &[[u8; 64]], b64: &mut [u64], escape: &mut [u64]) {
+        for ((block, b), e) in blocks.iter().zip(b64).zip(escape) {
+            let m = masks_avx2(block);
+            (*b, *e) = (m.b64, m.escape);
         }
+    }
+
+    /// [`super::mark`] with AVX2, four blocks at a time. Callers make sure the CPU has it.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn mark_avx2(batch: &mut Batch) -> u64 {
+        /// `x` (four 64-bit lanes) shifted right by `S` bits, with the low bits of the
+        /// following block's lanes `next` shifted in: the low halves of 128-bit shifts.
+        macro_rules! shr {
+            ($x:expr, $next:expr, $s:literal) => {
+                _mm256_or_si256(
+                    _mm256_srli_epi64::<$s>($x),
+                    _mm256_slli_epi64::<{ 64 - $s }>($next),
+                )
+            };
+        }
+        let zero = _mm256_setzero_si256();
+        let mut marked = 0u64;
+        for k in (0..BATCH).step_by(4) {
+            // SAFETY: `k + 4 <= BATCH` and `b64` has `BATCH + 4` entries, so every load and
+            // store stays inside its array.
+            let (lo, hi, esc) = unsafe {
+                (
+                    _mm256_loadu_si256(batch.b64.as_ptr().add(k).cast::<__m256i>()),
+                    _mm256_loadu_si256(batch.b64.as_ptr().add(k + 1).cast::<__m256i>()),
+                    _mm256_loadu_si256(batch.escape.as_ptr().add(k).cast::<__m256i>()),
+                )
+            };
+            // As `run_starts` on the 128-bit lanes `lo | hi << 64`; the bits of `hi` shifted
+            // out at the top are never needed (a run start needs `RUN` bits above it).
+            let (mut lo, mut hi) = (lo, hi);
+            lo = _mm256_and_si256(lo, shr!(lo, hi, 1));
+            hi = _mm256_and_si256(hi, _mm256_srli_epi64::<1>(hi));
+            lo = _mm256_and_si256(lo, shr!(lo, hi, 2));
+            hi = _mm256_and_si256(hi, _mm256_srli_epi64::<2>(hi));
+            lo = _mm256_and_si256(lo, shr!(lo, hi, 4));
+            hi = _mm256_and_si256(hi, _mm256_srli_epi64::<4>(hi));
+            lo = _mm256_and_si256(lo, shr!(lo, hi, 8));
+            hi = _mm256_and_si256(hi, _mm256_srli_epi64::<8>(hi));
+            const _: () = assert!(RUN - 16 == 10);
+            let starts = _mm256_and_si256(lo, shr!(lo, hi, 10));
+            // SAFETY: as above.
+            unsafe { _mm256_storeu_si256(batch.starts.as_mut_ptr().add(k).cast(), starts) };
+            let empty = _mm256_cmpeq_epi64(_mm256_or_si256(starts, esc), zero);
+            let bits = !_mm256_movemask_pd(_mm256_castsi256_pd(empty)) & 0xF;
+            marked |= u64::from(bits as u32) << k;
+        }
+        marked
     }
 
     /// [`super::fill`] with SSE2.
     #[target_feature(enable = "sse2")]
-    pub(super) unsafe fn fill_sse2(blocks: &[[u8; 64]], masks: &mut [Masks]) {
-        for (block, m) in blocks.iter().zip(masks) {
-            *m = masks_sse2(block);
+    pub(super) unsafe fn fill_sse2(blocks: &[[u8; 64]], b64: &mut [u64], escape: &mut [u64]) {
+        for ((block, b), e) in blocks.iter().zip(b64).zip(escape) {
+            let m = masks_sse2(block);
+            (*b, *e) = (m.b64, m.escape);
         }
     }
 

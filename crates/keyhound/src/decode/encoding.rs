@@ -17,7 +17,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memchr;
 
-use super::classify::{block_masks, case_masks, for_each_block, pack};
+use super::classify::{case_masks, for_each_marked, pack, Marked};
 
 /// Shortest base64 run worth looking at: 19 decoded bytes, shorter than any key (an AWS
 /// access key id, 20 bytes, is 27 characters).
@@ -379,18 +379,18 @@ impl Plan {
     }
 }
 
-/// Whether a run can be encoded data: base64 of anything longer than a few bytes mixes upper
-/// and lower case with digits or `+/-_` (all three are missing from one in a thousand random
-/// 26-character runs, far fewer at key lengths); hex has digits. Identifiers
-/// (`snake_case_names`, `SHOUTING_CASE`, `CamelCase`, URL paths) do not pass, which keeps the
-/// automaton off most of source code.
+/// [`worth_a_look_in`] on the bytes of a run, for tests.
+#[cfg(test)]
 fn worth_a_look(run: &[u8]) -> bool {
-    // The head of a run tells what it is; judged on bitmasks like the runs inside a block.
-    let n = run.len().min(64);
-    let mut head = [0u8; 64];
-    head[..n].copy_from_slice(&run[..n]);
-    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-    worth_a_look_in(classes_of(&head), &head, all)
+    let head = &run[..run.len().min(64)];
+    let upper = head.iter().any(u8::is_ascii_uppercase);
+    let lower = head.iter().any(u8::is_ascii_lowercase);
+    let other = head.iter().any(|b| !b.is_ascii_alphabetic());
+    (upper && lower && other)
+        || (other
+            && head
+                .windows(MIN_HEX_RUN)
+                .any(|w| w.iter().all(u8::is_ascii_hexdigit)))
 }
 
 /// The alignment (0..4) at which the start of `run` decodes to base64 characters only, if
@@ -523,17 +523,41 @@ impl Run {
     }
 }
 
-/// Upper- and lower-case bitmasks of a block, for judging the runs in it without a loop per
-/// run (hex digits only when a run needs them).
+/// Upper- and lower-case bitmasks of a run's head, for judging it without a loop over its
+/// bytes (hex digits only when a run needs them).
 #[derive(Clone, Copy)]
 struct Classes {
     upper: u64,
     lower: u64,
 }
 
-fn classes_of(block: &[u8; 64]) -> Classes {
-    let (upper, lower) = case_masks(block);
-    Classes { upper, lower }
+/// The case masks of the block of `content` at `base` and, in the high half, of the next one.
+#[derive(Clone, Copy)]
+struct Cases {
+    upper: u128,
+    lower: u128,
+}
+
+impl Cases {
+    fn of(content: &[u8], base: usize) -> Self {
+        let block_at = |at: usize| match content
+            .get(at..at + 64)
+            .and_then(|b| <&[u8; 64]>::try_from(b).ok())
+        {
+            Some(block) => case_masks(block),
+            None => {
+                let mut block = [0u8; 64];
+                let bytes = content.get(at..).unwrap_or_default();
+                block[..bytes.len()].copy_from_slice(bytes);
+                case_masks(&block)
+            }
+        };
+        let ((u0, l0), (u1, l1)) = (block_at(base), block_at(base + 64));
+        Cases {
+            upper: u128::from(u0) | (u128::from(u1) << 64),
+            lower: u128::from(l0) | (u128::from(l1) << 64),
+        }
+    }
 }
 
 fn hex_mask(block: &[u8]) -> u64 {
@@ -554,29 +578,18 @@ fn has_hex_run(mask: u64) -> bool {
     r != 0
 }
 
-/// `worth_a_look` for the run made of the set bits `run` of `block`.
+/// Whether a run can be encoded data, judged on its head: its first 64 characters, the set
+/// bits `run` of the case masks `c` and of `block` (which starts where the run does). Base64
+/// of anything longer than a few bytes mixes upper and lower case with digits or `+/-_` (all
+/// three are missing from one in a thousand random 26-character runs, far fewer at key
+/// lengths); hex has digits. Identifiers (`snake_case_names`, `SHOUTING_CASE`, `CamelCase`,
+/// URL paths) do not pass, which keeps the automaton off most of source code.
 fn worth_a_look_in(c: Classes, block: &[u8], run: u64) -> bool {
     let other = run & !(c.upper | c.lower);
     if c.upper & run != 0 && c.lower & run != 0 && other != 0 {
         return true;
     }
     other != 0 && run.count_ones() as usize >= MIN_HEX_RUN && has_hex_run(hex_mask(block) & run)
-}
-
-/// Whether `mask` holds `MIN_B64_RUN` set bits in a row.
-#[inline(always)]
-fn has_long_run(mask: u64) -> bool {
-    long_run_starts(mask) != 0
-}
-
-/// Bit `i` set when bits `i..i + MIN_B64_RUN` of `mask` are all set.
-#[inline(always)]
-fn long_run_starts(mask: u64) -> u64 {
-    let mut r = mask & (mask >> 1);
-    r &= r >> 2;
-    r &= r >> 4;
-    r &= r >> 8;
-    r & (r >> (MIN_B64_RUN - 16))
 }
 
 /// Where a text may hide encoded strings.
@@ -603,39 +616,14 @@ pub(crate) fn find(content: &[u8]) -> Found {
         content,
         out: Vec::new(),
     };
-    // Base64 characters at the end of the blocks so far: the run still open.
-    let mut carry = 0usize;
-    let (blocks, rest) = content.as_chunks::<64>();
-    for_each_block(blocks, |k, block, m| {
-        // The common case, a block that no run long enough touches, costs a few bit operations.
-        let mask = m.b64;
-        if carry + mask.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(mask) {
-            runs.block_at(k * 64, block, mask, carry);
+    for_each_marked(content, |block| {
+        if block.starts != 0 {
+            runs.starts_at(block);
         }
-        carry = if mask == u64::MAX {
-            carry + 64
-        } else {
-            mask.leading_ones() as usize
-        };
-        if m.escape != 0 {
-            escapes.block_at(k * 64, m.escape);
+        if block.escapes != 0 {
+            escapes.block_at(block.offset, block.escapes);
         }
     });
-    let base = content.len() - rest.len();
-    if rest.is_empty() {
-        runs.close_at(base - carry, base);
-    } else {
-        // Padding is neither base64 nor an escape, so every run ends inside this block.
-        let mut padded = [0u8; 64];
-        padded[..rest.len()].copy_from_slice(rest);
-        let m = block_masks(&padded);
-        if carry + m.b64.trailing_ones() as usize >= MIN_B64_RUN || has_long_run(m.b64) {
-            runs.block_at(base, &padded, m.b64, carry);
-        }
-        if m.escape != 0 {
-            escapes.block_at(base, m.escape);
-        }
-    }
     Found {
         runs: runs.out,
         escaped: escapes.out,
@@ -652,63 +640,58 @@ pub(crate) fn escaped_lines(content: &[u8]) -> Vec<(Range<usize>, bool, bool)> {
     find(content).escaped
 }
 
-/// Turns the runs of the blocks that may hold a long one into [`Run`]s.
+/// Turns the starts of long runs into [`Run`]s.
 struct RunFinder<'c> {
     content: &'c [u8],
     out: Vec<Run>,
-    /// End of the last run emitted (a wrapped block reaches past its first line).
+    /// Where the last run looked at ends (a wrapped block reaches past its first line).
     done: usize,
 }
 
 impl RunFinder<'_> {
-    /// The runs that end in this block; `carry` base64 characters before it run into it.
-    fn block_at(&mut self, base: usize, block: &[u8; 64], mask: u64, carry: usize) {
-        if mask == u64::MAX {
-            // The run goes on; a later block ends it.
-            return;
-        }
-        let mut m = mask;
-        if carry > 0 {
-            let first = mask.trailing_ones() as usize;
-            self.close_at(base - carry, base + first);
-            m &= !((1u64 << first) - 1);
-        }
-        // Only the runs long enough: those holding a window start.
-        let mut starts = long_run_starts(m);
-        let mut classes = None;
+    /// The runs that start in `block`: the first start bit of a run not looked at yet is
+    /// where it starts (its other bits follow it). Each run is judged on its head
+    /// (`worth_a_look_in`) from the block's masks.
+    fn starts_at(&mut self, block: &Marked) {
+        let content = self.content;
+        let base = block.offset;
+        let mut starts = block.starts;
+        let mut window: Option<Cases> = None;
         while starts != 0 {
-            let at = starts.trailing_zeros() as usize;
-            // The run holding `at` starts after the last non-base64 bit below it.
-            let below = !m & ((1u64 << at) - 1);
-            let s = if below == 0 {
-                0
-            } else {
-                64 - below.leading_zeros() as usize
-            };
-            let len = (m >> s).trailing_ones() as usize;
-            if s + len == 64 {
-                // Runs on into the next block, which ends it.
-                break;
-            }
-            let bits = ((1u64 << len) - 1) << s;
-            starts &= !bits;
-            // Runs inside the block (most of them identifiers) are judged on its bitmasks.
-            if base + s >= self.done {
-                let c = *classes.get_or_insert_with(|| classes_of(block));
-                if worth_a_look_in(c, block, bits) {
-                    self.emit(base + s, base + s + len);
+            let i = starts.trailing_zeros() as usize;
+            let start = base + i;
+            if start >= self.done {
+                let len = (!(block.b64 >> i)).trailing_zeros() as usize;
+                let end = if i + len < 128 {
+                    start + len
+                } else {
+                    // Runs on past the next block.
+                    let mut end = base + 128;
+                    while end < content.len() && is_b64(content[end]) {
+                        end += 1;
+                    }
+                    end
+                };
+                let head = if len >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << len) - 1
+                };
+                let cases = *window.get_or_insert_with(|| Cases::of(content, base));
+                let c = Classes {
+                    upper: (cases.upper >> i) as u64,
+                    lower: (cases.lower >> i) as u64,
+                };
+                self.done = end;
+                if worth_a_look_in(c, &content[start..], head) {
+                    self.emit(start, end);
                 }
             }
-        }
-    }
-
-    fn close_at(&mut self, start: usize, end: usize) {
-        let end = end.min(self.content.len());
-        if end < start + MIN_B64_RUN || start < self.done {
-            return;
-        }
-        if worth_a_look(&self.content[start..end]) {
-            self.emit(start, end);
+            let next = self.done.max(start + 1) - base;
+            if next >= 64 {
+                return;
+            }
+            starts &= u64::MAX << next;
         }
     }
 
@@ -1073,16 +1056,23 @@ mod tests {
 
     #[test]
     fn block_scan_finds_what_a_byte_scan_finds() {
-        // Runs of every length around the 64-byte block boundaries, separated by spaces.
-        let alphabet = b"aB3+/-_xY9";
-        for seed in 0..200u64 {
+        // Runs of every length around the 64-byte block boundaries, separated by spaces, some
+        // mixed (base64-like), some identifiers, some hex; texts end anywhere, also mid-run.
+        let alphabets: [&[u8]; 4] = [b"aB3+/-_xY9", b"abc_def", b"0123456789abcdef", b"Zz"];
+        for seed in 0..400u64 {
             let mut rng = fastrand::Rng::with_seed(seed);
             let mut text = Vec::new();
-            while text.len() < 400 {
-                let len = rng.usize(1..90);
+            let size = rng.usize(1..700);
+            while text.len() < size {
+                let alphabet = alphabets[rng.usize(..alphabets.len())];
+                let len = match rng.u8(..4) {
+                    0 => rng.usize(100..300),
+                    _ => rng.usize(1..90),
+                };
                 text.extend((0..len).map(|_| alphabet[rng.usize(..alphabet.len())]));
                 text.extend((0..rng.usize(1..4)).map(|_| b' '));
             }
+            text.truncate(size);
             let mut expected = Vec::new();
             let mut i = 0;
             while i < text.len() {
@@ -1097,6 +1087,37 @@ mod tests {
             }
             let got: Vec<Range<usize>> = runs(&text).into_iter().map(|r| r.first).collect();
             assert_eq!(got, expected, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn block_scan_finds_the_escaped_lines_a_byte_scan_finds() {
+        let pieces: [&[u8]; 9] = [
+            b"%41", b"%0a", b"%", b"\\u0041", b"\\x2D", b"\\n", b"\\/", b"\n", b"abc ",
+        ];
+        for seed in 0..300u64 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut text = Vec::new();
+            let size = rng.usize(1..400);
+            while text.len() < size {
+                text.extend_from_slice(pieces[rng.usize(..pieces.len())]);
+            }
+            text.truncate(size);
+            let mut expected: Vec<(Range<usize>, bool, bool)> = Vec::new();
+            let mut start = 0;
+            for line in text.split(|&b| b == b'\n') {
+                let (mut percent, mut escape) = (false, false);
+                for (at, &c) in line.iter().enumerate() {
+                    let (p, e) = kind_at(&text, start + at);
+                    percent |= p && c == b'%';
+                    escape |= e && c == b'\\';
+                }
+                if percent || escape {
+                    expected.push((start..start + line.len(), percent, escape));
+                }
+                start += line.len() + 1;
+            }
+            assert_eq!(escaped_lines(&text), expected, "seed {seed}");
         }
     }
 
