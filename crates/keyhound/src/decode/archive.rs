@@ -62,11 +62,22 @@ enum Unread {
     Error(io::Error),
 }
 
+/// Most memory set aside up front for a member, whatever size its header claims.
+const MAX_PREALLOCATION: u64 = 8 << 20;
+
 /// Reads a member of at most `cap` bytes with at most `budget` bytes left; what was read
-/// before an error is returned with it.
-fn read_member(reader: &mut dyn Read, cap: u64, budget: u64) -> (Vec<u8>, Option<Unread>) {
+/// before an error is returned with it. `size` is what the archive says the member holds: room
+/// for it is set aside at once, so that it is read in a few large reads rather than many small
+/// ones through the decompressor.
+fn read_member(
+    reader: &mut dyn Read,
+    cap: u64,
+    budget: u64,
+    size: Option<u64>,
+) -> (Vec<u8>, Option<Unread>) {
     let limit = cap.min(budget);
-    let mut buf = Vec::new();
+    let room = size.unwrap_or(0).min(limit).min(MAX_PREALLOCATION) + 1;
+    let mut buf = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     let result = reader.take(limit.saturating_add(1)).read_to_end(&mut buf);
     if let Err(e) = result {
         return (buf, Some(Unread::Error(e)));
@@ -83,12 +94,15 @@ fn read_member(reader: &mut dyn Read, cap: u64, budget: u64) -> (Vec<u8>, Option
 }
 
 impl Cx<'_> {
-    /// Reads one member and scans it; false when the blob's budget is used up.
+    /// Reads one member (of `size` bytes, if the archive says) and scans it; false when the
+    /// blob's budget is used up.
+    #[allow(clippy::too_many_arguments)]
     fn member(
         &mut self,
         matcher: &mut Matcher<'_>,
         path: &str,
         reader: &mut dyn Read,
+        size: Option<u64>,
         depth: usize,
         counted: bool,
         out: &mut ContentResult,
@@ -97,7 +111,7 @@ impl Cx<'_> {
             return false;
         }
         self.members_left -= 1;
-        let (bytes, unread) = read_member(reader, self.member_cap, self.budget.get());
+        let (bytes, unread) = read_member(reader, self.member_cap, self.budget.get(), size);
         if !counted {
             self.budget
                 .set(self.budget.get().saturating_sub(bytes.len() as u64));
@@ -152,7 +166,15 @@ impl Cx<'_> {
             ));
             return true;
         }
-        if !self.member(matcher, member_path, reader, depth, counted, out) {
+        if !self.member(
+            matcher,
+            member_path,
+            reader,
+            Some(size),
+            depth,
+            counted,
+            out,
+        ) {
             self.too_many_members(archive);
             return false;
         }
@@ -386,7 +408,7 @@ fn gzip(
         return true;
     }
     let mut reader = Cursor::new(head).chain(stream);
-    if !cx.member(matcher, &member_path, &mut reader, depth, true, out) {
+    if !cx.member(matcher, &member_path, &mut reader, None, depth, true, out) {
         cx.too_many_members(path);
     }
     true

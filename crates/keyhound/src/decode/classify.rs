@@ -526,4 +526,49 @@ mod tests {
         let escapes: Vec<u8> = (0..=255u8).filter(|&b| is_escape(b)).collect();
         assert_eq!(escapes, b"%\\");
     }
+
+    #[test]
+    fn run_starts_across_blocks() {
+        // A run of exactly RUN characters starting at each position of a block.
+        for at in 0..64 {
+            let run = ((1u128 << RUN) - 1) << at;
+            assert_eq!(run_starts(run), 1u64 << at, "at {at}");
+            // One character short: no start.
+            assert_eq!(run_starts((run >> 1) & run), 0, "at {at}");
+        }
+        assert_eq!(run_starts(u128::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn vector_marking_matches_the_definition() {
+        for seed in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut batch = Batch {
+                b64: [0; BATCH + 4],
+                escape: [0; BATCH],
+                starts: [0; BATCH],
+            };
+            // Masks with long runs of set bits, as base64 text gives.
+            for m in batch.b64.iter_mut().take(BATCH + 1) {
+                let (a, b) = (rng.u32(0..64), rng.u32(0..64));
+                *m = match rng.u8(..4) {
+                    0 => u64::MAX,
+                    1 => 0,
+                    2 => rng.u64(..),
+                    _ => (u64::MAX << a.min(b)) & (u64::MAX >> (63 - a.max(b))),
+                };
+            }
+            for e in batch.escape.iter_mut() {
+                *e = if rng.u8(..8) == 0 {
+                    1 << rng.u32(0..64)
+                } else {
+                    0
+                };
+            }
+            let mut want = Batch { ..batch };
+            let marked = mark_portable(&mut want);
+            let got = mark(&mut batch);
+            assert_eq!((got, batch.starts), (marked, want.starts), "seed {seed}");
+        }
+    }
 }
