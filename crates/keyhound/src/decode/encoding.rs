@@ -30,7 +30,7 @@ const MIN_PATTERN: usize = 3;
 /// Maps offsets of decoded bytes to offsets of the text they were decoded from.
 #[derive(Debug, Clone)]
 pub(crate) enum OffsetMap {
-    /// Byte `d` comes from `base + d * num / den` (base64: 4/3, hex: 2/1).
+    /// Byte `d` comes from `base + d * num / den` (base64: 4/3, hex: 2/1, a copy: 1/1).
     Linear {
         /// Where the encoded text starts.
         base: usize,
@@ -499,13 +499,13 @@ impl Run {
     /// The run's characters, and how to map offsets in them back to `content`.
     pub(crate) fn text<'c>(&self, content: &'c [u8]) -> (std::borrow::Cow<'c, [u8]>, OffsetMap) {
         if self.rest.is_empty() {
+            // One span: byte `d` is byte `start + d` (no allocation for the common case).
             let one = &self.first;
-            let map = OffsetMap::Pieces(vec![Piece {
-                dec: 0,
-                src: one.start,
-                src_len: one.len(),
-                literal: true,
-            }]);
+            let map = OffsetMap::Linear {
+                base: one.start,
+                num: 1,
+                den: 1,
+            };
             return (std::borrow::Cow::Borrowed(&content[one.clone()]), map);
         }
         let mut joined = Vec::new();
