@@ -531,16 +531,37 @@ struct Classes {
     lower: u64,
 }
 
-/// The case masks of the block of `content` at `base` and, in the high half, of the next one.
+/// The case masks of the block of `content` at `base` and, in the high half once a run's head
+/// reaches into it, of the next one.
 #[derive(Clone, Copy)]
 struct Cases {
     upper: u128,
     lower: u128,
+    next: bool,
 }
 
 impl Cases {
     fn of(content: &[u8], base: usize) -> Self {
-        let block_at = |at: usize| match content
+        let (upper, lower) = Self::block_at(content, base);
+        Cases {
+            upper: u128::from(upper),
+            lower: u128::from(lower),
+            next: false,
+        }
+    }
+
+    /// Adds the next block's masks.
+    fn with_next(&mut self, content: &[u8], base: usize) {
+        if !self.next {
+            let (upper, lower) = Self::block_at(content, base + 64);
+            self.upper |= u128::from(upper) << 64;
+            self.lower |= u128::from(lower) << 64;
+            self.next = true;
+        }
+    }
+
+    fn block_at(content: &[u8], at: usize) -> (u64, u64) {
+        match content
             .get(at..at + 64)
             .and_then(|b| <&[u8; 64]>::try_from(b).ok())
         {
@@ -551,11 +572,6 @@ impl Cases {
                 block[..bytes.len()].copy_from_slice(bytes);
                 case_masks(&block)
             }
-        };
-        let ((u0, l0), (u1, l1)) = (block_at(base), block_at(base + 64));
-        Cases {
-            upper: u128::from(u0) | (u128::from(u1) << 64),
-            lower: u128::from(l0) | (u128::from(l1) << 64),
         }
     }
 }
@@ -589,7 +605,13 @@ fn worth_a_look_in(c: Classes, block: &[u8], run: u64) -> bool {
     if c.upper & run != 0 && c.lower & run != 0 && other != 0 {
         return true;
     }
-    other != 0 && run.count_ones() as usize >= MIN_HEX_RUN && has_hex_run(hex_mask(block) & run)
+    // Any 32 characters in a row within the first 64 hold the 32nd or the 33rd: when neither
+    // is a hex digit, there is no hex run to find (most long `SHOUTING_CASE` names).
+    let hex_at = |k: usize| block.get(k).is_some_and(u8::is_ascii_hexdigit);
+    other != 0
+        && run.count_ones() as usize >= MIN_HEX_RUN
+        && (hex_at(MIN_HEX_RUN - 1) || hex_at(MIN_HEX_RUN))
+        && has_hex_run(hex_mask(block) & run)
 }
 
 /// Where a text may hide encoded strings.
@@ -677,7 +699,10 @@ impl RunFinder<'_> {
                 } else {
                     (1u64 << len) - 1
                 };
-                let cases = *window.get_or_insert_with(|| Cases::of(content, base));
+                let cases = window.get_or_insert_with(|| Cases::of(content, base));
+                if i + len.min(64) > 64 {
+                    cases.with_next(content, base);
+                }
                 let c = Classes {
                     upper: (cases.upper >> i) as u64,
                     lower: (cases.lower >> i) as u64,
@@ -1058,8 +1083,16 @@ mod tests {
     fn block_scan_finds_what_a_byte_scan_finds() {
         // Runs of every length around the 64-byte block boundaries, separated by spaces, some
         // mixed (base64-like), some identifiers, some hex; texts end anywhere, also mid-run.
-        let alphabets: [&[u8]; 4] = [b"aB3+/-_xY9", b"abc_def", b"0123456789abcdef", b"Zz"];
-        for seed in 0..400u64 {
+        let alphabets: [&[u8]; 6] = [
+            b"aB3+/-_xY9",
+            b"abc_def",
+            b"0123456789abcdef",
+            b"Zz",
+            // Hex with the odd underscore: hex runs of 32 start anywhere in the head.
+            b"0123456789abcdefABCDEF0123456789_",
+            b"ABCDEFGHXYZ_0",
+        ];
+        for seed in 0..1000u64 {
             let mut rng = fastrand::Rng::with_seed(seed);
             let mut text = Vec::new();
             let size = rng.usize(1..700);
