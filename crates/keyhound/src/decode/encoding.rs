@@ -238,7 +238,8 @@ impl Triggers {
             return Vec::new();
         };
         let head = &run[..run.len().min(64)];
-        if head.iter().all(u8::is_ascii_hexdigit) && !hex_of_text(head) {
+        let all = u64::MAX.checked_shr(64 - head.len() as u32).unwrap_or(0);
+        if hex_mask(head) & all == all && !hex_of_text(head) {
             // Checksums and hashes (lock files are full of them): hex of random bytes.
             return Vec::new();
         }
@@ -1052,6 +1053,16 @@ mod tests {
             out.iter().any(|d| d.bytes.starts_with(b"eCBzay1w")),
             "{out:?}"
         );
+        // A run that starts as hex of random bytes is a checksum or a hash, whatever follows.
+        let checksum = "6f1ed1d3f8d2c3c9b0f8e4d7d1e6a0a2c5b3f1e9d8c7b6a5948372615f4e3d2c";
+        let tail = String::from_utf8(hex(b"token sk-proj-abcdefghijklmnop", false)).unwrap();
+        assert_eq!(
+            t.plans(format!("{checksum}{tail}").as_bytes(), true),
+            vec![]
+        );
+        assert!(!t
+            .plans(format!("{tail}{checksum}").as_bytes(), true)
+            .is_empty());
         // Hex.
         let hexed = hex(b"token sk-proj-abcdefghijklmnop", false);
         let out = decode_all(&t, &[b"0".as_slice(), &hexed].concat());
