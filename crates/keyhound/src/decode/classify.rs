@@ -1,12 +1,14 @@
 //! What the bytes of a 64-byte block are, as bitmasks: base64 characters (either alphabet:
-//! `A-Z a-z 0-9 + / - _`), and `%` and `\`, where percent-encoding and string escapes start.
-//! It is the inner loop of the search for encoded text and touches every byte scanned, so on
-//! x86-64 it uses AVX2 (when the CPU has it, detected at run time: a table lookup per nibble)
-//! or SSE2 (always there: range comparisons); elsewhere a portable loop the compiler vectorises.
+//! `A-Z a-z 0-9 + / - _`), and `%` and `\`, where percent-encoding and string escapes start;
+//! and from the base64 masks, where runs long enough to be encoded data start. It is the inner
+//! loop of the search for encoded text and touches every byte scanned, so on x86-64 it uses
+//! AVX2 (when the CPU has it, detected at run time: a table lookup per nibble, run starts four
+//! blocks at a time) or SSE2 (always there: range comparisons); elsewhere portable loops.
 //!
 //! This is the crate's only `unsafe`: calling a `#[target_feature]` function, after checking
-//! that the CPU has the feature, and unaligned loads from a `&[u8; 64]`. The tests check every
-//! byte value at every position against the portable definition.
+//! that the CPU has the feature, and unaligned loads and stores inside a `&[u8; 64]` or a
+//! batch's arrays. The tests check every byte value at every position, and the marking of
+//! random batches, against the portable definitions.
 
 #![allow(unsafe_code)]
 
