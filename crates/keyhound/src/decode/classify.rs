@@ -240,27 +240,21 @@ mod x86 {
     use super::{Batch, Masks, BATCH, RUN};
     use std::arch::x86_64::*;
 
-    /// Lanes of `x` in `lo..lo + n` (unsigned): `x - lo` wraps below `lo`, so one unsigned
-    /// comparison tests both ends.
-    macro_rules! in_range {
-        ($sub:ident, $min:ident, $eq:ident, $set1:ident, $x:expr, $lo:expr, $n:expr) => {{
-            let t = $sub($x, $set1($lo as i8));
-            $eq($min(t, $set1(($n - 1) as i8)), t)
-        }};
+    /// Lanes of `x` in `lo..lo + n` (unsigned) as 0xFF, others 0: `x - lo` wraps below `lo`, so
+    /// one unsigned comparison tests both ends.
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn in_range_sse2(x: __m128i, lo: u8, n: u8) -> __m128i {
+        let t = _mm_sub_epi8(x, _mm_set1_epi8(lo as i8));
+        _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((n - 1) as i8)), t)
     }
 
-    /// The base64 lanes of `x` as 0xFF, others 0.
-    macro_rules! classify {
-        ($or:ident, $sub:ident, $min:ident, $eq:ident, $set1:ident, $x:expr) => {{
-            let x = $x;
-            let letters = in_range!($sub, $min, $eq, $set1, $or(x, $set1(0x20)), b'a', 26u8);
-            let digits = in_range!($sub, $min, $eq, $set1, x, b'0', 10u8);
-            let signs = $or(
-                $or($eq(x, $set1(b'+' as i8)), $eq(x, $set1(b'/' as i8))),
-                $or($eq(x, $set1(b'-' as i8)), $eq(x, $set1(b'_' as i8))),
-            );
-            $or($or(letters, digits), signs)
-        }};
+    /// [`in_range_sse2`] on 32 lanes.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn in_range_avx2(x: __m256i, lo: u8, n: u8) -> __m256i {
+        let t = _mm256_sub_epi8(x, _mm256_set1_epi8(lo as i8));
+        _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8((n - 1) as i8)), t)
     }
 
     /// Class bits of a byte's low nibble (`LO`) and high nibble (`HI`); a byte is in a class
@@ -314,18 +308,15 @@ mod x86 {
         for quarter in 0..4 {
             // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
             let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
-            let b64 = classify!(
-                _mm_or_si128,
-                _mm_sub_epi8,
-                _mm_min_epu8,
-                _mm_cmpeq_epi8,
-                _mm_set1_epi8,
-                x
+            let eq = |c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
+            let letters = in_range_sse2(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', 26);
+            let digits = in_range_sse2(x, b'0', 10);
+            let signs = _mm_or_si128(
+                _mm_or_si128(eq(b'+'), eq(b'/')),
+                _mm_or_si128(eq(b'-'), eq(b'_')),
             );
-            let esc = _mm_or_si128(
-                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'%' as i8)),
-                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8)),
-            );
+            let b64 = _mm_or_si128(_mm_or_si128(letters, digits), signs);
+            let esc = _mm_or_si128(eq(b'%'), eq(b'\\'));
             m.b64 |= u64::from(_mm_movemask_epi8(b64) as u16) << (16 * quarter);
             m.escape |= u64::from(_mm_movemask_epi8(esc) as u16) << (16 * quarter);
         }
@@ -340,24 +331,7 @@ mod x86 {
         for half in 0..2 {
             // SAFETY: bytes `32 * half .. 32 * half + 32` are inside the 64-byte block.
             let x = unsafe { _mm256_loadu_si256(p.add(32 * half).cast::<__m256i>()) };
-            let u = in_range!(
-                _mm256_sub_epi8,
-                _mm256_min_epu8,
-                _mm256_cmpeq_epi8,
-                _mm256_set1_epi8,
-                x,
-                b'A',
-                26u8
-            );
-            let l = in_range!(
-                _mm256_sub_epi8,
-                _mm256_min_epu8,
-                _mm256_cmpeq_epi8,
-                _mm256_set1_epi8,
-                x,
-                b'a',
-                26u8
-            );
+            let (u, l) = (in_range_avx2(x, b'A', 26), in_range_avx2(x, b'a', 26));
             upper |= u64::from(_mm256_movemask_epi8(u) as u32) << (32 * half);
             lower |= u64::from(_mm256_movemask_epi8(l) as u32) << (32 * half);
         }
@@ -372,24 +346,7 @@ mod x86 {
         for quarter in 0..4 {
             // SAFETY: bytes `16 * quarter .. 16 * quarter + 16` are inside the 64-byte block.
             let x = unsafe { _mm_loadu_si128(p.add(16 * quarter).cast::<__m128i>()) };
-            let u = in_range!(
-                _mm_sub_epi8,
-                _mm_min_epu8,
-                _mm_cmpeq_epi8,
-                _mm_set1_epi8,
-                x,
-                b'A',
-                26u8
-            );
-            let l = in_range!(
-                _mm_sub_epi8,
-                _mm_min_epu8,
-                _mm_cmpeq_epi8,
-                _mm_set1_epi8,
-                x,
-                b'a',
-                26u8
-            );
+            let (u, l) = (in_range_sse2(x, b'A', 26), in_range_sse2(x, b'a', 26));
             upper |= u64::from(_mm_movemask_epi8(u) as u16) << (16 * quarter);
             lower |= u64::from(_mm_movemask_epi8(l) as u16) << (16 * quarter);
         }
