@@ -468,43 +468,36 @@ fn config_can_replace_defaults() {
 #[test]
 fn invalid_config_names_file_rule_and_field() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        ".keyhound.toml",
-        "[[rules]]\nid = \"broken-rule\"\ndescription = \"d\"\nregex = \"(oops\"\nkeywords = [\"oops\"]\n",
-    );
-    keyhound()
-        .args(["scan", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains(".keyhound.toml")
-                .and(predicate::str::contains("broken-rule"))
-                .and(predicate::str::contains("`regex`")),
-        );
-    write(
-        dir.path(),
-        ".keyhound.toml",
-        "[[rules]]\nid = \"r\"\nregex = \"x\"\nkeywords = [\"x\"]\n",
-    );
-    keyhound()
-        .args(["scan", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("`r`").and(predicate::str::contains("description")));
-    write(
-        dir.path(),
-        ".keyhound.toml",
-        "[[rules]]\nid = \"zero\"\ndescription = \"d\"\nregex = \"x\"\nkeywords = [\"x\"]\nmax_length = 0\n",
-    );
-    keyhound()
-        .args(["scan", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("zero").and(predicate::str::contains("max_length")));
+    // Each config, and what the error must name: the file, the rule and the field.
+    let cases = [
+        (
+            "[[rules]]\nid = \"broken-rule\"\ndescription = \"d\"\nregex = \"(oops\"\nkeywords = [\"oops\"]\n",
+            &[".keyhound.toml", "broken-rule", "`regex`"][..],
+        ),
+        (
+            "[[rules]]\nid = \"r\"\nregex = \"x\"\nkeywords = [\"x\"]\n",
+            &["`r`", "description"][..],
+        ),
+        (
+            "[[rules]]\nid = \"zero\"\ndescription = \"d\"\nregex = \"x\"\nkeywords = [\"x\"]\nmax_length = 0\n",
+            &["zero", "max_length"][..],
+        ),
+    ];
+    for (config, named) in cases {
+        write(dir.path(), ".keyhound.toml", config);
+        let out = keyhound()
+            .args(["scan", "."])
+            .current_dir(dir.path())
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8_lossy(&out);
+        for name in named {
+            assert!(err.contains(name), "{name} not in: {err}");
+        }
+    }
 }
 
 #[test]
