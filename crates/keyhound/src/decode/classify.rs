@@ -74,7 +74,7 @@ fn run_starts(x: u128) -> u64 {
 /// The masks of a batch of blocks, laid out for the vector unit.
 struct Batch {
     /// Base64 masks: `n` blocks, then the block after the batch, then zeros.
-    b64: [u64; BATCH + 4],
+    b64: [u64; BATCH + 1],
     escape: [u64; BATCH],
     starts: [u64; BATCH],
 }
@@ -93,7 +93,7 @@ pub(crate) fn for_each_marked(content: &[u8], mut f: impl FnMut(&Marked)) {
         std::slice::from_ref(&padded)
     };
     let mut batch = Batch {
-        b64: [0; BATCH + 4],
+        b64: [0; BATCH + 1],
         escape: [0; BATCH],
         starts: [0; BATCH],
     };
@@ -378,7 +378,8 @@ mod x86 {
         let zero = _mm256_setzero_si256();
         let mut marked = 0u64;
         for k in (0..BATCH).step_by(4) {
-            // SAFETY: `k + 4 <= BATCH` and `b64` has `BATCH + 4` entries, so every load and
+            // SAFETY: `k + 4 <= BATCH` and `b64` has `BATCH + 1` entries (the last load reads
+            // `b64[k + 1..k + 5]`, at most up to index `BATCH`), so every load and
             // store stays inside its array.
             let (lo, hi, esc) = unsafe {
                 (
@@ -503,7 +504,7 @@ mod tests {
         for seed in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(seed);
             let mut batch = Batch {
-                b64: [0; BATCH + 4],
+                b64: [0; BATCH + 1],
                 escape: [0; BATCH],
                 starts: [0; BATCH],
             };

@@ -524,14 +524,6 @@ impl Run {
     }
 }
 
-/// Upper- and lower-case bitmasks of a run's head, for judging it without a loop over its
-/// bytes (hex digits only when a run needs them).
-#[derive(Clone, Copy)]
-struct Classes {
-    upper: u64,
-    lower: u64,
-}
-
 /// The case masks of the block of `content` at `base` and, in the high half once a run's head
 /// reaches into it, of the next one.
 #[derive(Clone, Copy)]
@@ -596,14 +588,15 @@ fn has_hex_run(mask: u64) -> bool {
 }
 
 /// Whether a run can be encoded data, judged on its head: its first 64 characters, the set
-/// bits `run` of the case masks `c` and of `block` (which starts where the run does). Base64
+/// bits `run` of the case masks `upper` and `lower` and of `block` (which starts where the run
+/// does); hex digits are looked at only when a run needs them. Base64
 /// of anything longer than a few bytes mixes upper and lower case with digits or `+/-_` (all
 /// three are missing from one in a thousand random 26-character runs, far fewer at key
 /// lengths); hex has digits. Identifiers (`snake_case_names`, `SHOUTING_CASE`, `CamelCase`,
 /// URL paths) do not pass, which keeps the automaton off most of source code.
-fn worth_a_look_in(c: Classes, block: &[u8], run: u64) -> bool {
-    let other = run & !(c.upper | c.lower);
-    if c.upper & run != 0 && c.lower & run != 0 && other != 0 {
+fn worth_a_look_in(upper: u64, lower: u64, block: &[u8], run: u64) -> bool {
+    let other = run & !(upper | lower);
+    if upper & run != 0 && lower & run != 0 && other != 0 {
         return true;
     }
     // Any 32 characters in a row within the first 64 hold the 32nd or the 33rd: when neither
@@ -704,12 +697,9 @@ impl RunFinder<'_> {
                 if i + len.min(64) > 64 {
                     cases.with_next(content, base);
                 }
-                let c = Classes {
-                    upper: (cases.upper >> i) as u64,
-                    lower: (cases.lower >> i) as u64,
-                };
+                let (upper, lower) = ((cases.upper >> i) as u64, (cases.lower >> i) as u64);
                 self.done = end;
-                if worth_a_look_in(c, &content[start..], head) {
+                if worth_a_look_in(upper, lower, &content[start..], head) {
                     self.emit(start, end);
                 }
             }
