@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 fn json(out: &[u8]) -> Value {
-    serde_json::from_slice(out).expect("valid JSON output")
+    json_findings(out)
 }
 
 /// A PEM RSA key block with a DER-shaped random body (not a usable key, but shaped like one).

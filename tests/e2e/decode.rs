@@ -54,8 +54,7 @@ fn fallback_rules() -> Option<&'static Path> {
 fn run(cmd: &mut assert_cmd::Command) -> (i32, Vec<Value>, String) {
     let out = cmd.output().expect("keyhound runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let findings: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let findings = json_findings(&out.stdout);
     let code = out.status.code().expect("exit code");
     assert_ne!(code, 2, "{stderr}");
     let keys = findings

@@ -17,13 +17,13 @@ fn audit(dir: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
         .args(extra)
         .output()
         .expect("keyhound runs");
-    let findings: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    assert!(
+        serde_json::from_slice::<Value>(&out.stdout).is_ok(),
+        "not JSON: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = json_findings(&out.stdout);
     (
         out.status.code().expect("exit code"),
         findings.as_array().expect("array").clone(),
@@ -470,7 +470,7 @@ fn parallel_run_equals_one_thread_run() {
         String::from_utf8_lossy(&one_thread.stdout),
         String::from_utf8_lossy(&parallel.stdout)
     );
-    let findings: Vec<Value> = serde_json::from_slice(&parallel.stdout).unwrap();
+    let findings: Vec<Value> = json_findings(&parallel.stdout).as_array().unwrap().clone();
     for k in &keys {
         one(&findings, k);
     }

@@ -142,3 +142,21 @@ pub fn keyhound_in(dir: &Path) -> assert_cmd::Command {
 pub fn key_line(key: &str) -> String {
     format!("OPENAI_API_KEY={key}\n")
 }
+
+/// The findings array of a `--format json` document (`{"findings": [...], "summary": {...}}`).
+pub fn json_findings(out: &[u8]) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_slice(out).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON document ({e}): {}",
+            String::from_utf8_lossy(out)
+        )
+    });
+    assert!(doc["summary"].is_object(), "no summary object: {doc}");
+    doc["findings"].clone()
+}
+
+/// The `summary` object of a `--format json` document.
+pub fn json_summary(out: &[u8]) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_slice(out).expect("a JSON document");
+    doc["summary"].clone()
+}

@@ -191,6 +191,12 @@ fn scan(dir: &Path, rules: &Path, provider: &FakeProvider, extra: &[&str]) -> as
 }
 
 fn json(out: &[u8]) -> Vec<Value> {
+    let v = json_findings(out);
+    v.as_array().expect("array").clone()
+}
+
+/// The items of `keyhound verify --format json` (an array: one per key read).
+fn verify_items(out: &[u8]) -> Vec<Value> {
     let v: Value = serde_json::from_slice(out).expect("JSON output");
     v.as_array().expect("array").clone()
 }
@@ -497,7 +503,7 @@ fn verify_command_reads_keys_from_stdin() {
         .get_output()
         .stdout
         .clone();
-    let items = json(&out);
+    let items = verify_items(&out);
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["rule_id"], "test-openai-key");
     assert_eq!(items[0]["verified"], "inactive");
@@ -569,7 +575,7 @@ fn builtin_rules_check_openai_keys_on_v1_models() {
         .get_output()
         .stdout
         .clone();
-    let items = json(&out);
+    let items = verify_items(&out);
     assert_eq!(items[0]["rule_id"], "openai-project-key");
     assert_eq!(items[0]["verified"], "active");
     assert_eq!(items[1]["rule_id"], "openai-legacy-key");

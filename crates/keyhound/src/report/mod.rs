@@ -1,5 +1,10 @@
 //! Reports: findings written as human text, JSON, JSON lines, SARIF 2.1.0 or GitHub Actions
-//! annotations. Reporters only format; they never filter, sort or decide exit codes.
+//! annotations. Reporters decide only presentation (the human format lists real leaks before
+//! fixtures); they never drop a finding or decide exit codes.
+//!
+//! `--format json` is one document: `{"findings": [...], "summary": {...}}`, the summary holding
+//! the counts, errors and notes of the run. `jsonl` is one finding a line, then one last line
+//! `{"summary": {...}}`.
 
 mod human;
 mod sarif;
@@ -81,10 +86,18 @@ fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
     f
 }
 
+/// The `summary` object of JSON and JSON lines output.
 #[derive(Serialize)]
-struct Shown<'a> {
+struct Summary<'a> {
+    findings: usize,
     #[serde(flatten)]
-    finding: &'a Finding,
+    stats: &'a Stats,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    findings: &'a [Finding],
+    summary: Summary<'a>,
 }
 
 /// Writes `report` in `format` to `out`.
@@ -98,19 +111,35 @@ pub fn write(
     let r = match format {
         Format::Human => human::write(&shown, report, opts, out),
         Format::Json => {
-            let items: Vec<Shown<'_>> = shown.iter().map(|finding| Shown { finding }).collect();
-            serde_json::to_writer_pretty(&mut *out, &items)
+            let doc = Document {
+                findings: &shown,
+                summary: Summary {
+                    findings: shown.len(),
+                    stats: report.stats,
+                },
+            };
+            serde_json::to_writer_pretty(&mut *out, &doc)
                 .map_err(std::io::Error::from)
                 .and_then(|_| writeln!(out))
         }
-        Format::Jsonl => shown.iter().try_for_each(|f| {
-            serde_json::to_writer(&mut *out, f).map_err(std::io::Error::from)?;
-            writeln!(out)
-        }),
+        Format::Jsonl => jsonl(&shown, report.stats, out),
         Format::Sarif => sarif::write(&shown, out),
         Format::Github => github(&shown, out),
     };
     r.map_err(Error::Report)
+}
+
+fn jsonl(findings: &[Finding], stats: &Stats, out: &mut dyn Write) -> std::io::Result<()> {
+    for f in findings {
+        serde_json::to_writer(&mut *out, f)?;
+        writeln!(out)?;
+    }
+    let summary = Summary {
+        findings: findings.len(),
+        stats,
+    };
+    serde_json::to_writer(&mut *out, &serde_json::json!({ "summary": summary }))?;
+    writeln!(out)
 }
 
 fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
@@ -236,8 +265,25 @@ mod tests {
     #[test]
     fn json_is_array_with_locations() {
         let v: serde_json::Value = serde_json::from_str(&render(Format::Json, false)).unwrap();
-        assert_eq!(v[0]["rule_id"], "test-rule");
-        assert_eq!(v[0]["locations"][0]["line"], 3);
-        assert_eq!(v[0]["severity"], "high");
+        let f = &v["findings"];
+        assert_eq!(f[0]["rule_id"], "test-rule");
+        assert_eq!(f[0]["locations"][0]["line"], 3);
+        assert_eq!(f[0]["severity"], "high");
+        assert_eq!(v["summary"]["findings"], 1);
+        assert!(v["summary"]["errors"]
+            .as_array()
+            .is_some_and(|e| e.is_empty()));
+    }
+
+    #[test]
+    fn jsonl_ends_with_the_summary() {
+        let out = render(Format::Jsonl, false);
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["rule_id"], "test-rule");
+        assert_eq!(lines[1]["summary"]["findings"], 1);
     }
 }
