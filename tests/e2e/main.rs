@@ -5,6 +5,7 @@
 
 mod util;
 
+mod adversarial;
 mod baseline;
 mod confidence;
 mod decode;

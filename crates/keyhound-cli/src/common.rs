@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use keyhound::atomic::AtomicFile;
 use keyhound::report::{self, Format, Report, ReportOptions};
 use keyhound::scan::{Explanation, ScanOptions, Stats};
 use keyhound::suppress::Suppressions;
@@ -205,12 +206,16 @@ pub fn finish(
     };
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
+            // A temporary file renamed over the destination: a reader never sees half a
+            // report, and a planted symbolic link is refused, not written through.
+            let file = AtomicFile::create(path)?;
             let mut w = std::io::BufWriter::new(file);
             report::write(args.format, report, &opts, &mut w)?;
-            w.flush()
+            let file = w
+                .into_inner()
+                .map_err(|e| e.into_error())
                 .with_context(|| format!("writing {}", path.display()))?;
+            file.commit()?;
         }
         None => {
             let stdout = std::io::stdout();

@@ -73,9 +73,9 @@ impl Baseline {
         Ok(b)
     }
 
-    /// Writes the file.
+    /// Writes the file (atomically; never through a symbolic link: see [`crate::atomic`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_text()).map_err(|e| Error::io(path, e))
+        crate::atomic::write(path, self.to_text().as_bytes())
     }
 
     /// The fingerprints.

@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic;
 pub mod baseline;
 pub mod decode;
 pub mod error;

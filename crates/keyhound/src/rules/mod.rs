@@ -187,6 +187,30 @@ impl Rule {
         if id.trim().is_empty() {
             return Err(invalid(file, "?", "id", "must not be empty".into()));
         }
+        // Ids end up in file names, hook output, shell-quoted reports and baselines: keep them
+        // to characters that mean nothing to a shell or a terminal.
+        if let Some(bad) = id
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            return Err(invalid(
+                file,
+                &id.escape_debug().to_string(),
+                "id",
+                format!(
+                    "{:?} is not allowed in a rule id (only letters, digits, `.`, `_` and `-`)",
+                    bad
+                ),
+            ));
+        }
+        if id.len() > 128 {
+            return Err(invalid(
+                file,
+                &id[..32],
+                "id",
+                format!("{} characters is too long (at most 128)", id.len()),
+            ));
+        }
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
             return Err(invalid(
                 file,
@@ -462,6 +486,24 @@ mod tests {
             err.contains("`r3`") && err.contains("secret_group"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn rule_ids_are_plain_names() {
+        for bad in ["$(touch pwned)", "a b", "x;y", "tab\there", "é"] {
+            let text =
+                format!("[[rules]]\nid={bad:?}\ndescription='d'\nregex='a'\nkeywords=['a']\n");
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(
+                err.contains("field `id`") && err.contains("not allowed"),
+                "{err}"
+            );
+        }
+        let long = "x".repeat(129);
+        let text = format!("[[rules]]\nid='{long}'\ndescription='d'\nregex='a'\nkeywords=['a']\n");
+        assert!(parse(&text).unwrap_err().to_string().contains("too long"));
+        parse("[[rules]]\nid='Acme.token_v2-x'\ndescription='d'\nregex='a'\nkeywords=['a']\n")
+            .unwrap();
     }
 
     #[test]
