@@ -720,3 +720,39 @@ fn bad_selections_exit_two_and_say_why() {
     assert_eq!(code, 2);
     assert!(err.contains("A..B"), "{err}");
 }
+
+/// A blob first committed at an ignored path and later at another path (the same content:
+/// one blob id) is scanned, and reported at the path that is not ignored; so is a directory
+/// copied whole (one tree id) out of an ignored one.
+#[test]
+fn a_blob_first_seen_at_an_ignored_path_is_still_scanned_elsewhere() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, ".keyhoundignore", "docs/\n");
+    let (one, two) = (openai_project_key(), openai_project_key());
+    write(d, "docs/leak.env", key_line(&one));
+    write(d, "docs/sub/deep.env", key_line(&two));
+    commit_all(d, "docs");
+    let (code, findings, _) = audit(d, &[]);
+    assert_eq!(code, 0, "{findings:?}");
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::copy(d.join("docs/leak.env"), d.join("src/prod.env")).unwrap();
+    commit_all(d, "copy one file");
+    let (code, findings, _) = audit(d, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["secret"], one.as_str());
+    assert_eq!(findings[0]["locations"][0]["path"], "src/prod.env");
+    // A whole directory copied: the same tree id under another name.
+    git(d, &["mv", "docs/sub", "deploy"]);
+    commit_all(d, "move the directory");
+    let (_, findings, _) = audit(d, &[]);
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["locations"][0]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["src/prod.env", "deploy/deep.env"], "{findings:?}");
+    // Range mode (what commits introduce) takes the same care.
+    let (_, findings, _) = audit(d, &["--range", "HEAD~2..HEAD"]);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+}

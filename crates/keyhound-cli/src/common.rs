@@ -145,7 +145,7 @@ pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
         None => Some(root.join(keyhound::baseline::DEFAULT_FILE)).filter(|p| p.is_file()),
     };
     if let Some(path) = baseline {
-        ignore.add_fingerprints(keyhound::baseline::Baseline::load(&path)?.fingerprints());
+        ignore.add_baseline(keyhound::baseline::Baseline::load(&path)?.fingerprints());
     }
     Ok(Scanner::new(rules)
         .with_suppressions(ignore)

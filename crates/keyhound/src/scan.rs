@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::finding::{self, Finding};
 use crate::matcher::{heuristics::DropReason, Matcher, Matches, Prefilter, RawMatch};
 use crate::rules::RuleSet;
-use crate::suppress::Suppressions;
+use crate::suppress::{SuppressedBy, Suppressions};
 
 /// Options that apply to every source.
 #[derive(Debug, Clone)]
@@ -49,6 +49,51 @@ pub struct Explanation {
     pub reason: String,
 }
 
+/// How many findings the run's configuration left out, by what: the summary says so, so
+/// that a repository's own config cannot silence a scan without a word.
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Removed {
+    /// Candidates dropped by a config file's allowlist (its global allowlist, or that of a
+    /// rule it defines).
+    pub config_allowlist: u64,
+    /// Files or blobs skipped because a config file's allowlist matched their path.
+    pub config_paths: u64,
+    /// Findings whose fingerprint is in the ignore file.
+    pub ignore_fingerprints: u64,
+    /// Files or blobs skipped by a path glob of the ignore file.
+    pub ignore_paths: u64,
+    /// Findings whose fingerprint is in the baseline.
+    pub baseline: u64,
+}
+
+impl Removed {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Removed) {
+        self.config_allowlist += other.config_allowlist;
+        self.config_paths += other.config_paths;
+        self.ignore_fingerprints += other.ignore_fingerprints;
+        self.ignore_paths += other.ignore_paths;
+        self.baseline += other.baseline;
+    }
+
+    /// Counts one item skipped for its path.
+    pub fn skipped(&mut self, why: PathSkip) {
+        match why {
+            PathSkip::ConfigAllowlist => self.config_paths += 1,
+            PathSkip::IgnoreFile => self.ignore_paths += 1,
+        }
+    }
+}
+
+/// Why a path is skipped entirely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathSkip {
+    /// A config file's allowlist lists it.
+    ConfigAllowlist,
+    /// A path glob of the ignore file matches it.
+    IgnoreFile,
+}
+
 /// What scanning one piece of content found.
 #[derive(Debug, Default, Clone)]
 pub struct ContentResult {
@@ -61,6 +106,8 @@ pub struct ContentResult {
     /// Things worth telling that are not errors: limits hit while looking inside archives and
     /// encodings, corrupt archives (the scan went on).
     pub notes: Vec<String>,
+    /// What the configuration left out.
+    pub removed: Removed,
 }
 
 /// Counts for the summary at the end of a scan.
@@ -78,11 +125,20 @@ pub struct Stats {
     pub errors: Vec<String>,
     /// Notes from looking inside archives and encodings (limits hit, corrupt archives).
     pub notes: Vec<String>,
+    /// What the configuration (config allowlists, ignore file, baseline) left out.
+    pub removed: Removed,
 }
 
 impl Stats {
+    /// Adds what scanning one piece of content counted (not `scanned` or `bytes`).
+    pub fn add_content(&mut self, result: &ContentResult) {
+        self.binary += u64::from(result.binary);
+        self.removed.add(&result.removed);
+    }
+
     /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: Stats) {
+        self.removed.add(&other.removed);
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.binary += other.binary;
@@ -178,7 +234,23 @@ impl Scanner {
 
     /// Whether a path is skipped entirely (config allowlist or ignore-file glob).
     pub fn skips_path(&self, path: &str) -> bool {
-        self.rules.allowlist.allows_path(path.as_bytes()) || self.suppressions.ignores_path(path)
+        self.path_skip(path).is_some()
+    }
+
+    /// Why a path is skipped entirely, if it is.
+    pub fn path_skip(&self, path: &str) -> Option<PathSkip> {
+        if self.rules.allowlist.allows_path(path.as_bytes()) {
+            Some(PathSkip::ConfigAllowlist)
+        } else if self.suppressions.ignores_path(path) {
+            Some(PathSkip::IgnoreFile)
+        } else {
+            None
+        }
+    }
+
+    /// Whether any path is skipped at all (a config allowlist of paths or ignore-file globs).
+    pub fn skips_paths(&self) -> bool {
+        self.rules.allowlist.has_paths() || self.suppressions.has_globs()
     }
 
     /// Scans one piece of content that lives at `path`: its text, then what is nested in it
@@ -207,7 +279,21 @@ impl Scanner {
         let binary = decoded.is_none() && is_binary(content);
         matcher.find(content, Some(path.as_bytes()), binary, &mut matches);
         let mut findings = finding::from_matches(self.rules.rules(), content, path, &matches.kept);
-        findings.retain(|f| !self.suppressions.ignores_fingerprint(&f.fingerprint));
+        let mut removed = Removed {
+            config_allowlist: matches.config_allowlisted as u64,
+            ..Removed::default()
+        };
+        findings.retain(|f| match self.suppressions.suppressed_by(&f.fingerprint) {
+            None => true,
+            Some(SuppressedBy::IgnoreFile) => {
+                removed.ignore_fingerprints += 1;
+                false
+            }
+            Some(SuppressedBy::Baseline) => {
+                removed.baseline += 1;
+                false
+            }
+        });
         let explanations = if self.options.explain {
             self.explain(content, path, &matches)
         } else {
@@ -218,6 +304,7 @@ impl Scanner {
             explanations,
             binary,
             notes: Vec::new(),
+            removed,
         }
     }
 

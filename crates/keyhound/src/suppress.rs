@@ -15,7 +15,17 @@ use crate::error::{Error, Result};
 #[derive(Debug, Default, Clone)]
 pub struct Suppressions {
     fingerprints: HashSet<String>,
+    baseline: HashSet<String>,
     globs: Option<GlobSet>,
+}
+
+/// What left a finding out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressedBy {
+    /// A fingerprint in the ignore file.
+    IgnoreFile,
+    /// A fingerprint in the baseline.
+    Baseline,
 }
 
 impl Suppressions {
@@ -58,6 +68,7 @@ impl Suppressions {
         };
         Ok(Suppressions {
             fingerprints,
+            baseline: HashSet::new(),
             globs,
         })
     }
@@ -71,14 +82,30 @@ impl Suppressions {
         }
     }
 
-    /// Adds fingerprints (from a baseline, say).
-    pub fn add_fingerprints(&mut self, fps: impl IntoIterator<Item = String>) {
-        self.fingerprints.extend(fps);
+    /// Adds the fingerprints of a baseline.
+    pub fn add_baseline(&mut self, fps: impl IntoIterator<Item = String>) {
+        self.baseline.extend(fps);
     }
 
     /// Whether a finding with this fingerprint is left out.
     pub fn ignores_fingerprint(&self, fp: &str) -> bool {
-        self.fingerprints.contains(fp)
+        self.suppressed_by(fp).is_some()
+    }
+
+    /// What leaves a finding with this fingerprint out, if anything (the ignore file first).
+    pub fn suppressed_by(&self, fp: &str) -> Option<SuppressedBy> {
+        if self.fingerprints.contains(fp) {
+            Some(SuppressedBy::IgnoreFile)
+        } else if self.baseline.contains(fp) {
+            Some(SuppressedBy::Baseline)
+        } else {
+            None
+        }
+    }
+
+    /// Whether it lists any path glob.
+    pub fn has_globs(&self) -> bool {
+        self.globs.is_some()
     }
 
     /// Whether a path (relative to the scanned root, `/`-separated) is left out.

@@ -359,6 +359,12 @@ fn split_https_url(url: &str) -> Result<(String, String), SpecError> {
             return Err(spec_error(FIELD, format!("`{p}` is not a port")));
         }
     }
+    if let Some(why) = non_public_host(host) {
+        return Err(spec_error(
+            FIELD,
+            format!("`{host}` {why}: a secret goes only to a provider's public host"),
+        ));
+    }
     let path_and_query = match tail.chars().next() {
         None => "/".to_string(),
         Some('?') => format!("/{tail}"),
@@ -366,6 +372,109 @@ fn split_https_url(url: &str) -> Result<(String, String), SpecError> {
     };
     Ok((authority.to_ascii_lowercase(), path_and_query))
 }
+
+/// Why `host` (a syntactically plain host name) cannot be a provider's public host: an IP
+/// literal in any spelling a resolver accepts (`127.0.0.1`, `127.1`, `2130706433`,
+/// `0x7f.0.0.1`: no top-level domain starts with a digit), a single label (resolved through
+/// search domains to an internal host), or a name reserved for local networks.
+fn non_public_host(host: &str) -> Option<&'static str> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let Some((_, tld)) = host.rsplit_once('.') else {
+        return Some("is a single-label name (an internal host)");
+    };
+    if tld.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("is an IP address");
+    }
+    const LOCAL: &[&str] = &[
+        "localhost",
+        "local",
+        "internal",
+        "localdomain",
+        "lan",
+        "home.arpa",
+        "intranet",
+        "corp",
+        "private",
+    ];
+    LOCAL
+        .iter()
+        .any(|l| host == *l || host.ends_with(&format!(".{l}")))
+        .then_some("is a local or internal name")
+}
+
+/// Whether `ip` is a public unicast address: not loopback, private, link-local, shared
+/// (carrier-grade NAT), multicast, documentation, benchmarking or reserved space.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x0064 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// Resolves as ureq does, then keeps only public addresses: a provider host whose name
+/// resolves to 127.0.0.1 or a private network (a planted DNS answer, a hosts file entry) is
+/// not asked.
+#[derive(Debug, Default)]
+struct PublicOnly(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let all = self.0.resolve(uri, config, timeout)?;
+        let mut public = self.empty();
+        public.truncate(0);
+        for addr in all.iter().filter(|a| is_public_ip(a.ip())) {
+            public.push(*addr);
+        }
+        if public.is_empty() {
+            return Err(ureq::Error::Other(Box::new(NotPublic)));
+        }
+        Ok(public)
+    }
+}
+
+#[derive(Debug)]
+struct NotPublic;
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the host resolves only to loopback, private or reserved addresses")
+    }
+}
+
+impl std::error::Error for NotPublic {}
 
 /// Braces may only appear as the placeholder, so that a typo such as `{key}` fails at load.
 fn check_placeholders(text: &str, field: &'static str) -> Result<(), SpecError> {
@@ -457,8 +566,17 @@ impl Verifier {
             // The test server is local; a proxy from the environment must not stand between.
             config = config.proxy(None);
         }
+        let agent = if base.is_some() {
+            config.build().into()
+        } else {
+            ureq::Agent::with_parts(
+                config.build(),
+                ureq::unversioned::transport::DefaultConnector::new(),
+                PublicOnly::default(),
+            )
+        };
         Ok(Verifier {
-            agent: config.build().into(),
+            agent,
             base,
             threads: options.threads.max(1),
         })
@@ -624,6 +742,7 @@ fn describe(e: &ureq::Error, secret: &str) -> String {
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
         ureq::Error::Io(io) => format!("network error: {io}"),
         ureq::Error::Tls(m) => format!("TLS error: {m}"),
+        ureq::Error::Other(inner) => inner.to_string(),
         other => format!("request failed: {other}"),
     };
     let encoded = utf8_percent_encode(secret, URL_KEEP).to_string();
@@ -709,6 +828,59 @@ mod tests {
             Check::from_spec(&s).expect_err("rejected").field,
             "verify.active"
         );
+    }
+
+    #[test]
+    fn refuses_ip_literals_and_local_names() {
+        let auth = [("Authorization", "Bearer {secret}")];
+        for url in [
+            "https://127.0.0.1/",
+            "https://127.1/v1",
+            "https://2130706433/",
+            "https://0x7f.0.0.1/",
+            "https://10.0.0.8:8443/collect",
+            "https://[::1]/",
+            "https://localhost/",
+            "https://api.localhost/",
+            "https://metadata/",
+            "https://vault.corp/",
+            "https://db.internal/",
+            "https://printer.local./",
+        ] {
+            let err = Check::from_spec(&spec(url, &auth)).expect_err(url);
+            assert_eq!(err.field, "verify.url", "{url}");
+        }
+        assert!(Check::from_spec(&spec("https://api.openai.com/v1/models", &auth)).is_ok());
+        assert!(Check::from_spec(&spec("https://h.example:8443/", &auth)).is_ok());
+    }
+
+    #[test]
+    fn public_addresses() {
+        let public = |s: &str| is_public_ip(s.parse().unwrap());
+        for p in ["8.8.8.8", "104.18.6.192", "2606:4700::6810:5c0"] {
+            assert!(public(p), "{p}");
+        }
+        for p in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!public(p), "{p}");
+        }
     }
 
     #[test]

@@ -255,11 +255,13 @@ impl Cx<'_> {
         depth: usize,
         out: &mut ContentResult,
     ) {
-        if self.scanner.skips_path(path) {
+        if let Some(why) = self.scanner.path_skip(path) {
+            out.removed.skipped(why);
             return;
         }
         let r = self.scanner.scan_plain(matcher, path, content);
         self.remember(&r.findings);
+        out.removed.add(&r.removed);
         out.findings.extend(r.findings);
         out.explanations.extend(r.explanations);
         let utf8 = crate::scan::decode_utf16(content);
@@ -357,6 +359,7 @@ impl Cx<'_> {
     ) {
         let bytes = &decoded.bytes;
         let r = self.scanner.scan_plain(matcher, blob.path, bytes);
+        out.removed.add(&r.removed);
         for mut f in r.findings {
             let start = f.location().offset;
             let end = start + f.secret.len().max(1);

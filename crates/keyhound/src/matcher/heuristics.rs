@@ -39,8 +39,10 @@ pub enum DropReason {
     NotASecretShape(&'static str),
     /// An identifier, type name or ordinary word rather than a credential.
     Identifier,
-    /// The rule's or the config's allowlist.
+    /// A config file's allowlist (its global one, or that of a rule it defines).
     Allowlisted,
+    /// The allowlist of a built-in rule.
+    BuiltinAllowlisted,
     /// An inline `keyhound:allow` (or `gitleaks:allow`, `pragma: allowlist secret`) marker.
     InlineAllow,
     /// A more specific rule matched the same span.
@@ -57,7 +59,8 @@ impl std::fmt::Display for DropReason {
             DropReason::VariableReference => write!(f, "a variable or environment reference"),
             DropReason::NotASecretShape(s) => write!(f, "shaped like {s}, not a secret"),
             DropReason::Identifier => write!(f, "an identifier or word, not a credential"),
-            DropReason::Allowlisted => write!(f, "allowlisted"),
+            DropReason::Allowlisted => write!(f, "allowlisted by a config file"),
+            DropReason::BuiltinAllowlisted => write!(f, "allowlisted by the rule"),
             DropReason::InlineAllow => write!(f, "inline allow marker on the line"),
             DropReason::Overlap => write!(f, "a more specific rule reported this span"),
         }

@@ -45,6 +45,9 @@ pub struct Matches {
     pub dropped: Vec<Dropped>,
     /// Rules the prefilter proposed.
     pub candidate_rules: usize,
+    /// Candidates a config file's allowlist dropped (the global allowlist, or the allowlist of
+    /// a rule not built in): counted always, so the summary can say what a config removed.
+    pub config_allowlisted: usize,
 }
 
 /// Markers that suppress a finding on their line.
@@ -86,6 +89,7 @@ impl<'a> Matcher<'a> {
     pub fn find(&mut self, content: &[u8], path: Option<&[u8]>, binary: bool, out: &mut Matches) {
         out.kept.clear();
         out.dropped.clear();
+        out.config_allowlisted = 0;
         self.candidates.iter_mut().for_each(|c| *c = false);
         out.candidate_rules = self.prefilter.candidates(content, &mut self.candidates);
         if out.candidate_rules == 0 {
@@ -125,6 +129,15 @@ impl<'a> Matcher<'a> {
             };
             match self.check(rule, content, &candidate) {
                 None => out.kept.push(candidate),
+                Some(DropReason::Allowlisted) if !rule.origin.starts_with("builtin:") => {
+                    out.config_allowlisted += 1;
+                    if self.explain {
+                        out.dropped.push(Dropped {
+                            candidate,
+                            reason: DropReason::Allowlisted,
+                        });
+                    }
+                }
                 Some(reason) if self.explain => out.dropped.push(Dropped { candidate, reason }),
                 Some(_) => {}
             }
@@ -163,8 +176,16 @@ impl<'a> Matcher<'a> {
                 return Some(reason);
             }
         }
-        if rule.allowlist.allows_secret(secret) || self.rules.allowlist.allows_secret(secret) {
+        if self.rules.allowlist.allows_secret(secret) {
             return Some(DropReason::Allowlisted);
+        }
+        if rule.allowlist.allows_secret(secret) {
+            // A built-in rule's own allowlist is part of the rule, not a config's doing.
+            return Some(if rule.origin.starts_with("builtin:") {
+                DropReason::BuiltinAllowlisted
+            } else {
+                DropReason::Allowlisted
+            });
         }
         if has_inline_allow(content, &m.span) {
             return Some(DropReason::InlineAllow);

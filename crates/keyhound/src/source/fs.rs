@@ -135,7 +135,8 @@ impl Worker<'_> {
         }
         let path = entry.path();
         let shown = display_path(path);
-        if self.scanner.skips_path(&shown) {
+        if let Some(why) = self.scanner.path_skip(&shown) {
+            self.out.stats.removed.skipped(why);
             return;
         }
         let size = match entry.metadata() {
@@ -159,7 +160,7 @@ impl Worker<'_> {
         let result = self.scanner.scan_content(&mut self.matcher, shown, content);
         self.out.stats.scanned += 1;
         self.out.stats.bytes += content.len() as u64;
-        self.out.stats.binary += u64::from(result.binary);
+        self.out.stats.add_content(&result);
         self.out.stats.notes.extend(result.notes);
         self.out.findings.extend(result.findings);
         self.out.explanations.extend(result.explanations);
@@ -181,7 +182,7 @@ pub fn scan_reader(scanner: &Scanner, mut reader: impl Read) -> Result<FsScan> {
     let result = scanner.scan_content(&mut matcher, "-", &content);
     out.stats.scanned = 1;
     out.stats.bytes = content.len() as u64;
-    out.stats.binary = u64::from(result.binary);
+    out.stats.add_content(&result);
     out.stats.notes = result.notes;
     out.findings = result.findings;
     out.explanations = result.explanations;

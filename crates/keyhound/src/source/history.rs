@@ -171,7 +171,9 @@ pub fn scan_history(
     progress: &dyn Progress,
 ) -> Result<HistoryScan> {
     let start = Instant::now();
+    let skip = |path: &[u8]| scanner.skips_path(&String::from_utf8_lossy(path));
     let selection = enumerate::Selection {
+        skip: scanner.skips_paths().then_some(enumerate::SkipPaths(&skip)),
         branches: &options.branches,
         range: options.range.as_deref(),
         since: options.since,
@@ -348,8 +350,9 @@ impl Worker<'_, '_> {
         let blobs = &self.walk.blobs;
         let id = blobs.ids[slot as usize].oid();
         let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
-        if self.scanner.skips_path(&path) {
+        if let Some(why) = self.scanner.path_skip(&path) {
             self.out.skipped_by_path += 1;
+            self.out.stats.removed.skipped(why);
             return;
         }
         let t = Instant::now();
@@ -418,7 +421,7 @@ impl Worker<'_, '_> {
         self.out.scan += t.elapsed();
         self.out.stats.scanned += 1;
         self.out.stats.bytes += content.len() as u64;
-        self.out.stats.binary += u64::from(result.binary);
+        self.out.stats.add_content(&result);
         self.out.stats.notes.extend(result.notes);
         self.out.explanations.extend(result.explanations);
         let blob_hex = id.to_string();

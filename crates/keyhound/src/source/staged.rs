@@ -178,7 +178,14 @@ pub fn scan_changes(
     let wanted: Vec<&Change> = changes
         .list
         .iter()
-        .filter(|c| c.new.is_some() && !scanner.skips_path(&c.path_str()))
+        .filter(|c| c.new.is_some())
+        .filter(|c| match scanner.path_skip(&c.path_str()) {
+            Some(why) => {
+                stats.removed.skipped(why);
+                false
+            }
+            None => true,
+        })
         .collect();
     let blobs = scan_blobs(scanner, repo, &wanted, threads, |c| c.new)?;
     let mut results = Vec::with_capacity(blobs.len());
@@ -660,7 +667,7 @@ fn scan_chunk(
                 let r = scanner.scan_content(&mut matcher, &path, obj.data());
                 stats.scanned = 1;
                 stats.bytes = size;
-                stats.binary = u64::from(r.binary);
+                stats.add_content(&r);
                 Some(r)
             }
             Err(e) => {

@@ -12,12 +12,17 @@
 //! - only what each selected commit introduces (`--range`, `--since`, `--until`): entries whose
 //!   id differs from the same path in every parent, recursing only into changed directories.
 //!
+//! When some paths are skipped (a config's path allowlist, ignore-file globs), a blob first met
+//! at a skipped path takes the first place it is met at a path that is not skipped, so that a
+//! key committed in an ignored directory and later copied elsewhere is still scanned; a tree is
+//! then walked again when met at another directory.
+//!
 //! Refs that name a tree or a blob (rare tags) are walked after every commit, so a commit's
 //! provenance wins. Problems with single objects (a missing commit or tree, an unreadable ref)
 //! are recorded and the walk goes on.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
@@ -38,6 +43,18 @@ pub(super) struct Selection<'a> {
     pub until: Option<i64>,
     /// Threads for the tree walk (0: one per core).
     pub threads: usize,
+    /// Paths the scan skips, if any.
+    pub skip: Option<SkipPaths<'a>>,
+}
+
+/// A predicate over paths (bytes, `/`-separated): true for a path the scan skips.
+#[derive(Clone, Copy)]
+pub(super) struct SkipPaths<'a>(pub &'a (dyn Fn(&[u8]) -> bool + Sync));
+
+impl std::fmt::Debug for SkipPaths<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SkipPaths")
+    }
 }
 
 impl Selection<'_> {
@@ -55,22 +72,43 @@ pub(super) struct Blobs {
     pub index: OidMap<u32>,
     pub dirs: Interner,
     pub names: Interner,
+    /// Slots whose origin is at a skipped path (only when paths are skipped).
+    skipped: HashSet<u32>,
 }
 
 impl Blobs {
     fn add(&mut self, key: OidKey, origin: Origin) {
-        if self.index.contains_key(&key) {
+        self.add_at(key, origin, false);
+    }
+
+    /// Adds a sighting: a new blob, or a better origin for a blob seen only at skipped paths.
+    fn add_at(&mut self, key: OidKey, origin: Origin, skipped: bool) {
+        if let Some(&slot) = self.index.get(&key) {
+            if !skipped && self.skipped.remove(&slot) {
+                self.origins[slot as usize] = origin;
+            }
             return;
         }
-        self.index.insert(key, self.ids.len() as u32);
+        let slot = self.ids.len() as u32;
+        self.index.insert(key, slot);
         self.ids.push(key);
         self.origins.push(origin);
+        if skipped {
+            self.skipped.insert(slot);
+        }
+    }
+
+    /// Whether `key` is known at a path that is not skipped (nothing more to learn about it).
+    fn settled(&self, key: &OidKey) -> bool {
+        self.index
+            .get(key)
+            .is_some_and(|slot| self.skipped.is_empty() || !self.skipped.contains(slot))
     }
 
     /// Adds the blobs of `later` that are not here yet (`later` covers later commits).
     fn absorb(&mut self, later: Blobs) {
-        for (key, o) in later.ids.into_iter().zip(later.origins) {
-            if self.index.contains_key(&key) {
+        for (slot, (key, o)) in later.ids.into_iter().zip(later.origins).enumerate() {
+            if self.settled(&key) {
                 continue;
             }
             let origin = Origin {
@@ -78,7 +116,7 @@ impl Blobs {
                 dir: self.dirs.intern(later.dirs.get(o.dir)),
                 name: self.names.intern(later.names.get(o.name)),
             };
-            self.add(key, origin);
+            self.add_at(key, origin, later.skipped.contains(&(slot as u32)));
         }
     }
 
@@ -155,7 +193,7 @@ pub(super) fn walk(
     let start = std::time::Instant::now();
 
     let mut walker = if sel.introduced_only() {
-        let mut w = TreeWalker::new(repo, &out.commits, Blobs::default());
+        let mut w = TreeWalker::new(repo, &out.commits, Blobs::default(), sel.skip);
         for (i, n) in nodes.iter().enumerate() {
             w.introduced(n, i as u32);
         }
@@ -166,7 +204,7 @@ pub(super) fn walk(
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        all_blobs(repo, &out.commits, &roots, threads)
+        all_blobs(repo, &out.commits, &roots, threads, sel.skip)
     };
     for (name, id, kind) in other_tips {
         match kind {
@@ -421,11 +459,12 @@ fn all_blobs<'r>(
     commits: &'r [Oid],
     roots: &[Oid],
     threads: usize,
+    skip: Option<SkipPaths<'r>>,
 ) -> TreeWalker<'r> {
     // Each run re-walks what it shares with earlier runs (about one full tree), so runs stay
     // long.
     let threads = threads.clamp(1, 1 + roots.len() / 512);
-    let mut first = TreeWalker::new(repo, commits, Blobs::default());
+    let mut first = TreeWalker::new(repo, commits, Blobs::default(), skip);
     if threads == 1 {
         for (i, &root) in roots.iter().enumerate() {
             first.all(root, i as u32, 0);
@@ -445,7 +484,7 @@ fn all_blobs<'r>(
                     let Ok(repo) = Repository::open(git_dir) else {
                         return Err(start);
                     };
-                    let mut w = TreeWalker::new(&repo, commits, Blobs::default());
+                    let mut w = TreeWalker::new(&repo, commits, Blobs::default(), skip);
                     for (i, &root) in chunk.iter().enumerate() {
                         w.all(root, (start + i) as u32, 0);
                     }
@@ -494,7 +533,10 @@ struct TreeWalker<'r> {
     repo: &'r Repository,
     commits: &'r [Oid],
     blobs: Blobs,
+    skip: Option<SkipPaths<'r>>,
     seen: OidSet,
+    /// With `skip`: trees walked, by (tree, directory), since where a blob sits decides.
+    seen_at: HashSet<(OidKey, u32)>,
     stack: Vec<(Oid, u32)>,
     trees: usize,
     gitlinks: u64,
@@ -502,12 +544,19 @@ struct TreeWalker<'r> {
 }
 
 impl<'r> TreeWalker<'r> {
-    fn new(repo: &'r Repository, commits: &'r [Oid], blobs: Blobs) -> Self {
+    fn new(
+        repo: &'r Repository,
+        commits: &'r [Oid],
+        blobs: Blobs,
+        skip: Option<SkipPaths<'r>>,
+    ) -> Self {
         TreeWalker {
             repo,
             commits,
             blobs,
+            skip,
             seen: OidSet::default(),
+            seen_at: HashSet::new(),
             stack: Vec::new(),
             trees: 0,
             gitlinks: 0,
@@ -544,9 +593,34 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
+    /// Marks a tree at `dir` as walked; false if it was already.
+    fn first_visit(&mut self, key: OidKey, dir: u32) -> bool {
+        match self.skip {
+            None => self.seen.insert(key),
+            Some(_) => self.seen_at.insert((key, dir)),
+        }
+    }
+
+    /// Records the blob `key` named `name` in `dir`, seen in `commit`.
+    fn blob(&mut self, key: OidKey, commit: u32, dir: u32, name: &[u8]) {
+        if self.blobs.settled(&key) {
+            return;
+        }
+        let skipped = match self.skip {
+            None => false,
+            Some(SkipPaths(skip)) => skip(&join(self.blobs.dirs.get(dir), name)),
+        };
+        if skipped && self.blobs.index.contains_key(&key) {
+            return;
+        }
+        let name = self.blobs.names.intern(name);
+        self.blobs
+            .add_at(key, Origin { commit, dir, name }, skipped);
+    }
+
     /// Every blob under `root` not met before, skipping trees met before.
     fn all(&mut self, root: Oid, commit: u32, dir: u32) {
-        if !self.seen.insert(OidKey::from(root)) {
+        if !self.first_visit(OidKey::from(root), dir) {
             return;
         }
         self.stack.push((root, dir));
@@ -558,16 +632,23 @@ impl<'r> TreeWalker<'r> {
                 let mode = entry.filemode();
                 let key = OidKey::from(entry.id());
                 if mode == TREE {
-                    if self.seen.insert(key) {
+                    if self.skip.is_none() {
+                        if self.seen.insert(key) {
+                            let path = join(self.blobs.dirs.get(dir), entry.name_bytes());
+                            let sub = self.blobs.dirs.intern(&path);
+                            self.stack.push((entry.id(), sub));
+                        }
+                    } else {
                         let path = join(self.blobs.dirs.get(dir), entry.name_bytes());
                         let sub = self.blobs.dirs.intern(&path);
-                        self.stack.push((entry.id(), sub));
+                        if self.seen_at.insert((key, sub)) {
+                            self.stack.push((entry.id(), sub));
+                        }
                     }
                 } else if mode == GITLINK {
                     self.gitlinks += 1;
-                } else if !self.blobs.index.contains_key(&key) {
-                    let name = self.blobs.names.intern(entry.name_bytes());
-                    self.blobs.add(key, Origin { commit, dir, name });
+                } else {
+                    self.blob(key, commit, dir, entry.name_bytes());
                 }
             }
         }
@@ -620,11 +701,7 @@ impl<'r> TreeWalker<'r> {
             } else if mode == GITLINK {
                 self.gitlinks += 1;
             } else {
-                let key = OidKey::from(eid);
-                if !self.blobs.index.contains_key(&key) {
-                    let name = self.blobs.names.intern(name);
-                    self.blobs.add(key, Origin { commit, dir, name });
-                }
+                self.blob(OidKey::from(eid), commit, dir, name);
             }
         }
     }
