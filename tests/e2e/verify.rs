@@ -16,7 +16,7 @@ use crate::util::*;
 
 /// What the fake provider does with a request.
 #[derive(Clone)]
-enum Reply {
+pub(crate) enum Reply {
     Status(u16),
     /// 302 to this URL.
     Redirect(String),
@@ -26,14 +26,14 @@ enum Reply {
 
 /// One request as the fake provider saw it.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Seen {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -43,14 +43,14 @@ impl Seen {
 
 /// Test scaffolding, not an HTTP implementation: enough of HTTP/1.1 to answer one request a
 /// connection.
-struct FakeProvider {
+pub(crate) struct FakeProvider {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl FakeProvider {
-    fn start(reply: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> FakeProvider {
+    pub fn start(reply: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> FakeProvider {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let connections = Arc::new(AtomicUsize::new(0));
@@ -73,7 +73,7 @@ impl FakeProvider {
         }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
@@ -83,7 +83,7 @@ impl FakeProvider {
         self.connections.load(Ordering::SeqCst)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("not poisoned").clone()
     }
 }
@@ -131,7 +131,7 @@ fn answer(stream: TcpStream, reply: &dyn Fn(&Seen) -> Reply, seen: &Mutex<Vec<Se
 }
 
 /// Answers by the key in the `Authorization: Bearer` header; 404 for keys it does not know.
-fn by_key(replies: &[(&str, Reply)]) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+pub(crate) fn by_key(replies: &[(&str, Reply)]) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
     let map: HashMap<String, Reply> = replies
         .iter()
         .map(|(k, r)| (format!("Bearer {k}"), r.clone()))

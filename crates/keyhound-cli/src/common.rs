@@ -1,17 +1,19 @@
-//! What every scanning subcommand shares: output and rule options, config discovery, writing
-//! the report, and exit codes.
+//! What every scanning subcommand shares: output and scan options, the scanner built from a
+//! discovered configuration, writing the report, and exit codes.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use keyhound::atomic::AtomicFile;
-use keyhound::report::{self, Format, Report, ReportOptions};
+use keyhound::report::{self, printable, ConfigUsed, Format, Report, ReportOptions};
 use keyhound::scan::{Explanation, ScanOptions, Stats};
 use keyhound::suppress::Suppressions;
+use keyhound::verify::Check;
 use keyhound::{Finding, RuleSet, Scanner};
 
 use crate::commands::verify::{self, FailOn};
+use crate::config::ConfigArgs;
 
 /// Nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -29,15 +31,8 @@ pub struct CommonArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Config file adding rules and allowlists (default: `.keyhound.toml` at the scanned root).
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Ignore file of fingerprints and path globs (default: `.keyhoundignore` at the root).
-    #[arg(long, value_name = "FILE")]
-    pub ignore_file: Option<PathBuf>,
-    /// Baseline of accepted findings (default: `.keyhound-baseline.json` at the root).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Show secrets in full (they are redacted by default).
     #[arg(long)]
     pub no_redact: bool,
@@ -77,8 +72,6 @@ pub struct CommonArgs {
     /// Seconds to wait for each provider's answer (--verify).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
     pub verify_timeout: std::time::Duration,
-    #[arg(skip)]
-    pub verify_checks: verify::Checks,
 }
 
 impl CommonArgs {
@@ -112,48 +105,55 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is too large"))
 }
 
-/// Loads the rules: `--config`, else `.keyhound.toml` in `root` if present, else built-ins.
-pub fn load_rules(args: &CommonArgs, root: &Path) -> anyhow::Result<RuleSet> {
-    let config = match &args.config {
-        Some(c) => Some(c.clone()),
-        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
-    };
-    Ok(match config {
-        Some(path) => RuleSet::with_config(&path)?,
-        None => RuleSet::builtin()?,
-    })
-}
-
-/// Builds the scanner for a root: rules, `.keyhoundignore`, options.
-pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
-    let rules = load_rules(args, root)?;
-    if args.verifying() {
-        args.verify_checks.remember(&rules);
-    }
-    let ignore = match &args.ignore_file {
-        Some(p) => {
-            if !p.is_file() {
-                anyhow::bail!("{}: ignore file not found", p.display());
-            }
-            Suppressions::load(p)?
-        }
-        None => Suppressions::load(&root.join(".keyhoundignore"))?,
-    };
-    let mut ignore = ignore;
-    let baseline = match &args.baseline {
-        Some(p) => Some(p.clone()),
-        None => Some(root.join(keyhound::baseline::DEFAULT_FILE)).filter(|p| p.is_file()),
-    };
-    if let Some(path) = baseline {
-        ignore.add_baseline(keyhound::baseline::Baseline::load(&path)?.fingerprints());
-    }
-    Ok(Scanner::new(rules)
-        .with_suppressions(ignore)
+/// The scanner for a run's rules and suppressions, with the run's options.
+pub fn scanner(args: &CommonArgs, rules: RuleSet, suppressions: Suppressions) -> Scanner {
+    Scanner::new(rules)
+        .with_suppressions(suppressions)
         .with_options(ScanOptions {
             max_file_size: args.max_file_size,
             explain: args.explain,
             max_decode_depth: args.max_decode_depth,
-        }))
+        })
+}
+
+/// The verify check of each finding's rule, in the order of `findings` (empty unless
+/// verifying).
+pub fn checks_for(
+    args: &CommonArgs,
+    scanner: &Scanner,
+    findings: &[Finding],
+) -> Vec<Option<Check>> {
+    if !args.verifying() {
+        return Vec::new();
+    }
+    findings
+        .iter()
+        .map(|f| {
+            scanner
+                .rules()
+                .get(&f.rule_id)
+                .and_then(|r| r.verify.clone())
+        })
+        .collect()
+}
+
+/// What a scan produced, ready to report.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The findings, in the order to report.
+    pub findings: Vec<Finding>,
+    /// Counts, errors, notes.
+    pub stats: Stats,
+    /// Candidates dropped (`--explain`).
+    pub explanations: Vec<Explanation>,
+    /// When verifying: the check of each finding's rule, in the order of `findings`.
+    pub checks: Vec<Option<Check>>,
+    /// The configuration files used.
+    pub config: Vec<ConfigUsed>,
+    /// What was scanned ("files", "blobs").
+    pub unit: &'static str,
+    /// Lines the source adds to the summary.
+    pub extra_summary: Vec<String>,
 }
 
 /// Whether to colour human output on stdout.
@@ -164,31 +164,41 @@ pub fn color_wanted(args: &CommonArgs) -> bool {
 }
 
 /// Writes the report, prints per-item errors to stderr, and returns the exit code.
-pub fn finish(
-    args: &CommonArgs,
-    findings: &[Finding],
-    stats: &Stats,
-    explanations: &[Explanation],
-    unit: &'static str,
-    extra_summary: Vec<String>,
-) -> anyhow::Result<i32> {
+pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
+    let Outcome {
+        findings,
+        stats,
+        explanations,
+        checks,
+        config,
+        unit,
+        mut extra_summary,
+    } = outcome;
     for e in &stats.errors {
-        eprintln!("keyhound: {e}");
+        eprintln!("keyhound: {}", printable(e));
     }
     if !args.quiet {
         for n in &stats.notes {
-            eprintln!("keyhound: note: {n}");
+            eprintln!("keyhound: note: {}", printable(n));
         }
     }
-    let kept: Vec<Finding> = findings
-        .iter()
-        .filter(|f| f.confidence >= args.min_confidence)
-        .cloned()
-        .collect();
-    let mut kept = kept;
-    let mut extra_summary = extra_summary;
+    for c in &config {
+        for w in &c.warnings {
+            eprintln!("keyhound: note: {}", printable(w));
+        }
+    }
+    let mut kept = Vec::with_capacity(findings.len());
+    let mut kept_checks = Vec::new();
+    for (i, f) in findings.into_iter().enumerate() {
+        if f.confidence >= args.min_confidence {
+            kept.push(f);
+            if args.verifying() {
+                kept_checks.push(checks.get(i).cloned().flatten());
+            }
+        }
+    }
     if args.verifying() {
-        extra_summary.push(verify::apply(args, &mut kept)?);
+        extra_summary.push(verify::apply(args, &mut kept, &kept_checks)?);
     }
     let findings = &kept[..];
     let opts = ReportOptions {
@@ -201,8 +211,9 @@ pub fn finish(
     };
     let report = Report {
         findings,
-        stats,
-        explanations,
+        stats: &stats,
+        explanations: &explanations,
+        config: &config,
     };
     match &args.output {
         Some(path) => {

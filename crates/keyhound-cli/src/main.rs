@@ -5,6 +5,7 @@
 
 mod commands;
 mod common;
+mod config;
 
 use clap::{Parser, Subcommand};
 

@@ -60,7 +60,12 @@ impl Baseline {
     /// Reads a baseline file.
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let b: Baseline = serde_json::from_str(&text).map_err(|e| Error::BadFile {
+        Baseline::parse(path, &text)
+    }
+
+    /// Parses the text of a baseline file (`path` names it in errors).
+    pub fn parse(path: &Path, text: &str) -> Result<Baseline> {
+        let b: Baseline = serde_json::from_str(text).map_err(|e| Error::BadFile {
             path: path.to_path_buf(),
             message: format!("not a keyhound baseline: {e}"),
         })?;

@@ -377,10 +377,13 @@ impl Scanner {
 
 /// Orders findings by path, line, column and rule, so every run prints the same.
 pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let (la, lb) = (a.location(), b.location());
-        (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
-    });
+    findings.sort_by(finding_order);
+}
+
+/// The order of [`sort_findings`]: path, line, column, rule.
+pub fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let (la, lb) = (a.location(), b.location());
+    (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
 }
 
 /// Keep the type reachable for callers matching on reasons.

@@ -51,7 +51,6 @@ use std::time::Duration;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
-use crate::finding::Finding;
 use crate::rules::syntax::VerifySpec;
 
 /// The placeholder that stands for the secret in a verify block's URL and header values.
@@ -687,29 +686,6 @@ impl Verifier {
                     .unwrap_or_else(|| Verification::unknown("not checked"))
             })
             .collect()
-    }
-
-    /// Sets [`Finding::verification`] on every finding whose rule has a check (`check_of`
-    /// maps a rule id to it); others are left as they are. Returns how many were checked.
-    pub fn verify_findings<'c>(
-        &self,
-        findings: &mut [Finding],
-        check_of: impl Fn(&str) -> Option<&'c Check>,
-    ) -> usize {
-        let targets: Vec<(usize, &Check)> = findings
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| check_of(&f.rule_id).map(|c| (i, c)))
-            .collect();
-        let jobs: Vec<(&Check, &str)> = targets
-            .iter()
-            .map(|&(i, c)| (c, findings[i].secret.as_str()))
-            .collect();
-        let answers = self.check_all(&jobs);
-        for ((i, _), answer) in targets.iter().zip(answers) {
-            findings[*i].verification = Some(answer);
-        }
-        targets.len()
     }
 }
 

@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 
 use keyhound::baseline::{Baseline, DEFAULT_FILE};
+use keyhound::report::printable;
 use keyhound::scan::ScanOptions;
 use keyhound::source::fs::{scan_paths, WalkOptions};
-use keyhound::suppress::Suppressions;
-use keyhound::{RuleSet, Scanner};
+use keyhound::Scanner;
 
 use crate::common::{self, parse_size};
+use crate::config::{self, Base, ConfigArgs};
 
 /// Arguments of `keyhound baseline`.
 #[derive(Debug, clap::Args)]
@@ -103,28 +104,22 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// The scanner of `keyhound scan` (same rule and ignore-file discovery), except that the
+/// The scanner of `keyhound scan` (the same configuration discovery), except that the
 /// existing baseline is not loaded: it would hide the findings the new one must record again.
 fn scanner(args: &CreateArgs, root: &Path) -> anyhow::Result<Scanner> {
-    let config = match &args.config {
-        Some(c) => Some(c.clone()),
-        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
+    let config = ConfigArgs {
+        config: args.config.clone(),
+        ignore_file: args.ignore_file.clone(),
+        ..ConfigArgs::default()
     };
-    let rules = match config {
-        Some(path) => RuleSet::with_config(&path)?,
-        None => RuleSet::builtin()?,
-    };
-    let ignore = match &args.ignore_file {
-        Some(p) => {
-            if !p.is_file() {
-                anyhow::bail!("{}: ignore file not found", p.display());
-            }
-            Suppressions::load(p)?
+    let found = config::discover(&config, &Base::Dir(root), false)?;
+    for c in &found.used {
+        for w in &c.warnings {
+            eprintln!("keyhound: note: {}", printable(w));
         }
-        None => Suppressions::load(&root.join(".keyhoundignore"))?,
-    };
-    Ok(Scanner::new(rules)
-        .with_suppressions(ignore)
+    }
+    Ok(Scanner::new(found.rules)
+        .with_suppressions(found.suppressions)
         .with_options(ScanOptions {
             max_file_size: args.max_file_size,
             ..ScanOptions::default()

@@ -18,7 +18,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyhound::source::history::{self, time, HistoryOptions, HistoryScan, HistoryStats};
 
 use super::git::GitArgs;
-use crate::common;
+use crate::common::{self, Outcome};
+use crate::config::{self, Base};
 
 /// Runs the history scan.
 pub fn run(args: GitArgs) -> anyhow::Result<i32> {
@@ -39,8 +40,20 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let repo = git2::Repository::discover(&path)
         .map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))?;
-    let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let scanner = common::scanner(&args.common, &root)?;
+    let base = config_base(&repo, args.range.as_deref())?;
+    let config::Discovered {
+        rules,
+        suppressions,
+        mut used,
+    } = config::discover(&args.common.config, &base, true)?;
+    if let (Base::Revision { label, .. }, Some(dir)) = (&base, repo.workdir()) {
+        for name in config::changed_since(&args.common.config, &base, dir)? {
+            eprintln!(
+                "keyhound: note: the work tree's {name} differs from {label}'s; a range is scanned with its base revision's files (a change cannot bless itself)"
+            );
+        }
+    }
+    let scanner = common::scanner(&args.common, rules, suppressions);
     let options = HistoryOptions {
         branches: args.branch.clone(),
         range: args.range.clone(),
@@ -59,14 +72,51 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         eprintln!("{}", timings(&result.history, elapsed));
     }
     let extra = summary(&result, elapsed);
+    config::count_removed(&mut used, &result.stats.removed);
+    let checks = common::checks_for(&args.common, &scanner, &result.findings);
     common::finish(
         &args.common,
-        &result.findings,
-        &result.stats,
-        &result.explanations,
-        "blobs",
-        extra,
+        Outcome {
+            findings: result.findings,
+            stats: result.stats,
+            explanations: result.explanations,
+            checks,
+            config: used,
+            unit: "blobs",
+            extra_summary: extra,
+        },
     )
+}
+
+/// Where the repository's own config files are read from: the base of the range (a change
+/// cannot bless itself), else the work tree, else (a bare repository) HEAD's tree.
+fn config_base<'r>(repo: &'r git2::Repository, range: Option<&str>) -> anyhow::Result<Base<'r>> {
+    if let Some(range) = range {
+        let (left, _) = range
+            .split_once("..")
+            .ok_or_else(|| anyhow!("--range {range}: expected A..B (two dots)"))?;
+        let commit = repo
+            .revparse_single(left)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|e| anyhow!("--range {range}: {left}: {}", e.message()))?;
+        return Ok(Base::Revision {
+            repo,
+            commit: commit.id(),
+            label: left.to_string(),
+        });
+    }
+    if let Some(dir) = repo.workdir() {
+        return Ok(Base::WorkTree(dir));
+    }
+    match repo.head().and_then(|h| h.peel_to_commit()) {
+        Ok(c) => Ok(Base::Revision {
+            repo,
+            commit: c.id(),
+            label: "HEAD".to_string(),
+        }),
+        // An empty bare repository: nothing to read config from, nothing to scan either.
+        Err(_) => Ok(Base::Dir(repo.path())),
+    }
 }
 
 fn timings_wanted() -> bool {

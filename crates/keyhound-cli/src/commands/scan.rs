@@ -1,10 +1,17 @@
 //! `keyhound scan [PATH...]`: files, directories and stdin.
+//!
+//! Each directory named is a root with its own configuration (its `.keyhound.toml`,
+//! `.keyhoundignore` and baseline), which applies to the paths under it only: a scanned
+//! directory's config cannot change how another one is scanned. Files named on their own, and
+//! stdin, take the configuration of the current directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use keyhound::source::fs::{scan_paths, scan_reader, WalkOptions};
+use keyhound::scan::finding_order;
+use keyhound::source::fs::{scan_paths, scan_reader, FsScan, WalkOptions};
 
-use crate::common::{self, CommonArgs};
+use crate::common::{self, CommonArgs, Outcome};
+use crate::config::{self, Base};
 
 /// Arguments of `keyhound scan`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +29,23 @@ pub struct ScanArgs {
     pub common: CommonArgs,
 }
 
+/// The roots of a scan: each directory named, then the files named (under `.`).
+fn roots(paths: &[PathBuf]) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let mut roots: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            roots.push((p.clone(), vec![p.clone()]));
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if !files.is_empty() {
+        roots.push((PathBuf::from("."), files));
+    }
+    roots
+}
+
 /// Runs the scan and returns the exit code.
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     let paths = if args.paths.is_empty() {
@@ -29,31 +53,60 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     } else {
         args.paths.clone()
     };
-    let root = paths
-        .iter()
-        .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("."));
-    let scanner = common::scanner(&args.common, &root)?;
-    let result = if paths.len() == 1 && paths[0].as_os_str() == "-" {
-        scan_reader(&scanner, std::io::stdin().lock())?
-    } else {
-        if paths.iter().any(|p| p.as_os_str() == "-") {
-            anyhow::bail!("`-` (stdin) cannot be combined with other paths");
-        }
-        let walk = WalkOptions {
-            no_ignore: args.no_ignore,
-            follow_links: args.follow_links,
-            threads: args.common.threads,
-        };
-        scan_paths(&scanner, &paths, &walk)?
+    let stdin = paths.len() == 1 && paths[0].as_os_str() == "-";
+    if !stdin && paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!("`-` (stdin) cannot be combined with other paths");
+    }
+    let walk = WalkOptions {
+        no_ignore: args.no_ignore,
+        follow_links: args.follow_links,
+        threads: args.common.threads,
     };
-    common::finish(
-        &args.common,
-        &result.findings,
-        &result.stats,
-        &result.explanations,
-        "files",
-        Vec::new(),
-    )
+    let mut outcome = Outcome {
+        unit: "files",
+        ..Outcome::default()
+    };
+    let groups = if stdin {
+        vec![(PathBuf::from("."), Vec::new())]
+    } else {
+        roots(&paths)
+    };
+    let several = groups.len() > 1;
+    for (root, targets) in groups {
+        let config::Discovered {
+            rules,
+            suppressions,
+            mut used,
+        } = config::discover(&args.common.config, &Base::Dir(Path::new(&root)), true)?;
+        let scanner = common::scanner(&args.common, rules, suppressions);
+        let result: FsScan = if stdin {
+            scan_reader(&scanner, std::io::stdin().lock())?
+        } else {
+            scan_paths(&scanner, &targets, &walk)?
+        };
+        config::count_removed(&mut used, &result.stats.removed);
+        let checks = common::checks_for(&args.common, &scanner, &result.findings);
+        outcome.checks.extend(checks);
+        outcome.findings.extend(result.findings);
+        outcome.explanations.extend(result.explanations);
+        outcome.stats.merge(result.stats);
+        outcome.config.extend(used);
+    }
+    if several {
+        // One order over every root, each finding's verify check kept beside it.
+        let checks = std::mem::take(&mut outcome.checks);
+        let mut paired: Vec<_> = std::mem::take(&mut outcome.findings)
+            .into_iter()
+            .zip(checks.into_iter().map(Some).chain(std::iter::repeat(None)))
+            .collect();
+        paired.sort_by(|a, b| finding_order(&a.0, &b.0));
+        for (f, c) in paired {
+            outcome.findings.push(f);
+            if let Some(c) = c {
+                outcome.checks.push(c);
+            }
+        }
+    }
+    outcome.stats.sort();
+    common::finish(&args.common, outcome)
 }

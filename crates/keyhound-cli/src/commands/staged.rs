@@ -9,7 +9,8 @@ use keyhound::report::Format;
 use keyhound::source::staged;
 
 use super::git::GitArgs;
-use crate::common;
+use crate::common::{self, Outcome};
+use crate::config::{self, Base};
 
 /// Runs the staged scan.
 pub fn run(args: GitArgs) -> anyhow::Result<i32> {
@@ -27,25 +28,37 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     // Building the scanner (parsing the rules, the keyword automaton) takes as long as reading
     // the index and comparing it with HEAD: do both at once.
     let (scanner, changes) = std::thread::scope(|s| {
-        let scanner = s.spawn(|| common::scanner(&args.common, &root));
+        let scanner = s.spawn(|| {
+            config::discover(&args.common.config, &Base::WorkTree(&root), true).map(|d| {
+                let scanner = common::scanner(&args.common, d.rules, d.suppressions);
+                (scanner, d.used)
+            })
+        });
         let changes = staged::changes(&repo, &opts);
         let scanner = scanner
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (scanner, changes)
     });
-    let (scanner, changes) = (scanner?, changes?);
+    let ((scanner, mut used), changes) = (scanner?, changes?);
     let result = staged::scan_changes(&scanner, &repo, changes, opts.threads)?;
+    config::count_removed(&mut used, &result.stats.removed);
+    let checks = common::checks_for(&args.common, &scanner, &result.findings);
+    let blocking = common::blocking(&result.findings);
     let code = common::finish(
         &args.common,
-        &result.findings,
-        &result.stats,
-        &result.explanations,
-        "staged files",
-        Vec::new(),
+        Outcome {
+            findings: result.findings,
+            stats: result.stats,
+            explanations: result.explanations,
+            checks,
+            config: used,
+            unit: "staged files",
+            extra_summary: Vec::new(),
+        },
     )?;
     if code == common::EXIT_FOUND && args.common.format == Format::Human {
-        eprint!("{}", advice(common::blocking(&result.findings)));
+        eprint!("{}", advice(blocking));
     }
     // The process ends now: unmapping packs and freeing rules one by one would only add time.
     std::mem::forget(scanner);

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use keyhound::finding::redact;
+use keyhound::report::printable;
 use keyhound::rules::RuleSet;
 use keyhound::verify::{Check, Status, Verification, Verifier, VerifyOptions};
 use keyhound::{Finding, Scanner};
@@ -29,18 +29,6 @@ pub enum FailOn {
     Any,
     /// Only keys the provider accepted (implies --verify).
     Active,
-}
-
-/// The verify checks of the rules in force, by rule id; filled by `common::scanner` when
-/// verification is on, read by `common::finish`.
-#[derive(Debug, Clone, Default)]
-pub struct Checks(Arc<OnceLock<HashMap<String, Check>>>);
-
-impl Checks {
-    /// Remembers the checks of `rules` (the first rule set wins).
-    pub fn remember(&self, rules: &RuleSet) {
-        let _ = self.0.set(checks_of(rules));
-    }
 }
 
 fn checks_of(rules: &RuleSet) -> HashMap<String, Check> {
@@ -75,16 +63,49 @@ fn verifier(timeout: Duration) -> anyhow::Result<Verifier> {
     })?)
 }
 
-/// For `common::finish`: checks the findings' secrets, applies `--only-verified`, and returns
-/// the summary line.
-pub fn apply(args: &CommonArgs, findings: &mut Vec<Finding>) -> anyhow::Result<String> {
-    let checks = args
-        .verify_checks
-        .0
-        .get()
-        .context("internal: the rules' verify checks were not loaded")?;
+/// For `common::finish`: sends each finding's secret to the host of its rule's check
+/// (`checks`, in the order of `findings`; saying first, on stderr, which key goes where),
+/// records the answers, applies `--only-verified`, and returns the summary line.
+pub fn apply(
+    args: &CommonArgs,
+    findings: &mut Vec<Finding>,
+    checks: &[Option<Check>],
+) -> anyhow::Result<String> {
+    let targets: Vec<(usize, &Check)> = checks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
+        .filter(|&(i, _)| i < findings.len())
+        .collect();
+    let mut announced = std::collections::HashSet::new();
+    for &(i, check) in &targets {
+        let f = &findings[i];
+        if announced.insert((check.url_template(), f.secret.clone())) {
+            let shown = if args.no_redact {
+                f.secret.clone()
+            } else {
+                redact(&f.secret)
+            };
+            eprintln!(
+                "keyhound: verify: {} {} -> {} ({} {})",
+                f.rule_id,
+                printable(&shown),
+                check.host(),
+                check.method().as_str(),
+                check.url_template()
+            );
+        }
+    }
     let verifier = verifier(args.verify_timeout)?;
-    let checked = verifier.verify_findings(findings, |id| checks.get(id));
+    let jobs: Vec<(&Check, &str)> = targets
+        .iter()
+        .map(|&(i, c)| (c, findings[i].secret.as_str()))
+        .collect();
+    let answers = verifier.check_all(&jobs);
+    for (&(i, _), answer) in targets.iter().zip(answers) {
+        findings[i].verification = Some(answer);
+    }
+    let checked = targets.len();
     let count = |s: Status| {
         findings
             .iter()

@@ -129,7 +129,7 @@ impl<'a> Matcher<'a> {
             };
             match self.check(rule, content, &candidate) {
                 None => out.kept.push(candidate),
-                Some(DropReason::Allowlisted) if !rule.origin.starts_with("builtin:") => {
+                Some(DropReason::Allowlisted) => {
                     out.config_allowlisted += 1;
                     if self.explain {
                         out.dropped.push(Dropped {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Report, ReportOptions};
+use super::{printable, Report, ReportOptions};
 use crate::finding::Finding;
 use crate::verify::Status;
 
@@ -86,14 +86,18 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             } else {
                 String::new()
             },
-            p.wrap("1", &l.path),
+            p.wrap("1", &printable(&l.path)),
             l.line,
             l.column,
             p.wrap("1;31", &f.rule_id),
             f.severity.as_str(),
-            f.description
+            printable(&f.description)
         )?;
-        writeln!(out, "    secret:      {}", p.wrap("33", &f.secret))?;
+        writeln!(
+            out,
+            "    secret:      {}",
+            p.wrap("33", &printable(&f.secret))
+        )?;
         if let Some(how) = &f.decoded {
             writeln!(
                 out,
@@ -133,10 +137,10 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
                 out,
                 "    commit:      {} {} <{}> {} {}",
                 &c.id[..c.id.len().min(12)],
-                c.author,
-                c.email,
+                printable(&c.author),
+                printable(&c.email),
                 c.date,
-                c.summary
+                printable(&c.summary)
             )?;
         }
         if let Some(g) = &f.git {
@@ -155,10 +159,55 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             )?;
         }
         writeln!(out, "    fingerprint: {}", f.fingerprint)?;
-        writeln!(out, "    what to do:  {}", f.remediation)?;
+        writeln!(out, "    what to do:  {}", printable(&f.remediation))?;
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// `config: .keyhound.toml (the scanned repository's own): disables 2 built-in rules; removed 3`.
+fn config_line(c: &super::ConfigUsed) -> String {
+    use super::ConfigFrom;
+    let from = match &c.from {
+        ConfigFrom::User => "given".to_string(),
+        ConfigFrom::Repository => "the scanned repository's own".to_string(),
+        ConfigFrom::Revision(rev) => format!("read from {rev}, the base of the range"),
+    };
+    let mut parts = Vec::new();
+    if let Some(e) = &c.effect {
+        if e.replaced_builtins {
+            parts.push("replaces the built-in rules".to_string());
+        }
+        if !e.disabled.is_empty() {
+            parts.push(format!(
+                "disables {} built-in rule{} ({})",
+                e.disabled.len(),
+                if e.disabled.len() == 1 { "" } else { "s" },
+                e.disabled.join(", ")
+            ));
+        }
+        if !e.overridden.is_empty() {
+            parts.push(format!("redefines {}", e.overridden.join(", ")));
+        }
+        if e.added > 0 {
+            parts.push(format!(
+                "adds {} rule{}",
+                e.added,
+                if e.added == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    parts.push(format!("removed {}", c.removed));
+    let mut line = format!(
+        "{}: {} ({from}): {}",
+        c.kind.as_str(),
+        printable(&c.path),
+        parts.join("; ")
+    );
+    for w in &c.warnings {
+        line += &format!("\n  {}", printable(w));
+    }
+    line
 }
 
 fn explanations(report: Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -171,7 +220,12 @@ fn explanations(report: Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -
         writeln!(
             out,
             "explain: {}:{}:{}: {} {} -> {}",
-            e.path, e.line, e.column, e.rule_id, secret, e.reason
+            printable(&e.path),
+            e.line,
+            e.column,
+            e.rule_id,
+            printable(&secret),
+            e.reason
         )?;
     }
     Ok(())
@@ -203,13 +257,16 @@ fn summary(
         for line in &opts.extra_summary {
             writeln!(out, "{line}")?;
         }
+        for c in report.config {
+            writeln!(out, "{}", config_line(c))?;
+        }
         if !s.skipped_too_large.is_empty() {
             writeln!(
                 out,
                 "skipped {} {} over the size limit (--max-file-size): {}",
                 s.skipped_too_large.len(),
                 unit,
-                s.skipped_too_large.join(", ")
+                printable(&s.skipped_too_large.join(", "))
             )?;
         }
         if !s.errors.is_empty() {

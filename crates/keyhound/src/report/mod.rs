@@ -6,8 +6,11 @@
 //! the counts, errors and notes of the run. `jsonl` is one finding a line, then one last line
 //! `{"summary": {...}}`.
 
+mod escape;
 mod human;
 mod sarif;
+
+pub use escape::printable;
 
 use std::io::Write;
 
@@ -76,6 +79,79 @@ pub struct Report<'a> {
     pub stats: &'a Stats,
     /// Candidates dropped and why (`--explain`).
     pub explanations: &'a [Explanation],
+    /// The config file, ignore file and baseline the run used, and what each removed.
+    pub config: &'a [ConfigUsed],
+}
+
+/// Which kind of file a [`ConfigUsed`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigKind {
+    /// Rules and allowlists (`.keyhound.toml`).
+    Config,
+    /// Fingerprints and path globs (`.keyhoundignore`).
+    IgnoreFile,
+    /// Accepted findings (`.keyhound-baseline.json`).
+    Baseline,
+}
+
+impl ConfigKind {
+    /// The words for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigKind::Config => "config",
+            ConfigKind::IgnoreFile => "ignore file",
+            ConfigKind::Baseline => "baseline",
+        }
+    }
+}
+
+/// Who provided a [`ConfigUsed`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigFrom {
+    /// The user named it.
+    User,
+    /// It was found in the scanned repository or directory.
+    Repository,
+    /// It was read from this revision of the repository (the base of a range).
+    Revision(String),
+}
+
+/// A configuration file a run used, and what it changed: the summary names every one, so
+/// that a scanned repository's own files never change what is reported without a word.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConfigUsed {
+    /// What kind of file.
+    pub kind: ConfigKind,
+    /// Its path (in the repository, for a revision).
+    pub path: String,
+    /// Who provided it.
+    pub from: ConfigFrom,
+    /// Findings and files it left out (allowlisted candidates and skipped paths for a config;
+    /// findings and skipped paths for an ignore file; findings for a baseline).
+    pub removed: u64,
+    /// What a config file changed about the built-in rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect: Option<crate::rules::ConfigEffect>,
+    /// Verify blocks dropped, and other requests not honoured, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl ConfigUsed {
+    /// A file of `kind` at `path` from `from`, that removed nothing yet.
+    pub fn new(kind: ConfigKind, path: impl Into<String>, from: ConfigFrom) -> ConfigUsed {
+        ConfigUsed {
+            kind,
+            path: path.into(),
+            from,
+            removed: 0,
+            effect: None,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
@@ -92,6 +168,7 @@ struct Summary<'a> {
     findings: usize,
     #[serde(flatten)]
     stats: &'a Stats,
+    config: &'a [ConfigUsed],
 }
 
 #[derive(Serialize)]
@@ -116,27 +193,29 @@ pub fn write(
                 summary: Summary {
                     findings: shown.len(),
                     stats: report.stats,
+                    config: report.config,
                 },
             };
             serde_json::to_writer_pretty(&mut *out, &doc)
                 .map_err(std::io::Error::from)
                 .and_then(|_| writeln!(out))
         }
-        Format::Jsonl => jsonl(&shown, report.stats, out),
+        Format::Jsonl => jsonl(&shown, report, out),
         Format::Sarif => sarif::write(&shown, out),
         Format::Github => github(&shown, out),
     };
     r.map_err(Error::Report)
 }
 
-fn jsonl(findings: &[Finding], stats: &Stats, out: &mut dyn Write) -> std::io::Result<()> {
+fn jsonl(findings: &[Finding], report: Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     for f in findings {
         serde_json::to_writer(&mut *out, f)?;
         writeln!(out)?;
     }
     let summary = Summary {
         findings: findings.len(),
-        stats,
+        stats: report.stats,
+        config: report.config,
     };
     serde_json::to_writer(&mut *out, &serde_json::json!({ "summary": summary }))?;
     writeln!(out)
@@ -226,6 +305,7 @@ mod tests {
                 findings: &f,
                 stats: &stats,
                 explanations: &[],
+                config: &[],
             },
             &opts,
             &mut out,

@@ -421,10 +421,11 @@ impl std::fmt::Display for ConfigWarning {
 }
 
 /// What a config file changed about the built-in rules, for the run's summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ConfigEffect {
     /// The config file (as given).
+    #[serde(skip)]
     pub file: String,
     /// `[extend] default = false`: the built-in rules are not used.
     pub replaced_builtins: bool,

@@ -1,0 +1,300 @@
+//! Finding a run's configuration: the rules (built-in, extended by a config file), the ignore
+//! file and the baseline, and who provided each.
+//!
+//! Files the user names (`--config`, `--ignore-file`, `--baseline`) are the user's own. Files
+//! found in the scanned tree come with the content and are written by whoever wrote it, so
+//! they are untrusted: they may add rules and suppress findings (the summary names each and
+//! says what it removed), but their verify blocks are dropped unless the user passes
+//! `--trust-repo-config`, and `--no-repo-config` ignores them. In range mode they are read
+//! from the range's base revision, so a change cannot bless itself.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use git2::{Oid, Repository};
+use keyhound::baseline::{Baseline, DEFAULT_FILE};
+use keyhound::report::{ConfigFrom, ConfigKind, ConfigUsed};
+use keyhound::rules::syntax::RuleFile;
+use keyhound::rules::{ConfigTrust, RuleSet};
+use keyhound::scan::Removed;
+use keyhound::suppress::Suppressions;
+
+/// The config file found at a scanned root.
+pub const CONFIG_FILE: &str = ".keyhound.toml";
+/// The ignore file found at a scanned root.
+pub const IGNORE_FILE: &str = ".keyhoundignore";
+
+/// The largest config, ignore or baseline file read from a repository's history.
+const MAX_CONFIG_BYTES: usize = 8 << 20;
+
+/// Where a run's configuration comes from.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Config file adding rules and allowlists (default: `.keyhound.toml` at the scanned root).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore file of fingerprints and path globs (default: `.keyhoundignore` at the root).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Baseline of accepted findings (default: `.keyhound-baseline.json` at the root).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Do not read the scanned repository's own `.keyhound.toml`, `.keyhoundignore` and
+    /// baseline (files named with --config, --ignore-file and --baseline still apply).
+    #[arg(long)]
+    pub no_repo_config: bool,
+    /// Use the verify blocks of the scanned repository's own `.keyhound.toml` (by default
+    /// they are ignored: the scanned content may not choose where secrets are sent).
+    #[arg(long)]
+    pub trust_repo_config: bool,
+}
+
+/// Where the repository's own files are read from.
+pub enum Base<'r> {
+    /// A directory on disk: a scanned root (files named as `root/.keyhound.toml`).
+    Dir(&'r Path),
+    /// A repository's work tree (files named from the repository's root: `.keyhound.toml`).
+    WorkTree(&'r Path),
+    /// A commit of a repository (the base of a range): its tree, not the work tree.
+    Revision {
+        /// The repository.
+        repo: &'r Repository,
+        /// The commit.
+        commit: Oid,
+        /// How to name it (`origin/main`).
+        label: String,
+    },
+}
+
+/// A run's configuration.
+pub struct Discovered {
+    /// The rules in force.
+    pub rules: RuleSet,
+    /// Fingerprints and path globs of the ignore file and the baseline.
+    pub suppressions: Suppressions,
+    /// Every file used, for the summary.
+    pub used: Vec<ConfigUsed>,
+}
+
+/// Fills in what each file in `used` removed, from the counts of a scan made with them.
+pub fn count_removed(used: &mut [ConfigUsed], removed: &Removed) {
+    for u in used {
+        u.removed = match u.kind {
+            ConfigKind::Config => removed.config_allowlist + removed.config_paths,
+            ConfigKind::IgnoreFile => removed.ignore_fingerprints + removed.ignore_paths,
+            ConfigKind::Baseline => removed.baseline,
+        };
+    }
+}
+
+/// One of the repository's own files, if present: its text and how to name it.
+struct Found {
+    text: String,
+    path: String,
+    from: ConfigFrom,
+}
+
+/// Reads a config, ignore or baseline file: a regular file (a link is followed, but not to a
+/// device, a FIFO or a directory: `.keyhoundignore -> /dev/zero` must not hang or fill memory)
+/// of at most [`MAX_CONFIG_BYTES`], as UTF-8.
+fn read_small_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{}: not a regular file (keyhound reads its config, ignore and baseline files only from regular files)",
+            path.display()
+        );
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > MAX_CONFIG_BYTES {
+        anyhow::bail!(
+            "{}: too large for a keyhound file (at most {MAX_CONFIG_BYTES} bytes)",
+            path.display()
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
+}
+
+fn find(base: &Base<'_>, name: &str) -> anyhow::Result<Option<Found>> {
+    match base {
+        Base::Dir(dir) | Base::WorkTree(dir) => {
+            let path = dir.join(name);
+            if std::fs::symlink_metadata(&path).is_err() {
+                return Ok(None);
+            }
+            let text = read_small_file(&path)?;
+            let shown = match base {
+                Base::WorkTree(_) => name.to_string(),
+                _ => {
+                    let p = path.display().to_string();
+                    p.strip_prefix("./").map(str::to_string).unwrap_or(p)
+                }
+            };
+            Ok(Some(Found {
+                text,
+                path: shown,
+                from: ConfigFrom::Repository,
+            }))
+        }
+        Base::Revision {
+            repo,
+            commit,
+            label,
+        } => {
+            let tree = repo
+                .find_commit(*commit)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("reading the tree of {label}"))?;
+            let entry = match tree.get_path(Path::new(name)) {
+                Ok(e) => e,
+                Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                Err(e) => return Err(e).with_context(|| format!("reading {label}:{name}")),
+            };
+            let blob = repo
+                .find_blob(entry.id())
+                .with_context(|| format!("{label}:{name} is not a file"))?;
+            if blob.size() > MAX_CONFIG_BYTES {
+                anyhow::bail!(
+                    "{label}:{name}: {} bytes is too large for a keyhound file (at most {MAX_CONFIG_BYTES})",
+                    blob.size()
+                );
+            }
+            let text = String::from_utf8(blob.content().to_vec())
+                .with_context(|| format!("{label}:{name} is not UTF-8 text"))?;
+            Ok(Some(Found {
+                text,
+                path: name.to_string(),
+                from: ConfigFrom::Revision(label.clone()),
+            }))
+        }
+    }
+}
+
+fn given(path: &Path, what: &str) -> anyhow::Result<Found> {
+    let text = read_small_file(path).with_context(|| format!("reading {what}"))?;
+    Ok(Found {
+        text,
+        path: path.display().to_string(),
+        from: ConfigFrom::User,
+    })
+}
+
+/// The repository's own files whose text in `dir` differs from `base`'s (present in one and
+/// not the other, or different), when they are not overridden by given files.
+pub fn changed_since(
+    args: &ConfigArgs,
+    base: &Base<'_>,
+    dir: &Path,
+) -> anyhow::Result<Vec<String>> {
+    if args.no_repo_config {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (name, given) in [
+        (CONFIG_FILE, &args.config),
+        (IGNORE_FILE, &args.ignore_file),
+        (DEFAULT_FILE, &args.baseline),
+    ] {
+        if given.is_some() {
+            continue;
+        }
+        let there = find(base, name)?.map(|f| f.text);
+        let here = find(&Base::Dir(dir), name).ok().flatten().map(|f| f.text);
+        if there != here {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Finds the configuration: given files first, else the repository's own (unless
+/// `no_repo_config`). `with_baseline: false` leaves the baseline out (`baseline create`).
+pub fn discover(
+    args: &ConfigArgs,
+    base: &Base<'_>,
+    with_baseline: bool,
+) -> anyhow::Result<Discovered> {
+    let own = |name: &str| -> anyhow::Result<Option<Found>> {
+        if args.no_repo_config {
+            Ok(None)
+        } else {
+            find(base, name)
+        }
+    };
+    let mut used = Vec::new();
+
+    let config = match &args.config {
+        Some(p) => Some(given(p, "the config file")?),
+        None => own(CONFIG_FILE)?,
+    };
+    let rules = match config {
+        None => RuleSet::builtin()?,
+        Some(found) => {
+            let trust = match found.from {
+                ConfigFrom::User => ConfigTrust::User,
+                _ if args.trust_repo_config => ConfigTrust::User,
+                _ => ConfigTrust::Repository,
+            };
+            let file = RuleFile::parse(&found.path, &found.text)?;
+            let rules = RuleSet::from_config(file, trust)?;
+            let mut u = ConfigUsed::new(ConfigKind::Config, found.path, found.from);
+            u.effect = rules.config_effect().cloned();
+            u.warnings = rules
+                .warnings()
+                .iter()
+                .map(|w| {
+                    let mut s = w.to_string();
+                    if trust == ConfigTrust::Repository {
+                        s += " (--trust-repo-config uses it)";
+                    }
+                    s
+                })
+                .collect();
+            used.push(u);
+            rules
+        }
+    };
+
+    let ignore = match &args.ignore_file {
+        Some(p) => Some(given(p, "the ignore file")?),
+        None => own(IGNORE_FILE)?,
+    };
+    let mut suppressions = match ignore {
+        None => Suppressions::default(),
+        Some(found) => {
+            let s = Suppressions::parse(Path::new(&found.path), &found.text)?;
+            used.push(ConfigUsed::new(
+                ConfigKind::IgnoreFile,
+                found.path,
+                found.from,
+            ));
+            s
+        }
+    };
+
+    if with_baseline {
+        let baseline = match &args.baseline {
+            Some(p) => Some(given(p, "the baseline")?),
+            None => own(DEFAULT_FILE)?,
+        };
+        if let Some(found) = baseline {
+            let b = Baseline::parse(Path::new(&found.path), &found.text)?;
+            suppressions.add_baseline(b.fingerprints());
+            used.push(ConfigUsed::new(
+                ConfigKind::Baseline,
+                found.path,
+                found.from,
+            ));
+        }
+    }
+    Ok(Discovered {
+        rules,
+        suppressions,
+        used,
+    })
+}
