@@ -2,11 +2,23 @@
 //! real `git commit` and `git push` runs. The hooks run the binary under test: install records
 //! the path of the binary that installed them.
 
+mod framework;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::util::*;
+
+/// PATH with the binary under test first: for hooks that look keyhound up there.
+fn keyhound_on_path() -> String {
+    let bin = assert_cmd::cargo::cargo_bin("keyhound");
+    format!(
+        "{}:{}",
+        bin.parent().expect("binary has a directory").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
 
 fn install(d: &Path, args: &[&str]) -> String {
     let out = keyhound_in(d)
@@ -456,85 +468,4 @@ fn pre_push_blocks_a_commit_made_with_no_verify() {
     let out = push(d, &["main"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(remote_ref(remote, "main"), head(d));
-}
-
-/// The pre-commit framework (from PyPI) with keyhound's `.pre-commit-hooks.yaml`: both hooks,
-/// in a real `git commit`. Skipped, with a notice, when `pre-commit` is not installed.
-#[test]
-fn pre_commit_framework_runs_both_hooks() {
-    if std::process::Command::new("pre-commit")
-        .arg("--version")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        eprintln!("NOTICE: `pre-commit` is not installed (pip install pre-commit); test skipped");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let bin = assert_cmd::cargo::cargo_bin("keyhound");
-    // A stand-in for keyhound's repository: the hook definitions and the from-source script,
-    // with the binary under test where the script looks for its build.
-    let hooks_repo = init_repo();
-    let h = hooks_repo.path();
-    write(
-        h,
-        ".pre-commit-hooks.yaml",
-        std::fs::read(root.join(".pre-commit-hooks.yaml")).unwrap(),
-    );
-    write(
-        h,
-        "hooks/from-source",
-        std::fs::read(root.join("hooks/from-source")).unwrap(),
-    );
-    std::fs::create_dir_all(h.join("target/release")).unwrap();
-    std::os::unix::fs::symlink(&bin, h.join("target/release/keyhound")).unwrap();
-    git(h, &["add", "-A"]);
-    git(h, &["update-index", "--chmod=+x", "hooks/from-source"]);
-    git(h, &["commit", "-q", "-m", "hooks"]);
-    let rev = git(h, &["rev-parse", "HEAD"]);
-
-    let dir = init_repo();
-    let d = dir.path();
-    let config = format!(
-        "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: keyhound\n      - id: keyhound-system\n",
-        h.display(),
-        rev.trim()
-    );
-    write(d, ".pre-commit-config.yaml", config);
-    let cache = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let env = [
-        ("PRE_COMMIT_HOME", cache.path().to_str().unwrap()),
-        ("PATH", path.as_str()),
-    ];
-    let out = std::process::Command::new("pre-commit")
-        .arg("install")
-        .current_dir(d)
-        .envs(env)
-        .env("HOME", d)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    git(d, &["add", "-A"]);
-    let out = git_output(d, &["commit", "-m", "config"], &env);
-    assert!(out.status.success(), "{}", text(&out));
-    let t = text(&out);
-    assert!(t.matches("Passed").count() >= 2, "both hooks ran: {t}");
-
-    write(d, "settings.env", key_line(&openai_project_key()));
-    git(d, &["add", "-A"]);
-    let before = head(d);
-    let out = git_output(d, &["commit", "-m", "key"], &env);
-    assert_blocked(d, &out, before.as_deref());
-    let t = text(&out);
-    assert_eq!(
-        t.matches("settings.env:1:16: openai-project-key").count(),
-        2,
-        "{t}"
-    );
-    assert!(t.contains("Failed"), "{t}");
 }
