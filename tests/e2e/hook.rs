@@ -1,12 +1,45 @@
 //! End-to-end tests: `keyhound hook install|uninstall|status` and the installed hooks inside
-//! real `git commit` and `git push` runs. The hooks run the binary under test: install records
-//! the path of the binary that installed them.
+//! real `git commit`, `git merge` and `git push` runs. The hooks run the binary under test:
+//! install records the path of the binary that installed them (or, in a hooks directory shared
+//! through git, the hooks find it on PATH, which the tests then set).
+
+mod framework;
+mod husky;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::util::*;
+
+/// PATH with the binary under test first: for hooks that look keyhound up there.
+fn keyhound_on_path() -> String {
+    let bin = assert_cmd::cargo::cargo_bin("keyhound");
+    format!(
+        "{}:{}",
+        bin.parent().expect("binary has a directory").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn hook_status(d: &Path) -> String {
+    let out = keyhound_in(d).args(["hook", "status"]).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// No file under `dir` names the binary under test or its directory: nothing of this machine
+/// went into files that git shares.
+fn assert_no_machine_path(dir: &Path) {
+    let bin = assert_cmd::cargo::cargo_bin("keyhound");
+    let bin_dir = bin.parent().unwrap().to_string_lossy().into_owned();
+    for (name, (content, _)) in snapshot(dir) {
+        let content = String::from_utf8_lossy(&content);
+        assert!(
+            !content.contains(&bin_dir),
+            "{name} names this machine's binary:\n{content}"
+        );
+    }
+}
 
 fn install(d: &Path, args: &[&str]) -> String {
     let out = keyhound_in(d)
@@ -160,30 +193,35 @@ fn partial_staging_only_the_staged_part_has_the_key_is_blocked() {
     assert!(text(&out).contains("settings.py:2:"), "{}", text(&out));
 }
 
-/// Files of a hooks directory: name → (content or link target, mode).
+/// Everything under a directory (links not followed): relative path → (content, link target
+/// or nothing for a directory; mode).
 fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let e = e.expect("directory entry");
-        let meta = std::fs::symlink_metadata(e.path()).expect("metadata");
-        let content = if meta.file_type().is_symlink() {
-            std::fs::read_link(e.path())
-                .expect("link target")
-                .to_string_lossy()
-                .as_bytes()
-                .to_vec()
-        } else {
-            std::fs::read(e.path()).expect("hook readable")
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, u32)>) {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
         };
-        out.insert(
-            e.file_name().to_string_lossy().into_owned(),
-            (content, meta.permissions().mode()),
-        );
+        for e in entries {
+            let e = e.expect("directory entry");
+            let meta = std::fs::symlink_metadata(e.path()).expect("metadata");
+            let content = if meta.file_type().is_symlink() {
+                std::fs::read_link(e.path())
+                    .expect("link target")
+                    .to_string_lossy()
+                    .as_bytes()
+                    .to_vec()
+            } else if meta.is_dir() {
+                walk(root, &e.path(), out);
+                Vec::new()
+            } else {
+                std::fs::read(e.path()).expect("hook readable")
+            };
+            let name = e.path().strip_prefix(root).unwrap().display().to_string();
+            out.insert(name, (content, meta.permissions().mode()));
+        }
     }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
     out
 }
 
@@ -252,11 +290,15 @@ fn core_hooks_path_is_honoured() {
     let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
     assert!(status.contains("(core.hooksPath)"), "{status}");
     assert!(status.contains("pre-commit: keyhound"), "{status}");
+    // .githooks is in the work tree and not ignored: the hook finds keyhound on PATH.
+    assert_no_machine_path(&d.join(".githooks"));
     write(d, "k.env", key_line(&openai_project_key()));
     git(d, &["add", "k.env"]);
     let before = head(d);
-    let out = commit(d, &[]);
+    let path = keyhound_on_path();
+    let out = git_output(d, &["commit", "-m", "key"], &[("PATH", path.as_str())]);
     assert_blocked(d, &out, before.as_deref());
+    assert!(text(&out).contains("k.env:1:"), "{}", text(&out));
     // Install created the directory, so uninstall removes it again.
     keyhound_in(d)
         .args(["hook", "uninstall"])
@@ -287,6 +329,7 @@ fn uninstall_restores_exactly_what_was_there() {
     let d = dir.path();
     let hooks = hooks_dir(d);
     foreign_hook(&hooks.join("pre-commit"), 0);
+    foreign_hook(&hooks.join("pre-merge-commit"), 0);
     std::fs::write(hooks.join("shared-push-hook"), "#!/bin/sh\nexit 0\n").unwrap();
     std::os::unix::fs::symlink("shared-push-hook", hooks.join("pre-push")).unwrap();
     let before = snapshot(&hooks);
@@ -295,8 +338,13 @@ fn uninstall_restores_exactly_what_was_there() {
     let status = keyhound_in(d).args(["hook", "status"]).assert().success();
     let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
     assert!(status.contains("pre-push: keyhound"), "{status}");
+    assert!(status.contains("pre-merge-commit: keyhound"), "{status}");
     assert!(
         status.contains("pre-commit.keyhound-chained first"),
+        "{status}"
+    );
+    assert!(
+        status.contains("pre-merge-commit.keyhound-chained first"),
         "{status}"
     );
     keyhound_in(d)
@@ -458,83 +506,260 @@ fn pre_push_blocks_a_commit_made_with_no_verify() {
     assert_eq!(remote_ref(remote, "main"), head(d));
 }
 
-/// The pre-commit framework (from PyPI) with keyhound's `.pre-commit-hooks.yaml`: both hooks,
-/// in a real `git commit`. Skipped, with a notice, when `pre-commit` is not installed.
+/// `main` and a branch `feature` whose one commit adds `file` with `content` (committed past
+/// the hooks), for merges.
+fn feature_branch(d: &Path, file: &str, content: &str) {
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    write(d, file, content);
+    git(d, &["add", file]);
+    let out = commit(d, &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    git(d, &["checkout", "-q", "main"]);
+}
+
 #[test]
-fn pre_commit_framework_runs_both_hooks() {
-    if std::process::Command::new("pre-commit")
-        .arg("--version")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        eprintln!("NOTICE: `pre-commit` is not installed (pip install pre-commit); test skipped");
-        return;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let bin = assert_cmd::cargo::cargo_bin("keyhound");
-    // A stand-in for keyhound's repository: the hook definitions and the from-source script,
-    // with the binary under test where the script looks for its build.
-    let hooks_repo = init_repo();
-    let h = hooks_repo.path();
-    write(
-        h,
-        ".pre-commit-hooks.yaml",
-        std::fs::read(root.join(".pre-commit-hooks.yaml")).unwrap(),
-    );
-    write(
-        h,
-        "hooks/from-source",
-        std::fs::read(root.join("hooks/from-source")).unwrap(),
-    );
-    std::fs::create_dir_all(h.join("target/release")).unwrap();
-    std::os::unix::fs::symlink(&bin, h.join("target/release/keyhound")).unwrap();
-    git(h, &["add", "-A"]);
-    git(h, &["update-index", "--chmod=+x", "hooks/from-source"]);
-    git(h, &["commit", "-q", "-m", "hooks"]);
-    let rev = git(h, &["rev-parse", "HEAD"]);
-
-    let dir = init_repo();
+fn a_merge_without_conflicts_that_adds_a_key_is_blocked() {
+    let dir = repo_with_hook();
     let d = dir.path();
-    let config = format!(
-        "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: keyhound\n      - id: keyhound-system\n",
-        h.display(),
-        rev.trim()
-    );
-    write(d, ".pre-commit-config.yaml", config);
-    let cache = tempfile::tempdir().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let env = [
-        ("PRE_COMMIT_HOME", cache.path().to_str().unwrap()),
-        ("PATH", path.as_str()),
-    ];
-    let out = std::process::Command::new("pre-commit")
-        .arg("install")
-        .current_dir(d)
-        .envs(env)
-        .env("HOME", d)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    git(d, &["add", "-A"]);
-    let out = git_output(d, &["commit", "-m", "config"], &env);
-    assert!(out.status.success(), "{}", text(&out));
-    let t = text(&out);
-    assert!(t.matches("Passed").count() >= 2, "both hooks ran: {t}");
-
-    write(d, "settings.env", key_line(&openai_project_key()));
-    git(d, &["add", "-A"]);
+    feature_branch(d, "deploy.env", &key_line(&openai_project_key()));
+    // `--no-ff` of a clean merge: git commits the merge itself and runs pre-merge-commit.
     let before = head(d);
-    let out = git_output(d, &["commit", "-m", "key"], &env);
+    let out = git_output(d, &["merge", "--no-ff", "--no-edit", "feature"], &[]);
     assert_blocked(d, &out, before.as_deref());
     let t = text(&out);
-    assert_eq!(
-        t.matches("settings.env:1:16: openai-project-key").count(),
-        2,
-        "{t}"
+    assert!(t.contains("deploy.env:1:16: openai-project-key"), "{t}");
+    // The merge stays in progress, for the key to be taken out and the merge committed.
+    assert!(d.join(".git/MERGE_HEAD").exists(), "{t}");
+    git(d, &["merge", "--abort"]);
+    // A merge that adds no key goes through.
+    git(d, &["branch", "-q", "-D", "feature"]);
+    feature_branch(d, "notes.txt", "nothing secret\n");
+    let out = git_output(d, &["merge", "--no-ff", "--no-edit", "feature"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let parents = git(d, &["log", "-1", "--format=%P"]);
+    assert_eq!(parents.split_whitespace().count(), 2);
+    assert!(hook_status(d).contains("pre-merge-commit: keyhound"));
+}
+
+#[test]
+fn an_existing_pre_merge_commit_hook_is_chained_and_put_back() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    foreign_hook(&hooks_dir(d).join("pre-merge-commit"), 0);
+    let before = snapshot(&hooks_dir(d));
+    let said = install(d, &[]);
+    assert!(
+        said.contains("pre-merge-commit: installed") && said.contains("kept as"),
+        "{said}"
     );
-    assert!(t.contains("Failed"), "{t}");
+    feature_branch(d, "notes.txt", "nothing secret\n");
+    let out = git_output(d, &["merge", "--no-ff", "--no-edit", "feature"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ran = std::fs::read_to_string(d.join(".git/foreign-ran")).unwrap();
+    assert!(ran.contains("pre-merge-commit.keyhound-chained"), "{ran}");
+    // It still decides: when it fails, the merge is not committed.
+    foreign_hook(&hooks_dir(d).join("pre-merge-commit.keyhound-chained"), 4);
+    git(d, &["checkout", "-q", "feature"]);
+    write(d, "more.txt", "more\n");
+    commit_all(d, "more");
+    git(d, &["checkout", "-q", "main"]);
+    let head_before = head(d);
+    let out = git_output(d, &["merge", "--no-ff", "--no-edit", "feature"], &[]);
+    assert_blocked(d, &out, head_before.as_deref());
+    git(d, &["merge", "--abort"]);
+    foreign_hook(&hooks_dir(d).join("pre-merge-commit.keyhound-chained"), 0);
+    keyhound_in(d)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert_eq!(snapshot(&hooks_dir(d)), before);
+}
+
+#[test]
+fn a_failed_install_changes_nothing_and_the_old_hooks_still_run() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    let hooks = hooks_dir(d);
+    foreign_hook(&hooks.join("pre-commit"), 0);
+    foreign_hook(&hooks.join("pre-push"), 0);
+    // Something install cannot write over where it writes its first hook…
+    let blocker = hooks.join(".pre-commit.keyhound-tmp");
+    write(&blocker, "stuck", "a directory, not a file\n");
+    let before = snapshot(&hooks);
+    let out = keyhound_in(d).args(["hook", "install"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains(".pre-commit.keyhound-tmp"), "{err}");
+    assert!(err.contains("changed nothing"), "{err}");
+    assert_eq!(snapshot(&hooks), before);
+    write(d, "a.txt", "a\n");
+    git(d, &["add", "a.txt"]);
+    let out = commit(d, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ran = std::fs::read_to_string(d.join(".git/foreign-ran")).unwrap();
+    assert_eq!(ran.lines().count(), 1, "the user's hook ran: {ran}");
+    std::fs::remove_dir_all(&blocker).unwrap();
+    // …or at its last hook: the ones before it are not left half done either.
+    write(&hooks.join(".pre-push.keyhound-tmp"), "stuck", "\n");
+    let before = snapshot(&hooks);
+    keyhound_in(d)
+        .args(["hook", "install", "--pre-push"])
+        .assert()
+        .failure();
+    assert_eq!(snapshot(&hooks), before);
+    assert!(hook_status(d).contains("pre-commit: not installed (another hook is there)"));
+}
+
+/// A repository whose team hooks live in a tracked `.githooks` (core.hooksPath), with one
+/// committed hook that records that it ran.
+fn repo_with_tracked_githooks() -> tempfile::TempDir {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    std::fs::create_dir_all(d.join(".githooks")).unwrap();
+    foreign_hook(&d.join(".githooks/pre-commit"), 0);
+    git(d, &["config", "core.hooksPath", ".githooks"]);
+    commit_all(d, "team hooks");
+    let _ = std::fs::remove_file(d.join(".git/foreign-ran"));
+    dir
+}
+
+#[test]
+fn a_tracked_hooks_dir_gets_hooks_that_find_keyhound_on_path() {
+    let dir = repo_with_tracked_githooks();
+    let d = dir.path();
+    let team = snapshot(&d.join(".githooks"));
+    let said = install(d, &["--pre-push"]);
+    assert!(said.contains("shared through git"), "{said}");
+    assert_no_machine_path(&d.join(".githooks"));
+    let status = hook_status(d);
+    assert!(
+        status.contains("pre-commit: keyhound, runs `keyhound` from PATH"),
+        "{status}"
+    );
+    assert!(!status.contains("older hook text"), "{status}");
+    // With keyhound on PATH, the hook checks (after the team's hook)…
+    write(d, "k.env", key_line(&openai_project_key()));
+    git(d, &["add", "k.env"]);
+    let before = head(d);
+    let path = keyhound_on_path();
+    let out = git_output(d, &["commit", "-m", "key"], &[("PATH", path.as_str())]);
+    assert_blocked(d, &out, before.as_deref());
+    assert!(text(&out).contains("k.env:1:"), "{}", text(&out));
+    assert!(d.join(".git/foreign-ran").exists());
+    // …and without it, the commit stops and says why.
+    let out = git_output(d, &["commit", "-m", "key"], &[("PATH", "/usr/bin:/bin")]);
+    assert_blocked(d, &out, before.as_deref());
+    assert!(
+        text(&out).contains("cannot find keyhound"),
+        "{}",
+        text(&out)
+    );
+    // Uninstall leaves the team's files exactly as committed.
+    keyhound_in(d)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert_eq!(snapshot(&d.join(".githooks")), team);
+    assert_eq!(git(d, &["status", "--porcelain", "--", ".githooks"]), "");
+}
+
+#[test]
+fn an_ignored_hooks_dir_in_the_work_tree_is_this_machines_own() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, ".git/info/exclude", ".localhooks/\n");
+    git(d, &["config", "core.hooksPath", ".localhooks"]);
+    install(d, &[]);
+    let bin = assert_cmd::cargo::cargo_bin("keyhound");
+    let hook = std::fs::read_to_string(d.join(".localhooks/pre-commit")).unwrap();
+    assert!(hook.contains(&*bin.to_string_lossy()), "{hook}");
+}
+
+#[test]
+fn an_old_hook_naming_this_machine_in_a_tracked_dir_is_rewritten() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    install(d, &[]);
+    // What an older keyhound wrote into a tracked .githooks: the hook with the binary's path.
+    let old = std::fs::read(hooks_dir(d).join("pre-commit")).unwrap();
+    write(d, ".githooks/pre-commit", &old);
+    git(d, &["add", ".githooks"]);
+    git(d, &["config", "core.hooksPath", ".githooks"]);
+    assert!(hook_status(d).contains("older hook text"));
+    let said = install(d, &[]);
+    assert!(said.contains("to run `keyhound` from PATH"), "{said}");
+    assert_no_machine_path(&d.join(".githooks"));
+}
+
+#[test]
+fn links_in_a_tracked_hooks_dir_are_refused_never_written_through() {
+    let dir = repo_with_tracked_githooks();
+    let d = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "not a hook\n").unwrap();
+    // A link planted where install writes its temporary file.
+    std::os::unix::fs::symlink(&victim, d.join(".githooks/.pre-commit.keyhound-tmp")).unwrap();
+    git(d, &["add", "-A"]);
+    let before = snapshot(&d.join(".githooks"));
+    let out = keyhound_in(d).args(["hook", "install"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains(".githooks/.pre-commit.keyhound-tmp"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a hook\n");
+    assert_eq!(snapshot(&d.join(".githooks")), before);
+    std::fs::remove_file(d.join(".githooks/.pre-commit.keyhound-tmp")).unwrap();
+    // A hook that is a link: refused, named, left as it is.
+    std::fs::remove_file(d.join(".githooks/pre-commit")).unwrap();
+    std::os::unix::fs::symlink(&victim, d.join(".githooks/pre-commit")).unwrap();
+    let before = snapshot(&d.join(".githooks"));
+    let out = keyhound_in(d).args(["hook", "install"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains(".githooks/pre-commit is a symbolic link"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&d.join(".githooks")), before);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a hook\n");
+    // A hooks directory that is itself a link out of the work tree: refused too.
+    std::fs::remove_dir_all(d.join(".githooks")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), d.join(".githooks")).unwrap();
+    let out = keyhound_in(d).args(["hook", "install"]).assert().failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("leads out of the work tree"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        1,
+        "nothing written outside"
+    );
+}
+
+#[test]
+fn uninstall_removes_every_directory_install_made() {
+    let dir = init_repo();
+    let d = dir.path();
+    git(d, &["config", "core.hooksPath", "tools/git/hooks"]);
+    install(d, &[]);
+    assert!(d.join("tools/git/hooks/pre-merge-commit").is_file());
+    // A later install adds pre-push to the directories the first one made.
+    install(d, &["--pre-push"]);
+    keyhound_in(d)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert!(!d.join("tools").exists(), "all three levels go");
+    // A directory that holds something else stays.
+    install(d, &[]);
+    write(d, "tools/git/config.txt", "team file\n");
+    keyhound_in(d)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert!(!d.join("tools/git/hooks").exists());
+    assert!(d.join("tools/git/config.txt").exists());
 }

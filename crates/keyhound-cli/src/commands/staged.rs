@@ -58,7 +58,8 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         },
     )?;
     if code == common::EXIT_FOUND && args.common.format == Format::Human {
-        eprint!("{}", advice(blocking));
+        let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1");
+        eprint!("{}", advice(blocking, framework));
     }
     // The process ends now: unmapping packs and freeing rules one by one would only add time.
     std::mem::forget(scanner);
@@ -101,12 +102,18 @@ fn method() -> anyhow::Result<staged::DiffMethod> {
     }
 }
 
-/// What to do when the commit is blocked.
-fn advice(n: usize) -> String {
+/// What to do when the commit is blocked. Under the pre-commit framework (it sets
+/// `PRE_COMMIT=1`), `SKIP=` skips this check alone where `--no-verify` would skip every hook.
+fn advice(n: usize, framework: bool) -> String {
     let what = if n == 1 {
         "a secret".to_string()
     } else {
         format!("{n} secrets")
+    };
+    let skip = if framework {
+        "`SKIP=keyhound git commit` skips this check"
+    } else {
+        "`git commit --no-verify` skips this check"
     };
     format!(
         "keyhound: this commit would add {what}. What to do:\n\
@@ -115,6 +122,6 @@ fn advice(n: usize) -> String {
          \x20 2. If the key was ever pushed or shared, treat it as leaked: revoke it at the provider\n\
          \x20    and rotate it. Deleting it from the file does not make it secret again.\n\
          \x20 3. A false positive? Put `keyhound:allow` in a comment on that line.\n\
-         \x20 4. Only as a last resort: `git commit --no-verify` skips this check.\n"
+         \x20 4. Only as a last resort: {skip}.\n"
     )
 }
