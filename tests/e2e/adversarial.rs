@@ -349,3 +349,104 @@ fn a_change_cannot_bless_itself_in_range_mode() {
     assert!(!out.status.success(), "the push went through: {said}");
     assert!(said.contains("app.env"), "{said}");
 }
+
+/// A commit whose message holds the key it adds (and another one): the summary is printed
+/// redacted in every format, like the secret itself.
+#[test]
+fn commit_summaries_are_redacted_like_secrets() {
+    let dir = init_repo();
+    let d = dir.path();
+    let (key, other) = (openai_project_key(), openai_legacy_key());
+    write(d, "app.env", key_line(&key));
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("temporarily use {key} and {other}"),
+        ],
+    );
+    for format in ["human", "json", "jsonl", "sarif", "github"] {
+        let out = keyhound_in(d)
+            .args(["git", "-f", format])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for k in [&key, &other] {
+            assert!(
+                !text.contains(&k[12..k.len() - 4]),
+                "{format} prints a key in full: {text}"
+            );
+        }
+        if format == "human" {
+            assert!(text.contains("temporarily use sk-proj-…"), "{text}");
+        }
+    }
+    let out = keyhound_in(d)
+        .args(["git", "-f", "json", "--no-redact"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let f = json_findings(&out.stdout);
+    let summary = f[0]["locations"][0]["commit"]["summary"].as_str().unwrap();
+    assert!(summary.contains(&key) && summary.contains(&other));
+}
+
+/// Terminal control sequences in a commit summary, an author name and a file name are
+/// printed as escapes: they cannot erase or rewrite lines of an auditor's terminal.
+#[test]
+fn terminal_escapes_from_the_repository_are_printed_as_text() {
+    let dir = init_repo();
+    let d = dir.path();
+    let evil_name = "app\u{1b}[2K\u{1b}[1A.env";
+    write(d, evil_name, key_line(&openai_project_key()));
+    git(d, &["add", "-A"]);
+    let out = git_output(
+        d,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "fix\u{1b}[1A\u{1b}[2K\u{1b}]0;pwned\u{7}",
+        ],
+        &[("GIT_AUTHOR_NAME", "Mallory\u{1b}[31m")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = keyhound_in(d)
+        .args(["git"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "{text:?}"
+    );
+    assert!(text.contains("app\\x1b[2K\\x1b[1A.env"), "{text}");
+    assert!(
+        text.contains("fix\\x1b[1A\\x1b[2K\\x1b]0;pwned\\x07"),
+        "{text}"
+    );
+    assert!(text.contains("Mallory\\x1b[31m"), "{text}");
+    let out = keyhound_in(d)
+        .args(["scan", "."])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

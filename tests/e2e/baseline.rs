@@ -88,7 +88,8 @@ fn baseline_is_byte_identical_and_position_independent() {
     create(d, &[]);
     assert_eq!(read_baseline(d), first, "moved and renamed");
     let v: Value = serde_json::from_slice(&first).unwrap();
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["salt"].as_str().map(str::len), Some(32), "{v}");
     let entries = v["findings"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "one entry per distinct secret: {v}");
     let fps: Vec<&str> = entries
@@ -104,11 +105,35 @@ fn baseline_is_byte_identical_and_position_independent() {
         "{text}"
     );
     assert!(text.ends_with("}\n"));
-    // `--output` elsewhere gives the same bytes.
+    // The entries are keyed with the file's salt: not the fingerprints keyhound prints, so
+    // the committed file gives no unsalted hash of a secret to test guesses against.
+    let out = keyhound_in(d)
+        .args(["scan", "one.env", "-f", "json", "--no-repo-config"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    for f in json_findings(&out.stdout).as_array().unwrap() {
+        assert!(!text.contains(f["fingerprint"].as_str().unwrap()), "{text}");
+    }
+    // `--output` elsewhere: a new file with its own salt, the same bytes when made again.
     let other = tempfile::tempdir().unwrap();
     let out = other.path().join("base.json");
     create(d, &["--output", out.to_str().unwrap()]);
-    assert_eq!(std::fs::read(out).unwrap(), text.as_bytes());
+    let elsewhere = std::fs::read(&out).unwrap();
+    assert_ne!(elsewhere, text.as_bytes());
+    create(d, &["--output", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&out).unwrap(), elsewhere);
+    keyhound_in(d)
+        .args([
+            "scan",
+            ".",
+            "--no-repo-config",
+            "--baseline",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(0);
 }
 
 #[test]

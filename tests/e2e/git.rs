@@ -756,3 +756,33 @@ fn a_blob_first_seen_at_an_ignored_path_is_still_scanned_elsewhere() {
     let (_, findings, _) = audit(d, &["--range", "HEAD~2..HEAD"]);
     assert_eq!(findings.len(), 2, "{findings:?}");
 }
+
+/// The first CI run of a pull request with the default shallow checkout: the base branch is
+/// not in the clone. The error says what is missing and how to get it, once.
+#[test]
+fn a_range_whose_base_is_not_fetched_says_how_to_fetch_it() {
+    let upstream = init_repo();
+    write(upstream.path(), "README.md", "hello\n");
+    commit_all(upstream.path(), "base");
+    git(upstream.path(), &["checkout", "-q", "-b", "feature"]);
+    write(upstream.path(), "app.py", "print(1)\n");
+    commit_all(upstream.path(), "feature");
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", upstream.path().display());
+    git(
+        work.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "pr",
+        ],
+    );
+    let pr = work.path().join("pr");
+    let (code, _, err) = audit_text(&pr, &["--range", "origin/main..HEAD"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("origin/main") && err.contains("fetch-depth: 0"),
+        "{err}"
+    );
+    assert!(err.contains("git fetch origin main"), "{err}");
+    assert_eq!(err.matches("not found").count(), 1, "said twice: {err}");
+    assert!(!err.contains("class="), "raw libgit2 text: {err}");
+}

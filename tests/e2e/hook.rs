@@ -107,7 +107,11 @@ fn commit_with_a_key_is_blocked_and_the_index_untouched() {
     assert_eq!(index(d), staged, "the index must be left as it was");
     let t = text(&out);
     assert!(t.contains("app/.env:2:16: openai-project-key"), "{t}");
-    assert!(t.contains("sk-proj-…"), "redacted key shown: {t}");
+    let tail = &key[key.len() - 4..];
+    assert!(
+        t.contains(&format!("sk-proj-…{tail}")),
+        "redacted key shown: {t}"
+    );
     assert!(
         !t.contains(&key[12..]),
         "the key leaked into the output: {t}"

@@ -130,7 +130,12 @@ fn json_formats_carry_fields() {
     // `client = OpenAI(api_key="` is 25 characters: the key starts in column 26.
     assert_eq!(f["locations"][0]["column"], 26);
     assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
-    assert!(f["secret"].as_str().unwrap().ends_with('…'));
+    let shown = f["secret"].as_str().unwrap();
+    assert_eq!(shown.chars().count(), 13, "{shown}");
+    assert!(
+        shown.contains('…') && key.ends_with(&shown[shown.len() - 4..]),
+        "{shown}"
+    );
 }
 
 #[test]

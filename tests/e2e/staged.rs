@@ -338,3 +338,25 @@ fn five_thousand_staged_files() {
     let serial = json_findings(&out);
     assert_eq!(serial.as_array().unwrap(), &found);
 }
+
+/// HEAD's tree object is missing: the error names the tree (and the commit it belongs to).
+#[test]
+fn a_missing_head_tree_is_named() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "a.txt", "a\n");
+    commit_all(d, "one");
+    let tree = git(d, &["rev-parse", "HEAD^{tree}"]).trim().to_string();
+    std::fs::remove_file(d.join(".git/objects").join(&tree[..2]).join(&tree[2..])).unwrap();
+    write(d, "b.txt", "b\n");
+    git(d, &["add", "b.txt"]);
+    let out = keyhound_in(d)
+        .args(["git", "--staged"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("reading tree {tree}")), "{err}");
+    assert!(!err.contains("class="), "{err}");
+}

@@ -284,7 +284,7 @@ pub fn discover(
         };
         if let Some(found) = baseline {
             let b = Baseline::parse(Path::new(&found.path), &found.text)?;
-            suppressions.add_baseline(b.fingerprints());
+            suppressions.add_baseline(b.keys());
             used.push(ConfigUsed::new(
                 ConfigKind::Baseline,
                 found.path,

@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 
 /// An error from loading rules, reading input or writing a report.
+///
+/// Each message is whole: it names the file, rule, object or path and says what the
+/// underlying error said, once (the underlying error is not also given as a `source()`, so
+/// printing the chain does not repeat it).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A rule file or config file is not valid TOML or does not fit the schema.
@@ -27,26 +31,24 @@ pub enum Error {
         message: String,
     },
     /// Reading a file or directory failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The path that could not be read.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A git operation failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", error.message())]
     Git {
         /// What keyhound was doing (names the repository, commit or object).
         context: String,
-        /// The underlying libgit2 error.
-        #[source]
-        source: git2::Error,
+        /// The underlying libgit2 error (its message is in this error's).
+        error: git2::Error,
     },
     /// Writing a report failed.
     #[error("writing report: {0}")]
-    Report(#[source] std::io::Error),
+    Report(std::io::Error),
     /// A baseline or ignore file is malformed.
     #[error("{}: {message}", path.display())]
     BadFile {
@@ -64,14 +66,14 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 
     pub(crate) fn git(context: impl Into<String>, source: git2::Error) -> Self {
         Error::Git {
             context: context.into(),
-            source,
+            error: source,
         }
     }
 }

@@ -21,6 +21,10 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the message.
     pub summary: String,
+    /// Byte ranges of secrets the rules find in `summary`, which reports redact like any
+    /// secret.
+    #[serde(skip)]
+    pub summary_secrets: Vec<std::ops::Range<usize>>,
 }
 
 /// Where a secret was seen.
@@ -210,15 +214,60 @@ pub fn from_matches(
         .collect()
 }
 
-/// The secret as reports show it by default: a short prefix and `…` (for a multi-line secret
-/// such as a private key block, its first line).
+/// Most characters of a secret's own text that redaction ever shows.
+pub const REDACT_BUDGET: usize = 12;
+
+/// The secret as reports show it by default: enough to tell keys apart, never enough to use
+/// one, whatever its shape. A private key block shows only its `-----BEGIN …-----` line (a
+/// header that shares a line with the body stops at its closing dashes); a secret of 32
+/// characters or more shows its first 8 and last 4 (`sk-proj-…x9Qz`); a shorter one a fifth
+/// of it, from the start. Nothing ever shows more than [`REDACT_BUDGET`] characters of the
+/// secret beyond a PEM header.
 pub fn redact(secret: &str) -> String {
-    if let Some(first) = secret.lines().next().filter(|_| secret.contains('\n')) {
-        return format!("{}…", first.trim_end());
+    if let Some(header) = pem_header(secret) {
+        return format!("{header}…");
     }
-    let keep = (secret.chars().count() / 5).min(8);
-    let prefix: String = secret.chars().take(keep).collect();
+    let chars: Vec<char> = secret.chars().collect();
+    let n = chars.len();
+    if n >= 32 {
+        let head: String = chars[..8].iter().collect();
+        let tail: String = chars[n - 4..].iter().collect();
+        return format!("{head}…{tail}");
+    }
+    let keep = (n / 5).min(REDACT_BUDGET);
+    let prefix: String = chars[..keep].iter().collect();
     format!("{prefix}…")
+}
+
+/// `text` with each byte range in `spans` (secrets found in it) replaced by its redaction.
+pub fn redact_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+    let mut spans: Vec<_> = spans
+        .iter()
+        .filter(|r| r.start < r.end && text.get(r.start..r.end).is_some())
+        .cloned()
+        .collect();
+    spans.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in spans {
+        if r.start < at {
+            continue;
+        }
+        out.push_str(&text[at..r.start]);
+        out.push_str(&redact(&text[r.clone()]));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// `-----BEGIN RSA PRIVATE KEY-----` at the start of `secret`: a label, not key material.
+fn pem_header(secret: &str) -> Option<&str> {
+    let rest = secret.strip_prefix("-----BEGIN ")?;
+    let end = rest.find("-----")?;
+    let label = &rest[..end];
+    (label.len() <= 40 && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' '))
+        .then(|| &secret[.."-----BEGIN ".len() + end + 5])
 }
 
 #[cfg(test)]
@@ -246,11 +295,33 @@ mod tests {
     #[test]
     fn redaction_hides_most() {
         let r = redact("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH");
-        assert_eq!(r, "abcdefgh…");
+        assert_eq!(r, "abcdefgh…EFGH");
         assert_eq!(redact("short"), "s…");
+        assert_eq!(redact("Q9vX2mLp7RtZ4w"), "Q9…");
         assert_eq!(
             redact("-----BEGIN X-----\nAAAA\n-----END X-----"),
             "-----BEGIN X-----…"
         );
+    }
+
+    #[test]
+    fn redaction_keeps_to_its_budget_whatever_the_shape() {
+        // A private key whose header shares a line with its body.
+        let body = "MIIEowIBAAKCAQEA".repeat(100);
+        let one_line =
+            format!("-----BEGIN RSA PRIVATE KEY-----{body}-----END RSA PRIVATE KEY-----");
+        assert_eq!(redact(&one_line), "-----BEGIN RSA PRIVATE KEY-----…");
+        // Not a real header: treated as any other secret.
+        let fake = format!("-----BEGIN {body}");
+        assert!(redact(&fake).chars().count() <= REDACT_BUDGET + 1);
+        for n in [0, 1, 7, 20, 31, 32, 33, 200, 5000] {
+            let s: String = "x9".repeat(n).chars().take(n).collect();
+            let shown = redact(&s).chars().filter(|&c| c != '…').count();
+            assert!(shown <= REDACT_BUDGET, "{n}: {}", redact(&s));
+            assert!(shown * 2 <= n.max(1), "{n} shows half: {}", redact(&s));
+        }
+        // Multi-line without a header: never more than the budget either.
+        let lines = format!("{}\n{}", "a".repeat(300), "b".repeat(300));
+        assert!(redact(&lines).chars().count() <= REDACT_BUDGET + 1);
     }
 }

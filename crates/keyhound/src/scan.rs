@@ -283,15 +283,20 @@ impl Scanner {
             config_allowlist: matches.config_allowlisted as u64,
             ..Removed::default()
         };
-        findings.retain(|f| match self.suppressions.suppressed_by(&f.fingerprint) {
-            None => true,
-            Some(SuppressedBy::IgnoreFile) => {
-                removed.ignore_fingerprints += 1;
-                false
-            }
-            Some(SuppressedBy::Baseline) => {
-                removed.baseline += 1;
-                false
+        findings.retain(|f| {
+            match self
+                .suppressions
+                .suppressed_by(&f.fingerprint, &f.rule_id, f.secret.as_bytes())
+            {
+                None => true,
+                Some(SuppressedBy::IgnoreFile) => {
+                    removed.ignore_fingerprints += 1;
+                    false
+                }
+                Some(SuppressedBy::Baseline) => {
+                    removed.baseline += 1;
+                    false
+                }
             }
         });
         let explanations = if self.options.explain {
@@ -336,21 +341,15 @@ impl Scanner {
         matches
             .kept
             .iter()
-            .filter(|m| {
-                let fp = finding::fingerprint(
-                    &self.rules.rules()[m.rule].id,
-                    &content[m.secret.clone()],
-                );
-                self.suppressions.ignores_fingerprint(&fp)
-            })
-            .map(|m| {
-                self.explanation(
-                    index,
-                    content,
-                    path,
-                    m,
-                    "fingerprint listed in .keyhoundignore",
-                )
+            .filter_map(|m| {
+                let id = &self.rules.rules()[m.rule].id;
+                let secret = &content[m.secret.clone()];
+                let fp = finding::fingerprint(id, secret);
+                let why = match self.suppressions.suppressed_by(&fp, id, secret)? {
+                    SuppressedBy::IgnoreFile => "fingerprint listed in the ignore file",
+                    SuppressedBy::Baseline => "accepted in the baseline",
+                };
+                Some(self.explanation(index, content, path, m, why))
             })
             .collect()
     }

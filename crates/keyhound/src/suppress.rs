@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Default, Clone)]
 pub struct Suppressions {
     fingerprints: HashSet<String>,
-    baseline: HashSet<String>,
+    baseline: Vec<crate::baseline::Keys>,
     globs: Option<GlobSet>,
 }
 
@@ -68,7 +68,7 @@ impl Suppressions {
         };
         Ok(Suppressions {
             fingerprints,
-            baseline: HashSet::new(),
+            baseline: Vec::new(),
             globs,
         })
     }
@@ -82,21 +82,24 @@ impl Suppressions {
         }
     }
 
-    /// Adds the fingerprints of a baseline.
-    pub fn add_baseline(&mut self, fps: impl IntoIterator<Item = String>) {
-        self.baseline.extend(fps);
+    /// Adds what a baseline accepts.
+    pub fn add_baseline(&mut self, keys: crate::baseline::Keys) {
+        if !keys.is_empty() {
+            self.baseline.push(keys);
+        }
     }
 
-    /// Whether a finding with this fingerprint is left out.
-    pub fn ignores_fingerprint(&self, fp: &str) -> bool {
-        self.suppressed_by(fp).is_some()
+    /// Whether a finding with this fingerprint, rule and secret is left out.
+    pub fn ignores(&self, fp: &str, rule_id: &str, secret: &[u8]) -> bool {
+        self.suppressed_by(fp, rule_id, secret).is_some()
     }
 
-    /// What leaves a finding with this fingerprint out, if anything (the ignore file first).
-    pub fn suppressed_by(&self, fp: &str) -> Option<SuppressedBy> {
+    /// What leaves a finding out, if anything (the ignore file first): its plain fingerprint
+    /// `fp` in the ignore file, or its rule and secret in a baseline.
+    pub fn suppressed_by(&self, fp: &str, rule_id: &str, secret: &[u8]) -> Option<SuppressedBy> {
         if self.fingerprints.contains(fp) {
             Some(SuppressedBy::IgnoreFile)
-        } else if self.baseline.contains(fp) {
+        } else if self.baseline.iter().any(|k| k.accepts(fp, rule_id, secret)) {
             Some(SuppressedBy::Baseline)
         } else {
             None
@@ -126,7 +129,7 @@ mod tests {
             "# triaged\n0123456789abcdef0123456789ABCDEF\nvendor/\n*.min.js\n/docs/x.md\n",
         )
         .unwrap();
-        assert!(s.ignores_fingerprint("0123456789abcdef0123456789abcdef"));
+        assert!(s.ignores("0123456789abcdef0123456789abcdef", "r", b"s"));
         assert!(s.ignores_path("vendor/a/b.rs"));
         assert!(s.ignores_path("./src/vendor/x"));
         assert!(s.ignores_path("web/app.min.js"));

@@ -88,7 +88,13 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
     for e in &result.stats.errors {
         eprintln!("keyhound: {e}");
     }
-    let baseline = Baseline::from_findings(&result.findings);
+    // The salt of the file being replaced is kept, so that the same findings give the same
+    // bytes; a new file gets a new one.
+    let salt = Baseline::load(&output)
+        .ok()
+        .and_then(|b| b.salt)
+        .unwrap_or_else(keyhound::baseline::new_salt);
+    let baseline = Baseline::from_findings(&result.findings, salt);
     baseline.save(&output)?;
     println!(
         "keyhound: {} finding{} ({} distinct) recorded in {}; later scans report only keys not in it",

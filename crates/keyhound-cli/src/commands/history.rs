@@ -98,7 +98,17 @@ fn config_base<'r>(repo: &'r git2::Repository, range: Option<&str>) -> anyhow::R
         let commit = repo
             .revparse_single(left)
             .and_then(|o| o.peel_to_commit())
-            .map_err(|e| anyhow!("--range {range}: {left}: {}", e.message()))?;
+            .map_err(|e| {
+                let hint = if e.code() == git2::ErrorCode::NotFound {
+                    format!(
+                        "; the base is not in this clone: fetch it (`git fetch origin {}`), and in CI check out the full history (GitHub Actions: actions/checkout with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`)",
+                        left.strip_prefix("origin/").unwrap_or(left)
+                    )
+                } else {
+                    String::new()
+                };
+                anyhow!("--range {range}: {left}: {}{hint}", e.message())
+            })?;
         return Ok(Base::Revision {
             repo,
             commit: commit.id(),

@@ -17,7 +17,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::finding::{redact, Finding};
+use crate::finding::{redact, redact_spans, Finding};
 use crate::scan::{Explanation, Stats};
 
 /// Output formats.
@@ -154,10 +154,24 @@ impl ConfigUsed {
     }
 }
 
+/// The finding as reports show it: the secret redacted, and so is every secret in text that
+/// comes from the repository (commit summaries), unless asked not to.
 fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
     let mut f = f.clone();
     if !opts.no_redact {
-        f.secret = redact(&f.secret);
+        let secret = std::mem::take(&mut f.secret);
+        let redacted = redact(&secret);
+        for l in &mut f.locations {
+            if let Some(c) = &mut l.commit {
+                let mut summary = redact_spans(&c.summary, &c.summary_secrets);
+                if !secret.is_empty() {
+                    summary = summary.replace(&secret, &redacted);
+                }
+                c.summary = summary;
+                c.summary_secrets.clear();
+            }
+        }
+        f.secret = redacted;
     }
     f
 }

@@ -221,7 +221,7 @@ pub fn scan_history(
     stats.errors.splice(0..0, walk.errors.iter().cloned());
     let mut explanations = read.explanations;
     explanations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    let findings = finish(repo, &walk, read.found, options.dedup, &mut stats);
+    let findings = finish(scanner, repo, &walk, read.found, options.dedup, &mut stats);
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {
@@ -437,6 +437,7 @@ impl Worker<'_, '_> {
 /// Attaches commits, groups per (rule, secret) when `dedup`, and orders findings earliest
 /// first.
 fn finish(
+    scanner: &Scanner,
     repo: &Repository,
     walk: &enumerate::Walk,
     mut found: Vec<Found>,
@@ -465,11 +466,12 @@ fn finish(
             ))
     });
     let mut infos: HashMap<u32, Option<CommitInfo>> = HashMap::new();
+    let mut matcher = scanner.matcher();
     for f in &mut found {
         let c = walk.blobs.origins[f.slot as usize].commit;
         let info = infos
             .entry(c)
-            .or_insert_with(|| commit_info(repo, walk, c, stats))
+            .or_insert_with(|| commit_info(scanner, &mut matcher, repo, walk, c, stats))
             .clone();
         for l in &mut f.finding.locations {
             l.commit = info.clone();
@@ -565,6 +567,8 @@ fn provenance<'f>(
 }
 
 fn commit_info(
+    scanner: &Scanner,
+    matcher: &mut crate::matcher::Matcher<'_>,
     repo: &Repository,
     walk: &enumerate::Walk,
     index: u32,
@@ -575,15 +579,28 @@ fn commit_info(
         Ok(c) => {
             let author = c.author();
             let when = author.when();
+            let summary = c
+                .summary_bytes()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .unwrap_or_default();
+            // A key pasted into a commit message must not be printed in full beside the
+            // finding: the reports redact what the rules find here.
+            let summary_secrets = scanner
+                .scan_plain(matcher, "", summary.as_bytes())
+                .findings
+                .iter()
+                .map(|f| {
+                    let at = f.location().offset;
+                    at..at + f.secret.len()
+                })
+                .collect();
             Some(CommitInfo {
                 id: id.to_string(),
                 author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
                 email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
                 date: time::rfc3339(when.seconds(), when.offset_minutes()),
-                summary: c
-                    .summary_bytes()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .unwrap_or_default(),
+                summary,
+                summary_secrets,
             })
         }
         Err(e) => {
@@ -594,6 +611,7 @@ fn commit_info(
                 email: String::new(),
                 date: String::new(),
                 summary: String::new(),
+                summary_secrets: Vec::new(),
             })
         }
     }

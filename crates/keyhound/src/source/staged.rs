@@ -279,9 +279,19 @@ fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
         }
         Err(e) => return Err(Error::git("reading HEAD", e)),
     };
-    head.peel_to_tree()
-        .map(Some)
-        .map_err(|e| Error::git("reading HEAD's tree", e))
+    let commit = head
+        .peel_to_commit()
+        .map_err(|e| Error::git("reading HEAD's commit", e))?;
+    let tree = commit.tree_id();
+    repo.find_tree(tree).map(Some).map_err(|e| {
+        Error::git(
+            format!(
+                "reading tree {tree} (HEAD's tree, of commit {})",
+                commit.id()
+            ),
+            e,
+        )
+    })
 }
 
 const MODE_TYPE: u32 = 0o170000;
