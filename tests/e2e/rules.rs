@@ -65,3 +65,29 @@ fn check_fails_on_bad_example() {
                 .and(predicate::str::contains("`regex`")),
         );
 }
+
+/// `keyhound rules list | head`: the reader goes away; keyhound ends quietly, no panic.
+#[test]
+fn a_closed_pipe_ends_rules_list_quietly() {
+    for format in ["human", "json"] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"))
+            .args(["rules", "list", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! `keyhound rules list|check`: what the rules are, and whether a rule file's examples hold.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use keyhound::rules::examples;
@@ -40,7 +41,9 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                 Some(c) => RuleSet::with_config(&c)?,
                 None => RuleSet::builtin()?,
             };
-            match format.as_str() {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let written = match format.as_str() {
                 "json" => {
                     let items: Vec<_> = rules
                         .rules()
@@ -53,21 +56,24 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                             })
                         })
                         .collect();
-                    println!("{}", serde_json::to_string_pretty(&items)?);
+                    writeln!(out, "{}", serde_json::to_string_pretty(&items)?)
                 }
-                "human" => {
-                    for r in rules.rules() {
-                        println!(
-                            "{:<32} {}  [{}]",
-                            r.id,
-                            r.description,
-                            r.keywords.join(", ")
-                        );
-                    }
-                }
+                "human" => rules.rules().iter().try_for_each(|r| {
+                    writeln!(
+                        out,
+                        "{:<32} {}  [{}]",
+                        r.id,
+                        r.description,
+                        r.keywords.join(", ")
+                    )
+                }),
                 other => anyhow::bail!("unknown format `{other}` (human, json)"),
+            };
+            match written.and_then(|_| out.flush()) {
+                // `keyhound rules list | head`: a reader that stops early is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+                other => other.map(|_| 0).map_err(Into::into),
             }
-            Ok(0)
         }
         RulesCommand::Check { file } => {
             let rules = match &file {
