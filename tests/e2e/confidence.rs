@@ -200,3 +200,82 @@ fn provider_key_under_tests_blocks_a_real_commit_but_a_published_example_does_no
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// One policy in every mode and format: what fails a run is what is shown by default. A
+/// generic key under `tests/` is a fixture by place: listed only with `--show-fixtures`,
+/// carried in JSON, a notice in GitHub annotations, and it fails neither a scan nor a commit.
+#[test]
+fn fixtures_never_fail_and_what_fails_is_what_is_shown() {
+    let dir = init_repo();
+    let d = dir.path();
+    let generic = format!("API_TOKEN=\"{}{}\"\n", random(ALNUM, 20), "7Qx9");
+    write(d, "tests/test_client.py", &generic);
+    let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+    write(d, "docs/setup.md", format!("aws_access_key_id = {aws}\n"));
+    let out = keyhound_in(d)
+        .args(["scan", "."])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2 fixtures") && !text.contains("tests/test_client.py:"),
+        "{text}"
+    );
+    let out = keyhound_in(d)
+        .args(["scan", ".", "-f", "github"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("::error"), "{text}");
+    assert_eq!(text.matches("::notice").count(), 2, "{text}");
+    // The hook lets the commit through: there is nothing it would show.
+    keyhound_in(d).args(["hook", "install"]).assert().success();
+    git(d, &["add", "-A"]);
+    let out = git_output(d, &["commit", "-m", "tests"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A real one outside tests: shown, an error annotation, and it fails; the header's word is
+    // its confidence.
+    write(d, "src/settings.py", &generic);
+    let out = keyhound_in(d)
+        .args(["scan", "."])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("src/settings.py:"))
+        .unwrap();
+    assert!(header.contains("[medium confidence]"), "{text}");
+    let out = keyhound_in(d)
+        .args(["scan", ".", "-f", "github"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("::error").count(), 1, "{text}");
+    // --fail-on chooses the confidence that fails; below it, a warning annotation.
+    let out = keyhound_in(d)
+        .args(["scan", ".", "-f", "github", "--fail-on", "high"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("::warning file=src/settings.py"), "{text}");
+    keyhound_in(d)
+        .args(["scan", ".", "--fail-on", "medium"])
+        .assert()
+        .code(1);
+}

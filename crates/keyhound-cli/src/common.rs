@@ -66,8 +66,10 @@ pub struct CommonArgs {
     /// Report only keys the provider accepted (implies --verify).
     #[arg(long)]
     pub only_verified: bool,
-    /// Which findings fail the run: any, or only active keys (implies --verify).
-    #[arg(long, value_name = "WHICH", value_enum, default_value_t = FailOn::Any)]
+    /// Which findings fail the run (exit 1): every finding that is not a test fixture (low,
+    /// the default), those of medium or high confidence, or only keys the provider accepted
+    /// (active; implies --verify).
+    #[arg(long, value_name = "LEVEL", value_enum, default_value_t = FailOn::Low)]
     pub fail_on: FailOn,
     /// Seconds to wait for each provider's answer (--verify).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
@@ -208,6 +210,7 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         show_fixtures: args.show_fixtures,
         unit,
         extra_summary,
+        fail_at: args.fail_on.level(),
     };
     let report = Report {
         findings,
@@ -241,10 +244,7 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
             }
         }
     }
-    let failing = match args.fail_on {
-        FailOn::Any => blocking(findings),
-        FailOn::Active => findings.iter().filter(|f| verify::is_active(f)).count(),
-    };
+    let failing = blocking(findings, args.fail_on);
     Ok(exit_code(failing, stats.errors.len()))
 }
 
@@ -252,14 +252,10 @@ fn is_broken_pipe(e: &keyhound::Error) -> bool {
     matches!(e, keyhound::Error::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-/// Findings that fail a scan: all but fixtures by value evidence (published examples, failed
-/// checksums, bodies that do not decode), which cannot be live credentials — unless the
-/// provider says otherwise.
-pub fn blocking(findings: &[Finding]) -> usize {
-    findings
-        .iter()
-        .filter(|f| f.fixture != Some(keyhound::evidence::Fixture::Value) || verify::is_active(f))
-        .count()
+/// How many findings fail the run under `fail_on` (see [`Finding::fails`]).
+pub fn blocking(findings: &[Finding], fail_on: FailOn) -> usize {
+    let at = fail_on.level();
+    findings.iter().filter(|f| f.fails(at)).count()
 }
 
 /// 2 if anything failed along the way, else 1 if anything was found, else 0.

@@ -104,6 +104,25 @@ impl Finding {
     pub fn location(&self) -> &Location {
         &self.locations[0]
     }
+
+    /// Whether the provider accepted the secret (`--verify`).
+    pub fn is_active(&self) -> bool {
+        matches!(&self.verification, Some(v) if v.status == crate::verify::Status::Active)
+    }
+
+    /// Whether this finding fails a run that fails at confidence `at` (`None`: only keys the
+    /// provider accepted fail). A key the provider accepted always fails; a fixture (test
+    /// material, a published example, a failed checksum) never does otherwise: what fails a
+    /// run is what a report shows by default.
+    pub fn fails(&self, at: Option<Confidence>) -> bool {
+        if self.is_active() {
+            return true;
+        }
+        match at {
+            Some(level) => self.fixture.is_none() && self.confidence >= level,
+            None => false,
+        }
+    }
 }
 
 /// The position-independent fingerprint of a secret found by a rule.

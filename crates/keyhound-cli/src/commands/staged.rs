@@ -44,7 +44,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     let result = staged::scan_changes(&scanner, &repo, changes, opts.threads)?;
     config::count_removed(&mut used, &result.stats.removed);
     let checks = common::checks_for(&args.common, &scanner, &result.findings);
-    let blocking = common::blocking(&result.findings);
+    let blocking = common::blocking(&result.findings, args.common.fail_on);
     let code = common::finish(
         &args.common,
         Outcome {

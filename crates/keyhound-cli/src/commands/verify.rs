@@ -21,14 +21,33 @@ use crate::common::{CommonArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FOUND};
 /// The environment variable that points every check at a local test server.
 pub const PROVIDER_URL_VAR: &str = "KEYHOUND_TEST_PROVIDER_URL";
 
-/// Which findings fail a run.
+/// Which findings fail a run. Fixtures (test material, published examples, failed checksums)
+/// never do, unless the provider accepted the key; keys the provider accepted always do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum FailOn {
-    /// Every finding except fixtures by value (the default).
+    /// Every finding that is not a fixture (the default: what human output lists).
     #[default]
-    Any,
+    #[value(alias = "any")]
+    Low,
+    /// Findings of medium or high confidence.
+    Medium,
+    /// Findings of high confidence.
+    High,
     /// Only keys the provider accepted (implies --verify).
     Active,
+}
+
+impl FailOn {
+    /// The confidence at which findings fail (`None`: only active keys).
+    pub fn level(self) -> Option<keyhound::evidence::Confidence> {
+        use keyhound::evidence::Confidence;
+        match self {
+            FailOn::Low => Some(Confidence::Low),
+            FailOn::Medium => Some(Confidence::Medium),
+            FailOn::High => Some(Confidence::High),
+            FailOn::Active => None,
+        }
+    }
 }
 
 fn checks_of(rules: &RuleSet) -> HashMap<String, Check> {

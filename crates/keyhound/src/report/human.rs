@@ -80,7 +80,7 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
         let l = f.location();
         writeln!(
             out,
-            "{}{}:{}:{}: {} [{}] {}",
+            "{}{}:{}:{}: {} [{} confidence] {}",
             if active(f) {
                 p.wrap("1;41", "ACTIVE") + " "
             } else {
@@ -90,7 +90,7 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             l.line,
             l.column,
             p.wrap("1;31", &f.rule_id),
-            f.severity.as_str(),
+            f.confidence.as_str(),
             printable(&f.description)
         )?;
         writeln!(

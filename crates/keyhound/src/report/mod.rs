@@ -68,6 +68,10 @@ pub struct ReportOptions {
     pub unit: &'static str,
     /// Extra summary lines from the source (commits walked, time…).
     pub extra_summary: Vec<String>,
+    /// Which findings fail the run (see [`Finding::fails`]), for the formats that mark them:
+    /// GitHub annotations are errors for those, warnings for the other findings that are not
+    /// fixtures, notices for fixtures.
+    pub fail_at: Option<crate::evidence::Confidence>,
 }
 
 /// What a report is made from.
@@ -216,7 +220,7 @@ pub fn write(
         }
         Format::Jsonl => jsonl(&shown, report, out),
         Format::Sarif => sarif::write(&shown, out),
-        Format::Github => github(&shown, out),
+        Format::Github => github(&shown, opts.fail_at, out),
     };
     r.map_err(Error::Report)
 }
@@ -235,10 +239,15 @@ fn jsonl(findings: &[Finding], report: Report<'_>, out: &mut dyn Write) -> std::
     writeln!(out)
 }
 
-fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+fn github(
+    findings: &[Finding],
+    fail_at: Option<crate::evidence::Confidence>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     // Workflow-command escaping: %, CR and LF in the message; also , and : in properties.
     fn msg(s: &str) -> String {
-        s.replace('%', "%25")
+        printable(s)
+            .replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     }
@@ -247,9 +256,16 @@ fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
     }
     for f in findings {
         let l = f.location();
+        let (command, what) = if f.fails(fail_at) {
+            ("error", "found")
+        } else if f.fixture.is_some() {
+            ("notice", "found in test material or a published example")
+        } else {
+            ("warning", "found")
+        };
         writeln!(
             out,
-            "::error file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             prop(&l.path),
             l.line,
             l.column,
@@ -257,8 +273,12 @@ fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
             l.end_column,
             prop(&format!("keyhound: {}", f.rule_id)),
             msg(&format!(
-                "{} ({}) found: {}. {}",
-                f.description, f.rule_id, f.secret, f.remediation
+                "{} ({}) {what}: {} (confidence {}). {}",
+                f.description,
+                f.rule_id,
+                f.secret,
+                f.confidence.as_str(),
+                f.remediation
             ))
         )?;
     }
@@ -311,6 +331,7 @@ mod tests {
         let mut out = Vec::new();
         let opts = ReportOptions {
             no_redact,
+            fail_at: Some(crate::evidence::Confidence::Low),
             ..Default::default()
         };
         write(
