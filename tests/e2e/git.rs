@@ -786,3 +786,56 @@ fn a_range_whose_base_is_not_fetched_says_how_to_fetch_it() {
     assert_eq!(err.matches("not found").count(), 1, "said twice: {err}");
     assert!(!err.contains("class="), "raw libgit2 text: {err}");
 }
+
+/// Small things a newcomer trips over: a file given to `keyhound git`, `--staged` in a bare
+/// repository, "1 files", sizes in bytes, HEAD counted as a ref, and "still present" judged
+/// at the end of the range rather than at the checkout.
+#[test]
+fn the_small_things_a_newcomer_trips_over() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "root");
+    git(d, &["tag", "root"]);
+    let key = openai_project_key();
+    write(d, "app.env", key_line(&key));
+    commit_all(d, "add");
+    let (code, _, err) = audit_text(&d.join("app.env"), &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not a repository") && err.contains("keyhound scan"),
+        "{err}"
+    );
+    let (code, text, _) = audit_text(d, &["--range", "root..HEAD"]);
+    assert_eq!(code, 1);
+    assert!(text.contains("1 finding in 1 blob ("), "{text}");
+    assert!(text.contains(" bytes, 0 binary)"), "{text}");
+    let (_, text, _) = audit_text(d, &[]);
+    assert!(
+        text.contains("from 2 refs,"),
+        "HEAD counted as a ref: {text}"
+    );
+    // The key is removed on a branch; the range ending before the removal says it is still
+    // there, whatever is checked out.
+    write(d, "other.txt", "x\n");
+    commit_all(d, "more");
+    git(d, &["tag", "with-key"]);
+    std::fs::remove_file(d.join("app.env")).unwrap();
+    commit_all(d, "remove");
+    let (_, findings, _) = audit(d, &["--range", "root..with-key"]);
+    assert_eq!(findings[0]["git"]["present_at_head"], true, "{findings:?}");
+    let (_, findings, _) = audit(d, &["--range", "root..HEAD"]);
+    assert_eq!(findings[0]["git"]["present_at_head"], false, "{findings:?}");
+
+    let bare = tempfile::tempdir().unwrap();
+    git(bare.path(), &["init", "-q", "--bare"]);
+    let out = keyhound()
+        .args(["git", "--staged"])
+        .arg(bare.path())
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bare repository has no index"), "{err}");
+}

@@ -200,6 +200,17 @@ fn sarif_validates_against_schema() {
         |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             == "dir%20with%20space/k.txt"
     ));
+    // GitHub code scanning sorts alerts by the rules' security-severity; no placeholder URI.
+    let driver = &doc["runs"][0]["tool"]["driver"];
+    assert!(driver["informationUri"].is_null(), "{driver}");
+    for rule in driver["rules"].as_array().unwrap() {
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score), "{rule}");
+    }
 }
 
 #[test]

@@ -38,6 +38,13 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
 
     history::tune_libgit2();
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    if path.is_file() {
+        bail!(
+            "{}: a file, not a repository: `keyhound git` audits a repository's history; scan a file with `keyhound scan {}`",
+            path.display(),
+            path.display()
+        );
+    }
     let repo = git2::Repository::discover(&path)
         .map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))?;
     let base = config_base(&repo, args.range.as_deref())?;
@@ -99,7 +106,7 @@ fn config_base<'r>(repo: &'r git2::Repository, range: Option<&str>) -> anyhow::R
             .revparse_single(left)
             .and_then(|o| o.peel_to_commit())
             .map_err(|e| {
-                let hint = if e.code() == git2::ErrorCode::NotFound {
+                let hint = if e.code() == git2::ErrorCode::NotFound && !left.contains(['~', '^']) {
                     format!(
                         "; the base is not in this clone: fetch it (`git fetch origin {}`), and in CI check out the full history (GitHub Actions: actions/checkout with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`)",
                         left.strip_prefix("origin/").unwrap_or(left)

@@ -19,6 +19,12 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     git2::opts::strict_hash_verification(false);
     git2::opts::enable_caching(false);
     let repo = open(args.repo.as_deref())?;
+    if repo.is_bare() {
+        anyhow::bail!(
+            "{}: a bare repository has no index, so nothing is staged; run `keyhound git --staged` in a work tree",
+            repo.path().display()
+        );
+    }
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let opts = staged::StagedOptions {
         index_file: index_file(),

@@ -165,6 +165,24 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
     Ok(())
 }
 
+/// `2.5 MB`, `812 bytes`: sizes as people read them (powers of 1000, like `ls -h --si`).
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} byte{}", if n == 1 { "" } else { "s" });
+    }
+    let mut value = n as f64;
+    let mut unit = "";
+    for u in UNITS {
+        value /= 1000.0;
+        unit = u;
+        if value < 1000.0 {
+            break;
+        }
+    }
+    format!("{value:.1} {unit}")
+}
+
 /// `config: .keyhound.toml (the scanned repository's own): disables 2 built-in rules; removed 3`.
 fn config_line(c: &super::ConfigUsed) -> String {
     use super::ConfigFrom;
@@ -210,6 +228,18 @@ fn config_line(c: &super::ConfigUsed) -> String {
     line
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(super::human_bytes(0), "0 bytes");
+        assert_eq!(super::human_bytes(1), "1 byte");
+        assert_eq!(super::human_bytes(999), "999 bytes");
+        assert_eq!(super::human_bytes(2_500_000), "2.5 MB");
+        assert_eq!(super::human_bytes(1_290_000_000), "1.3 GB");
+    }
+}
+
 fn explanations(report: Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for e in report.explanations {
         let secret = if opts.no_redact {
@@ -244,14 +274,19 @@ fn summary(
         } else {
             opts.unit
         };
+        // "1 file", "2 files", "1 staged file".
+        let scanned_unit = match unit.strip_suffix('s') {
+            Some(one) if s.scanned == 1 => one,
+            _ => unit,
+        };
         writeln!(
             out,
-            "{} finding{} in {} {} ({} bytes, {} binary)",
+            "{} finding{} in {} {} ({}, {} binary)",
             findings.len(),
             if findings.len() == 1 { "" } else { "s" },
             s.scanned,
-            unit,
-            s.bytes,
+            scanned_unit,
+            human_bytes(s.bytes),
             s.binary
         )?;
         for line in &opts.extra_summary {

@@ -37,6 +37,17 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// GitHub code scanning sorts and labels alerts by this CVSS-like score (a string): above
+/// 9.0 critical, 7.0 high, 4.0 medium, else low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
 /// A result's level follows its confidence: fixtures and weak guesses are notes.
 fn result_level(f: &Finding) -> &'static str {
     match (f.fixture, f.confidence) {
@@ -62,7 +73,11 @@ pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()>
                     "fullDescription": { "text": f.description },
                     "help": { "text": f.remediation },
                     "defaultConfiguration": { "level": level(f.severity) },
-                    "properties": { "tags": ["security", "secret"], "precision": "high" }
+                    "properties": {
+                        "tags": ["security", "secret"],
+                        "precision": "high",
+                        "security-severity": security_severity(f.severity)
+                    }
                 }));
                 rule_ids.len() - 1
             }
@@ -107,7 +122,6 @@ pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()>
             "tool": { "driver": {
                 "name": "keyhound",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/keyhound/keyhound",
                 "rules": rules
             }},
             "results": results

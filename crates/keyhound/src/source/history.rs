@@ -221,7 +221,21 @@ pub fn scan_history(
     stats.errors.splice(0..0, walk.errors.iter().cloned());
     let mut explanations = read.explanations;
     explanations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    let findings = finish(scanner, repo, &walk, read.found, options.dedup, &mut stats);
+    // "Still present" means at the end of what was scanned: the range's last revision, else HEAD.
+    let end = options
+        .range
+        .as_deref()
+        .and_then(|r| repo.revparse(r).ok())
+        .and_then(|spec| spec.to().map(|o| o.id()));
+    let findings = finish(
+        scanner,
+        repo,
+        &walk,
+        read.found,
+        options.dedup,
+        end,
+        &mut stats,
+    );
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {
@@ -442,6 +456,7 @@ fn finish(
     walk: &enumerate::Walk,
     mut found: Vec<Found>,
     dedup: bool,
+    end: Option<Oid>,
     stats: &mut Stats,
 ) -> Vec<Finding> {
     if found.is_empty() {
@@ -477,7 +492,7 @@ fn finish(
             l.commit = info.clone();
         }
     }
-    let at_head = head_blobs(repo);
+    let at_head = head_blobs(repo, end);
     // Group by (rule, secret); groups are numbered in order of first sighting.
     let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
     let groups: Vec<usize> = found
@@ -617,10 +632,14 @@ fn commit_info(
     }
 }
 
-/// Every blob in HEAD's tree (empty when HEAD is unborn or unreadable).
-fn head_blobs(repo: &Repository) -> OidSet {
+/// Every blob in the tree of `end` (HEAD when `None`; empty when unborn or unreadable).
+fn head_blobs(repo: &Repository, end: Option<Oid>) -> OidSet {
     let mut out = OidSet::default();
-    let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) else {
+    let tree = match end {
+        Some(id) => repo.find_object(id, None).and_then(|o| o.peel_to_tree()),
+        None => repo.head().and_then(|h| h.peel_to_tree()),
+    };
+    let Ok(tree) = tree else {
         return out;
     };
     let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {

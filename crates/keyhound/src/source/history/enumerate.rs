@@ -284,7 +284,10 @@ fn tips(
     }
     let mut tips = Vec::new();
     for (name, id) in named {
-        out.refs += 1;
+        // HEAD names a branch that is counted already (or a detached commit, still a start).
+        if name != "HEAD" {
+            out.refs += 1;
+        }
         // Annotated tags (possibly nested) name what they tag; anything else is itself.
         let object = repo.find_object(id, None).and_then(|o| {
             if o.kind() == Some(ObjectType::Tag) {
