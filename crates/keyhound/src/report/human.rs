@@ -228,18 +228,6 @@ fn config_line(c: &super::ConfigUsed) -> String {
     line
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_for_people() {
-        assert_eq!(super::human_bytes(0), "0 bytes");
-        assert_eq!(super::human_bytes(1), "1 byte");
-        assert_eq!(super::human_bytes(999), "999 bytes");
-        assert_eq!(super::human_bytes(2_500_000), "2.5 MB");
-        assert_eq!(super::human_bytes(1_290_000_000), "1.3 GB");
-    }
-}
-
 fn explanations(report: Report<'_>, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
     for e in report.explanations {
         let secret = if opts.no_redact {
@@ -314,4 +302,16 @@ fn summary(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(super::human_bytes(0), "0 bytes");
+        assert_eq!(super::human_bytes(1), "1 byte");
+        assert_eq!(super::human_bytes(999), "999 bytes");
+        assert_eq!(super::human_bytes(2_500_000), "2.5 MB");
+        assert_eq!(super::human_bytes(1_290_000_000), "1.3 GB");
+    }
 }
