@@ -186,3 +186,26 @@ fn ci_gate_reports_new_keys_of_the_range_not_baselined_ones() {
         "src/app.env"
     );
 }
+
+/// An old repository whose keys were rotated long ago stays red in audits until its
+/// history is baselined: `baseline create --history` records what `keyhound git` finds.
+#[test]
+fn a_baseline_made_from_history_quiets_the_audit() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "old.env", key_line(&openai_project_key()));
+    commit_all(d, "long ago");
+    std::fs::remove_file(d.join("old.env")).unwrap();
+    commit_all(d, "rotated and removed");
+    keyhound_in(d).args(["git"]).assert().code(1);
+    // The working tree has nothing: a tree baseline would not help.
+    create(d, &[]);
+    keyhound_in(d).args(["git"]).assert().code(1);
+    let said = create(d, &["--history"]);
+    assert!(said.contains("1 finding"), "{said}");
+    keyhound_in(d).args(["git"]).assert().code(0);
+    // A new key in a new commit is still found.
+    write(d, "new.env", key_line(&openai_project_key()));
+    commit_all(d, "new");
+    keyhound_in(d).args(["git"]).assert().code(1);
+}

@@ -839,3 +839,25 @@ fn the_small_things_a_newcomer_trips_over() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bare repository has no index"), "{err}");
 }
+
+/// `--range A...B`: what B adds since it left A (the merge-base form), as a pull request
+/// shows it, even after A moved on with a key of its own.
+#[test]
+fn a_three_dot_range_scans_what_the_branch_adds_since_it_left() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "base");
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    let theirs = openai_project_key();
+    write(d, "feature.env", key_line(&theirs));
+    commit_all(d, "feature adds a key");
+    git(d, &["checkout", "-q", "main"]);
+    write(d, "main.env", key_line(&openai_project_key()));
+    commit_all(d, "main adds another");
+    git(d, &["checkout", "-q", "feature"]);
+    let (code, findings, err) = audit(d, &["--range", "main...feature"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["secret"], theirs.as_str());
+}

@@ -673,3 +673,67 @@ fn sarif_schema() -> Option<Value> {
         Err(_) => None,
     }
 }
+
+/// What users of gitleaks and ripgrep look for: `--color`, `--exit-code N`, a one-line format,
+/// and a config that disables a rule keyhound does not have (a warning, the scan goes on).
+#[test]
+fn color_exit_code_compact_and_unknown_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = openai_project_key();
+    write(d, "a.env", key_line(&key));
+    let out = keyhound()
+        .args(["scan", ".", "--color", "always"])
+        .current_dir(d)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(out.stdout.contains(&0x1b), "no colour with --color always");
+    let out = keyhound()
+        .args(["scan", ".", "--color", "never"])
+        .env_remove("NO_COLOR")
+        .current_dir(d)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(!out.stdout.contains(&0x1b));
+    keyhound()
+        .args(["scan", ".", "--exit-code", "42"])
+        .current_dir(d)
+        .assert()
+        .code(42);
+    let out = keyhound()
+        .args(["scan", ".", "-f", "compact"])
+        .current_dir(d)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tail = &key[key.len() - 4..];
+    assert_eq!(
+        text,
+        format!("a.env:1:16: openai-project-key sk-proj-…{tail} (high)\n")
+    );
+    write(
+        d,
+        ".keyhound.toml",
+        "[extend]\ndisable = ['no-such-rule']\n",
+    );
+    let out = keyhound()
+        .args(["scan", "."])
+        .current_dir(d)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no rule `no-such-rule`"), "{err}");
+    keyhound()
+        .args(["scan", ".", "--exit-code", "300"])
+        .current_dir(d)
+        .assert()
+        .code(2);
+}

@@ -25,7 +25,7 @@ pub const EXIT_ERROR: i32 = 2;
 /// Options shared by `scan` and `git`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Output format: human, json, jsonl, sarif, github.
+    /// Output format: human, compact (one line a finding), json, jsonl, sarif, github.
     #[arg(long, short = 'f', default_value = "human")]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
@@ -53,6 +53,12 @@ pub struct CommonArgs {
     /// SARIF always carry them).
     #[arg(long)]
     pub show_fixtures: bool,
+    /// Colour human output: auto (on a terminal unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Exit code for a run that finds what fails it (default 1; errors still exit 2).
+    #[arg(long, value_name = "N", default_value_t = EXIT_FOUND, value_parser = clap::value_parser!(i32).range(0..=255))]
+    pub exit_code: i32,
     /// Print only findings and errors: no summary, no progress.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -160,9 +166,27 @@ pub struct Outcome {
 
 /// Whether to colour human output on stdout.
 pub fn color_wanted(args: &CommonArgs) -> bool {
-    args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always (also into a file or a pipe).
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Writes the report, prints per-item errors to stderr, and returns the exit code.
@@ -245,7 +269,10 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         }
     }
     let failing = blocking(findings, args.fail_on);
-    Ok(exit_code(failing, stats.errors.len()))
+    Ok(match exit_code(failing, stats.errors.len()) {
+        EXIT_FOUND => args.exit_code,
+        code => code,
+    })
 }
 
 fn is_broken_pipe(e: &keyhound::Error) -> bool {

@@ -15,7 +15,7 @@ use git2::{Oid, Repository};
 use keyhound::baseline::{Baseline, DEFAULT_FILE};
 use keyhound::report::{ConfigFrom, ConfigKind, ConfigUsed};
 use keyhound::rules::syntax::RuleFile;
-use keyhound::rules::{ConfigTrust, RuleSet};
+use keyhound::rules::{ConfigTrust, ConfigWarning, RuleSet, VerifyIgnored};
 use keyhound::scan::Removed;
 use keyhound::suppress::Suppressions;
 
@@ -249,7 +249,13 @@ pub fn discover(
                 .iter()
                 .map(|w| {
                     let mut s = w.to_string();
-                    if trust == ConfigTrust::Repository {
+                    if matches!(
+                        w,
+                        ConfigWarning::VerifyIgnored {
+                            why: VerifyIgnored::Untrusted,
+                            ..
+                        }
+                    ) {
                         s += " (--trust-repo-config uses it)";
                     }
                     s

@@ -9,6 +9,7 @@ use keyhound::baseline::{Baseline, DEFAULT_FILE};
 use keyhound::report::printable;
 use keyhound::scan::ScanOptions;
 use keyhound::source::fs::{scan_paths, WalkOptions};
+use keyhound::source::history;
 use keyhound::Scanner;
 
 use crate::common::{self, parse_size};
@@ -54,6 +55,11 @@ pub struct CreateArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
+    /// Record the findings of the whole history (every commit of every ref, as `keyhound git`
+    /// audits it) instead of the working tree: for an old repository whose rotated keys stay
+    /// in history.
+    #[arg(long)]
+    pub history: bool,
 }
 
 /// Runs the subcommand.
@@ -84,9 +90,30 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
         follow_links: false,
         threads: args.threads,
     };
-    let result = scan_paths(&scanner, std::slice::from_ref(&root), &walk)?;
+    let result = if args.history {
+        history::tune_libgit2();
+        let repo = git2::Repository::discover(&root).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: --history needs a git repository ({})",
+                root.display(),
+                e.message()
+            )
+        })?;
+        let options = history::HistoryOptions {
+            threads: args.threads,
+            ..history::HistoryOptions::default()
+        };
+        let scan = history::scan_history(&scanner, &repo, &options, &history::NoProgress)?;
+        keyhound::source::fs::FsScan {
+            findings: scan.findings,
+            explanations: scan.explanations,
+            stats: scan.stats,
+        }
+    } else {
+        scan_paths(&scanner, std::slice::from_ref(&root), &walk)?
+    };
     for e in &result.stats.errors {
-        eprintln!("keyhound: {e}");
+        eprintln!("keyhound: {}", printable(e));
     }
     // The salt of the file being replaced is kept, so that the same findings give the same
     // bytes; a new file gets a new one.

@@ -47,7 +47,12 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     }
     let repo = git2::Repository::discover(&path)
         .map_err(|e| anyhow!("{}: not a git repository ({})", path.display(), e.message()))?;
-    let base = config_base(&repo, args.range.as_deref())?;
+    let range = args
+        .range
+        .as_deref()
+        .map(|r| merge_base_form(&repo, r))
+        .transpose()?;
+    let base = config_base(&repo, range.as_deref())?;
     let config::Discovered {
         rules,
         suppressions,
@@ -63,7 +68,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     let scanner = common::scanner(&args.common, rules, suppressions);
     let options = HistoryOptions {
         branches: args.branch.clone(),
-        range: args.range.clone(),
+        range: range.clone(),
         since,
         until,
         threads: args.common.threads,
@@ -93,6 +98,29 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             extra_summary: extra,
         },
     )
+}
+
+/// `A...B` (what B adds since it left A, as a pull request sees it) as `MERGE-BASE..B`; any
+/// other range as it is.
+fn merge_base_form(repo: &git2::Repository, range: &str) -> anyhow::Result<String> {
+    let Some((a, b)) = range.split_once("...") else {
+        return Ok(range.to_string());
+    };
+    let b = if b.is_empty() { "HEAD" } else { b };
+    let commit = |name: &str| {
+        repo.revparse_single(name)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| anyhow!("--range {range}: {name}: {}", e.message()))
+    };
+    let (ca, cb) = (commit(a)?, commit(b)?);
+    let base = repo.merge_base(ca, cb).map_err(|e| {
+        anyhow!(
+            "--range {range}: {a} and {b} have no common ancestor ({}); in a shallow clone, fetch more history",
+            e.message()
+        )
+    })?;
+    Ok(format!("{base}..{b}"))
 }
 
 /// Where the repository's own config files are read from: the base of the range (a change

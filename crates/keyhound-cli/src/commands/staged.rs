@@ -63,7 +63,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             extra_summary: Vec::new(),
         },
     )?;
-    if code == common::EXIT_FOUND && args.common.format == Format::Human {
+    if blocking > 0 && code != common::EXIT_ERROR && args.common.format == Format::Human {
         let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1");
         eprint!("{}", advice(blocking, framework));
     }

@@ -33,6 +33,9 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
     Github,
+    /// One line a finding, `path:line:col: rule-id secret (confidence)`, for terminals and
+    /// editors (fixtures only with `show_fixtures`).
+    Compact,
 }
 
 impl std::str::FromStr for Format {
@@ -44,9 +47,10 @@ impl std::str::FromStr for Format {
             "jsonl" => Format::Jsonl,
             "sarif" => Format::Sarif,
             "github" => Format::Github,
+            "compact" => Format::Compact,
             _ => {
                 return Err(format!(
-                    "unknown format `{s}` (human, json, jsonl, sarif, github)"
+                    "unknown format `{s}` (human, compact, json, jsonl, sarif, github)"
                 ))
             }
         })
@@ -221,6 +225,7 @@ pub fn write(
         Format::Jsonl => jsonl(&shown, report, out),
         Format::Sarif => sarif::write(&shown, out),
         Format::Github => github(&shown, opts.fail_at, out),
+        Format::Compact => compact(&shown, opts, out),
     };
     r.map_err(Error::Report)
 }
@@ -237,6 +242,27 @@ fn jsonl(findings: &[Finding], report: Report<'_>, out: &mut dyn Write) -> std::
     };
     serde_json::to_writer(&mut *out, &serde_json::json!({ "summary": summary }))?;
     writeln!(out)
+}
+
+fn compact(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> std::io::Result<()> {
+    for f in findings
+        .iter()
+        .filter(|f| opts.show_fixtures || f.fixture.is_none() || f.is_active())
+    {
+        let l = f.location();
+        writeln!(
+            out,
+            "{}:{}:{}: {} {} ({}{})",
+            printable(&l.path),
+            l.line,
+            l.column,
+            f.rule_id,
+            printable(&f.secret),
+            f.confidence.as_str(),
+            if f.fixture.is_some() { ", fixture" } else { "" }
+        )?;
+    }
+    Ok(())
 }
 
 fn github(
@@ -353,6 +379,7 @@ mod tests {
     fn redacted_by_default_everywhere() {
         for format in [
             Format::Human,
+            Format::Compact,
             Format::Json,
             Format::Jsonl,
             Format::Sarif,

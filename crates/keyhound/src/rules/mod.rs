@@ -386,6 +386,13 @@ pub enum VerifyIgnored {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigWarning {
+    /// `[extend] disable` names a rule that does not exist (a typo, or a rule renamed since).
+    UnknownDisabled {
+        /// The config file.
+        file: String,
+        /// The id as written.
+        rule: String,
+    },
     /// A rule's `[rules.verify]` block was dropped (the rule itself is used).
     VerifyIgnored {
         /// The config file.
@@ -400,6 +407,11 @@ pub enum ConfigWarning {
 impl std::fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ConfigWarning::UnknownDisabled { file, rule } => write!(
+                f,
+                "{file}: extend.disable: no rule `{}` (nothing disabled for it; `keyhound rules list` lists the ids)",
+                rule.escape_debug()
+            ),
             ConfigWarning::VerifyIgnored { file, rule, why } => {
                 write!(f, "{file}: rule `{rule}`: verify block ignored: ")?;
                 match why {
@@ -482,14 +494,14 @@ impl RuleSet {
         } else {
             RuleSet::default()
         };
+        // A rule renamed or removed in a later keyhound must not break every scan of a
+        // repository whose config still names it: a warning, not an error.
         for id in &extend.disable {
             if !set.rules.iter().any(|r| &r.id == id) {
-                return Err(invalid(
-                    &file.origin,
-                    id,
-                    "extend.disable",
-                    "no such rule".into(),
-                ));
+                set.warnings.push(ConfigWarning::UnknownDisabled {
+                    file: file.origin.clone(),
+                    rule: id.clone(),
+                });
             }
         }
         set.rules.retain(|r| !extend.disable.contains(&r.id));
