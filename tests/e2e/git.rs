@@ -861,3 +861,81 @@ fn a_three_dot_range_scans_what_the_branch_adds_since_it_left() {
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["secret"], theirs.as_str());
 }
+
+/// A key pasted into a commit message (and into an annotated tag's) lives in history as long
+/// as the commit: it is found, located at the message, grouped with the same key elsewhere,
+/// redacted; `--no-messages` leaves messages out; a range scans its commits' messages.
+#[test]
+fn keys_in_commit_and_tag_messages_are_found() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "base");
+    let key = openai_project_key();
+    write(d, "notes.txt", "nothing here\n");
+    git(d, &["add", "-A"]);
+    git(
+        d,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("try the new client\n\nrun it with\nOPENAI_API_KEY={key} python app.py\n"),
+        ],
+    );
+    let tag_key = openai_project_key();
+    git(
+        d,
+        &["tag", "-a", "v1", "-m", &format!("release\nkey: {tag_key}")],
+    );
+    let (code, findings, _) = audit(d, &[]);
+    assert_eq!(code, 1);
+    let commit = git(d, &["rev-parse", "HEAD"]);
+    let short = &commit.trim()[..12];
+    let f = findings
+        .iter()
+        .find(|f| f["secret"] == key.as_str())
+        .expect("message key found");
+    let l = &f["locations"][0];
+    assert_eq!(l["path"], format!("message of commit {short}"));
+    assert_eq!(l["line"], 4);
+    assert_eq!(l["column"], 16);
+    assert_eq!(l["commit"]["id"], commit.trim());
+    let t = findings
+        .iter()
+        .find(|f| f["secret"] == tag_key.as_str())
+        .expect("tag key found");
+    assert_eq!(t["locations"][0]["path"], "message of tag v1");
+    // Grouped with the same key in a file: one finding, both locations.
+    write(d, "app.env", key_line(&key));
+    commit_all(d, "now in a file too");
+    let (_, findings, _) = audit(d, &[]);
+    let f: Vec<_> = findings
+        .iter()
+        .filter(|f| f["secret"] == key.as_str())
+        .collect();
+    assert_eq!(f.len(), 1, "{findings:?}");
+    assert_eq!(f[0]["locations"].as_array().unwrap().len(), 2);
+    let (_, findings, _) = audit(d, &["--no-messages"]);
+    assert!(findings.iter().all(|f| f["secret"] != tag_key.as_str()));
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f["secret"] == key.as_str())
+            .count(),
+        1
+    );
+    // A range: the messages of its commits.
+    let (code, findings, _) = audit(d, &["--range", "HEAD~2..HEAD~1"]);
+    assert_eq!(code, 1);
+    assert!(findings
+        .iter()
+        .any(|f| f["locations"][0]["path"] == format!("message of commit {short}")));
+    // Redacted by default, like any secret.
+    let (_, text, _) = audit_text(d, &[]);
+    assert!(
+        text.contains(&format!("message of commit {short}:4:16")),
+        "{text}"
+    );
+    assert!(!text.contains(&key[12..key.len() - 4]), "{text}");
+}

@@ -767,3 +767,50 @@ fn uninstall_removes_every_directory_install_made() {
     assert!(!d.join("tools/git/hooks").exists());
     assert!(d.join("tools/git/config.txt").exists());
 }
+
+/// A key pasted into the commit message: the commit-msg hook installed beside pre-commit
+/// stops the real `git commit`, says where and what to do; a clean message goes through;
+/// a commit-msg hook that was there is kept, runs, and is back after uninstall.
+#[test]
+fn a_key_in_the_commit_message_is_blocked_by_the_commit_msg_hook() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    let mine = hooks_dir(d).join("commit-msg");
+    std::fs::create_dir_all(hooks_dir(d)).unwrap();
+    foreign_hook(&mine, 0);
+    let before_install = std::fs::read(&mine).unwrap();
+    let said = install(d, &[]);
+    assert!(said.contains("commit-msg:"), "{said}");
+    assert!(
+        hook_status(d).contains("commit-msg: keyhound"),
+        "{}",
+        hook_status(d)
+    );
+    write(d, "notes.txt", "nothing secret\n");
+    git(d, &["add", "-A"]);
+    let before = head(d);
+    let key = openai_project_key();
+    let out = git_output(
+        d,
+        &[
+            "commit",
+            "-m",
+            &format!("debug\n\nexport OPENAI_API_KEY={key}"),
+        ],
+        &[],
+    );
+    assert_blocked(d, &out, before.as_deref());
+    let t = text(&out);
+    assert!(t.contains("message of the commit being made:3:23"), "{t}");
+    assert!(t.contains("this commit's message holds a secret"), "{t}");
+    assert!(!t.contains(&key[12..key.len() - 4]), "the key leaked: {t}");
+    let out = git_output(d, &["commit", "-m", "a clean message"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    keyhound_in(d)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&mine).unwrap(), before_install);
+}

@@ -29,13 +29,21 @@ pub struct GitArgs {
     /// List every location separately instead of one finding per secret.
     #[arg(long)]
     pub no_dedup: bool,
+    /// Do not scan commit and annotated tag messages (they are scanned by default).
+    #[arg(long)]
+    pub no_messages: bool,
+    /// Scan a commit message file (what the commit-msg hook passes) instead of history.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "range", "branch", "since", "until"])]
+    pub commit_msg: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
 
 /// Runs the staged or the history scan.
 pub fn run(args: GitArgs) -> anyhow::Result<i32> {
-    if args.staged {
+    if args.commit_msg.is_some() {
+        super::commit_msg::run(args)
+    } else if args.staged {
         super::staged::run(args)
     } else {
         super::history::run(args)

@@ -75,6 +75,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         dedup: !args.no_dedup,
         pack_order: std::env::var_os("KEYHOUND_HASH_ORDER").is_none(),
         timings: timings_wanted(),
+        messages: !args.no_messages,
     };
     let progress = Bar::new(!args.common.quiet && std::io::stderr().is_terminal());
     let result = history::scan_history(&scanner, &repo, &options, &progress)?;
@@ -192,6 +193,16 @@ fn summary(result: &HistoryScan, elapsed: Duration) -> Vec<String> {
             "blobs"
         }
     ));
+    if h.messages > 0 {
+        lines.push(format!(
+            "{} scanned",
+            plural(
+                h.messages as u64,
+                "commit or tag message",
+                "commit and tag messages"
+            )
+        ));
+    }
     if h.shallow {
         lines.push(
             "shallow clone: history before its edge is not in this repository and was not scanned"

@@ -80,13 +80,19 @@ const PRE_MERGE_COMMIT: Hook = Hook {
     template: include_str!("../../../../hooks/pre-merge-commit"),
 };
 
+/// Scans the message of the commit being made.
+const COMMIT_MSG: Hook = Hook {
+    name: "commit-msg",
+    template: include_str!("../../../../hooks/commit-msg"),
+};
+
 const PRE_PUSH: Hook = Hook {
     name: "pre-push",
     template: include_str!("../../../../hooks/pre-push"),
 };
 
 /// Every hook keyhound knows, for uninstall and status.
-const HOOKS: [&Hook; 3] = [&PRE_COMMIT, &PRE_MERGE_COMMIT, &PRE_PUSH];
+const HOOKS: [&Hook; 4] = [&PRE_COMMIT, &PRE_MERGE_COMMIT, &COMMIT_MSG, &PRE_PUSH];
 
 /// Where the templates take the binary's path.
 const BIN_PLACEHOLDER: &str = "'@KEYHOUND@'";
@@ -272,7 +278,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             let repo = open(repo.as_deref())?;
             let place = locate(&repo)?;
             let exe = std::env::current_exe().context("finding the keyhound binary's path")?;
-            let mut hooks = vec![&PRE_COMMIT, &PRE_MERGE_COMMIT];
+            let mut hooks = vec![&PRE_COMMIT, &PRE_MERGE_COMMIT, &COMMIT_MSG];
             if pre_push {
                 hooks.push(&PRE_PUSH);
             }

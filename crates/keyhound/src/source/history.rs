@@ -34,7 +34,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::finding::{CommitInfo, Finding, GitProvenance};
 use crate::matcher::Prefilter;
-use crate::scan::{Explanation, Scanner, Stats};
+use crate::scan::{ContentResult, Explanation, Scanner, Stats};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -56,6 +56,8 @@ pub struct HistoryOptions {
     pub pack_order: bool,
     /// Also time the keyword prefilter on its own (runs it twice).
     pub timings: bool,
+    /// Scan commit messages and annotated tag messages too.
+    pub messages: bool,
 }
 
 impl Default for HistoryOptions {
@@ -69,6 +71,7 @@ impl Default for HistoryOptions {
             dedup: true,
             pack_order: true,
             timings: false,
+            messages: true,
         }
     }
 }
@@ -138,6 +141,8 @@ pub struct HistoryStats {
     pub shallow: bool,
     /// Whether only what commits introduce was scanned (`--range`, `--since`, `--until`).
     pub introduced_only: bool,
+    /// Commit and tag messages scanned.
+    pub messages: usize,
     /// Time per stage.
     pub timings: Timings,
 }
@@ -180,7 +185,34 @@ pub fn scan_history(
         until: options.until,
         threads: options.threads,
     };
-    let walk = enumerate::walk(repo, &selection, progress)?;
+    // Commit and tag messages are content too: people paste keys into them, and they live as
+    // long as the commit does. Each is scanned as it is met on the walk (the commit is read
+    // then anyway); findings are rare, so they are kept until the commits are numbered.
+    let mut in_messages: Vec<(MessageKey, ContentResult)> = Vec::new();
+    let mut messages_scanned = 0usize;
+    let mut message_matcher = scanner.matcher();
+    let mut on_message = |m: enumerate::Message<'_>| {
+        if !options.messages {
+            return;
+        }
+        let (key, path, text) = match m {
+            enumerate::Message::Commit(id, text) => {
+                let short = id.to_string();
+                let path = format!("message of commit {}", &short[..12.min(short.len())]);
+                (MessageKey::Commit(OidKey::from(id)), path, text)
+            }
+            enumerate::Message::Tag(name, text) => {
+                let name = name.strip_prefix("refs/tags/").unwrap_or(name);
+                (MessageKey::Tag, format!("message of tag {name}"), text)
+            }
+        };
+        messages_scanned += 1;
+        let result = scanner.scan_content(&mut message_matcher, &path, text);
+        if !result.findings.is_empty() {
+            in_messages.push((key, result));
+        }
+    };
+    let walk = enumerate::walk(repo, &selection, progress, &mut on_message)?;
     let mut history = HistoryStats {
         refs: walk.refs,
         commits: walk.commits.len(),
@@ -227,15 +259,32 @@ pub fn scan_history(
         .as_deref()
         .and_then(|r| repo.revparse(r).ok())
         .and_then(|spec| spec.to().map(|o| o.id()));
-    let findings = finish(
-        scanner,
-        repo,
-        &walk,
-        read.found,
-        options.dedup,
-        end,
-        &mut stats,
-    );
+    let mut found = read.found;
+    if !in_messages.is_empty() {
+        let index: OidMap<u32> = walk
+            .commits
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (OidKey::from(*id), i as u32))
+            .collect();
+        for (key, result) in in_messages {
+            let commit = match key {
+                // A commit outside --since/--until was read on the walk but not selected.
+                MessageKey::Commit(id) => match index.get(&id) {
+                    Some(&i) => i,
+                    None => continue,
+                },
+                MessageKey::Tag => NO_COMMIT,
+            };
+            stats.removed.add(&result.removed);
+            found.extend(result.findings.into_iter().map(|finding| Found {
+                at: At::Message(commit),
+                finding,
+            }));
+        }
+    }
+    history.messages = messages_scanned;
+    let findings = finish(scanner, repo, &walk, found, options.dedup, end, &mut stats);
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {
@@ -246,10 +295,34 @@ pub fn scan_history(
     })
 }
 
-/// A finding in one blob, before provenance is attached.
+/// A finding in one blob or message, before provenance is attached.
 struct Found {
-    slot: u32,
+    at: At,
     finding: Finding,
+}
+
+/// Whose message a finding in a message is in.
+enum MessageKey {
+    Commit(OidKey),
+    Tag,
+}
+
+/// Where a [`Found`] was found.
+#[derive(Clone, Copy)]
+enum At {
+    /// In the blob of this slot.
+    Blob(u32),
+    /// In the message of the commit of this index (or [`NO_COMMIT`] for a tag's message).
+    Message(u32),
+}
+
+impl At {
+    fn commit(self, walk: &enumerate::Walk) -> u32 {
+        match self {
+            At::Blob(slot) => walk.blobs.origins[slot as usize].commit,
+            At::Message(commit) => commit,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -443,7 +516,10 @@ impl Worker<'_, '_> {
             for l in &mut finding.locations {
                 l.blob = Some(blob_hex.clone());
             }
-            self.out.found.push(Found { slot, finding });
+            self.out.found.push(Found {
+                at: At::Blob(slot),
+                finding,
+            });
         }
     }
 }
@@ -462,7 +538,7 @@ fn finish(
     if found.is_empty() {
         return Vec::new();
     }
-    let commit_of = |f: &Found| walk.blobs.origins[f.slot as usize].commit;
+    let commit_of = |f: &Found| f.at.commit(walk);
     found.sort_by(|a, b| {
         let (la, lb) = (a.finding.location(), b.finding.location());
         (
@@ -483,7 +559,7 @@ fn finish(
     let mut infos: HashMap<u32, Option<CommitInfo>> = HashMap::new();
     let mut matcher = scanner.matcher();
     for f in &mut found {
-        let c = walk.blobs.origins[f.slot as usize].commit;
+        let c = f.at.commit(walk);
         let info = infos
             .entry(c)
             .or_insert_with(|| commit_info(scanner, &mut matcher, repo, walk, c, stats))
@@ -567,12 +643,14 @@ fn provenance<'f>(
     let mut paths = HashSet::new();
     let mut present_at_head = false;
     for f in group {
-        let commit = walk.blobs.origins[f.slot as usize].commit;
+        let commit = f.at.commit(walk);
         if commit != NO_COMMIT {
             commits.insert(commit);
         }
         paths.insert(f.finding.location().path.as_str());
-        present_at_head |= at_head.contains(&walk.blobs.ids[f.slot as usize]);
+        if let At::Blob(slot) = f.at {
+            present_at_head |= at_head.contains(&walk.blobs.ids[slot as usize]);
+        }
     }
     GitProvenance {
         commits: commits.len(),
@@ -914,7 +992,7 @@ mod tests {
                 threads,
                 ..Default::default()
             };
-            let w = enumerate::walk(&repo, &sel, &NoProgress).unwrap();
+            let w = enumerate::walk(&repo, &sel, &NoProgress, &mut |_| {}).unwrap();
             assert!(w.errors.is_empty(), "{:?}", w.errors);
             let mut v: Vec<(OidKey, u32, Vec<u8>)> = (0..w.blobs.ids.len() as u32)
                 .map(|s| {

@@ -47,6 +47,14 @@ pub(super) struct Selection<'a> {
     pub skip: Option<SkipPaths<'a>>,
 }
 
+/// A message met on the walk: every selected commit's, and every annotated tag's a ref names.
+pub(super) enum Message<'a> {
+    /// The message of a commit.
+    Commit(Oid, &'a [u8]),
+    /// The message of an annotated tag, and the ref that names it.
+    Tag(&'a str, &'a [u8]),
+}
+
 /// A predicate over paths (bytes, `/`-separated): true for a path the scan skips.
 #[derive(Clone, Copy)]
 pub(super) struct SkipPaths<'a>(pub &'a (dyn Fn(&[u8]) -> bool + Sync));
@@ -171,15 +179,16 @@ pub(super) fn walk(
     repo: &Repository,
     sel: &Selection<'_>,
     progress: &dyn Progress,
+    messages: &mut dyn FnMut(Message<'_>),
 ) -> Result<Walk> {
     let start = std::time::Instant::now();
     let mut out = Walk::default();
     let mut other_tips = Vec::new();
     let nodes = match sel.range {
-        Some(range) => range_commits(repo, range, &mut out)?,
+        Some(range) => range_commits(repo, range, &mut out, messages)?,
         None => {
-            let tips = tips(repo, sel.branches, &mut out, &mut other_tips)?;
-            graph_order(repo, &tips, &mut out, progress)
+            let tips = tips(repo, sel.branches, &mut out, &mut other_tips, messages)?;
+            graph_order(repo, &tips, &mut out, progress, messages)
         }
     };
     let nodes: Vec<Node> = nodes
@@ -238,6 +247,7 @@ fn tips(
     branches: &[String],
     out: &mut Walk,
     others: &mut Vec<(String, Oid, ObjectType)>,
+    messages: &mut dyn FnMut(Message<'_>),
 ) -> Result<Vec<Oid>> {
     if !branches.is_empty() {
         let mut tips = Vec::new();
@@ -291,6 +301,9 @@ fn tips(
         // Annotated tags (possibly nested) name what they tag; anything else is itself.
         let object = repo.find_object(id, None).and_then(|o| {
             if o.kind() == Some(ObjectType::Tag) {
+                if let Some(tag) = o.as_tag() {
+                    messages(Message::Tag(&name, tag.message_bytes().unwrap_or_default()));
+                }
                 o.peel(ObjectType::Any)
             } else {
                 Ok(o)
@@ -319,6 +332,7 @@ fn graph_order(
     tips: &[Oid],
     out: &mut Walk,
     progress: &dyn Progress,
+    messages: &mut dyn FnMut(Message<'_>),
 ) -> Vec<Node> {
     const MISSING: u32 = u32::MAX;
     let shallow = shallow_commits(repo);
@@ -349,6 +363,7 @@ fn graph_order(
                 stack.push(p);
             }
         }
+        messages(Message::Commit(id, commit.message_raw_bytes()));
         nodes.push(Node {
             id,
             tree: commit.tree_id(),
@@ -416,7 +431,12 @@ fn shallow_commits(repo: &Repository) -> OidSet {
 
 /// The commits of `A..B`, parents first (libgit2's walk knows how to stop early on the `A`
 /// side).
-fn range_commits(repo: &Repository, range: &str, out: &mut Walk) -> Result<Vec<Node>> {
+fn range_commits(
+    repo: &Repository,
+    range: &str,
+    out: &mut Walk,
+    messages: &mut dyn FnMut(Message<'_>),
+) -> Result<Vec<Node>> {
     if !range.contains("..") || range.contains("...") {
         return Err(Error::git(
             format!("--range {range}"),
@@ -444,11 +464,14 @@ fn range_commits(repo: &Repository, range: &str, out: &mut Walk) -> Result<Vec<N
             }
         };
         match repo.find_commit(id) {
-            Ok(c) => nodes.push(Node {
-                id,
-                tree: c.tree_id(),
-                authored: c.author().when().seconds(),
-            }),
+            Ok(c) => {
+                messages(Message::Commit(id, c.message_raw_bytes()));
+                nodes.push(Node {
+                    id,
+                    tree: c.tree_id(),
+                    authored: c.author().when().seconds(),
+                })
+            }
             Err(e) => out.errors.push(format!("commit {id}: {}", e.message())),
         }
     }
