@@ -1,6 +1,8 @@
 //! Findings: what keyhound reports. A finding is one secret found by one rule, with every
 //! location it was seen at, a position-independent fingerprint, and what to do about it.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -140,6 +142,7 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 pub struct LineIndex<'c> {
     content: &'c [u8],
     newlines: Vec<usize>,
+    last: Cell<Option<Column>>,
 }
 
 impl<'c> LineIndex<'c> {
@@ -148,6 +151,7 @@ impl<'c> LineIndex<'c> {
         LineIndex {
             content,
             newlines: memchr::memchr_iter(b'\n', content).collect(),
+            last: Cell::new(None),
         }
     }
 
@@ -167,22 +171,76 @@ impl<'c> LineIndex<'c> {
         &self.content[start..end.max(start)]
     }
 
+    /// The line holding `offset`, cut to `reach` bytes before `offset` and after `end`: what
+    /// per-finding checks look at, bounded so that a one-line file costs the same as many lines.
+    pub fn line_near(&self, offset: usize, end: usize, reach: usize) -> &'c [u8] {
+        let line = self.line_at(offset);
+        let line_start = line.as_ptr() as usize - self.content.as_ptr() as usize;
+        let from = offset.saturating_sub(reach).max(line_start) - line_start;
+        let to = end.saturating_add(reach).min(line_start + line.len()) - line_start;
+        &line[from.min(to)..to]
+    }
+
     /// `(line, column)` of `offset`, both 1-based; columns count UTF-8 characters (bytes where
-    /// the line is not valid UTF-8).
+    /// the line up to `offset` is not valid UTF-8).
     pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.content.len());
         let line0 = self.newlines.partition_point(|&nl| nl < offset);
         let start = if line0 == 0 {
             0
         } else {
             self.newlines[line0 - 1] + 1
         };
-        let prefix = &self.content[start..offset.min(self.content.len())];
-        let column = match std::str::from_utf8(prefix) {
-            Ok(s) => s.chars().count(),
-            Err(_) => prefix.len(),
-        };
-        (line0 + 1, column + 1)
+        (line0 + 1, self.column(start, offset) + 1)
     }
+
+    /// Characters from `start` (a line start) to `offset`. Counting resumes from the last
+    /// offset asked for on the same line: findings come in order, and counting each from the
+    /// line start made a one-line file with many findings quadratic.
+    fn column(&self, start: usize, offset: usize) -> usize {
+        let (from, counted) = match self.last.get() {
+            Some(Column::Valid { line, at, chars }) if line == start && at <= offset => (at, chars),
+            Some(Column::Invalid { line, from }) if line == start && from <= offset => {
+                return offset - start
+            }
+            _ => (start, 0),
+        };
+        match std::str::from_utf8(&self.content[from..offset]) {
+            Ok(s) => {
+                let chars = counted + s.chars().count();
+                self.last.set(Some(Column::Valid {
+                    line: start,
+                    at: offset,
+                    chars,
+                }));
+                chars
+            }
+            Err(e) => {
+                // A bad byte (not just a character cut at `offset`) makes every longer prefix
+                // of the line invalid too.
+                if e.error_len().is_some() {
+                    self.last.set(Some(Column::Invalid {
+                        line: start,
+                        from: offset,
+                    }));
+                }
+                offset - start
+            }
+        }
+    }
+}
+
+/// Where [`LineIndex::column`] last stopped.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    /// `content[line..at]` is valid UTF-8 of `chars` characters.
+    Valid {
+        line: usize,
+        at: usize,
+        chars: usize,
+    },
+    /// `content[line..from]` holds a byte that is not UTF-8.
+    Invalid { line: usize, from: usize },
 }
 
 /// Turns matches in one content buffer into findings, each with one location.
@@ -203,7 +261,8 @@ pub fn from_matches(
             let secret = &content[m.secret.clone()];
             let (line, column) = index.position(m.secret.start);
             let (end_line, end_column) = index.position(m.secret.end);
-            let assessment = evidence::assess(rule, secret, path, index.line_at(m.secret.start));
+            let near = index.line_near(m.secret.start, m.secret.end, crate::matcher::LINE_REACH);
+            let assessment = evidence::assess(rule, secret, path, near);
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
@@ -302,6 +361,58 @@ mod tests {
         let key = text.find("key").unwrap();
         assert_eq!(idx.position(key), (2, 4));
         assert_eq!(idx.position(text.len() - 1), (3, 1));
+    }
+
+    #[test]
+    fn columns_counted_on_from_the_last_one_equal_counting_from_the_line_start() {
+        // Multi-byte characters, a bad byte and newlines; offsets asked in order, backwards
+        // and at random, some inside a character.
+        let mut rng = fastrand::Rng::with_seed(9);
+        let pieces: [&[u8]; 6] = [b"ab", "ç".as_bytes(), "😀".as_bytes(), b"\n", b"\xff", b"k"];
+        for _ in 0..100 {
+            let mut text = Vec::new();
+            for _ in 0..rng.usize(0..80) {
+                text.extend_from_slice(pieces[rng.usize(..pieces.len())]);
+            }
+            let idx = LineIndex::new(&text);
+            let mut offsets: Vec<usize> = (0..40).map(|_| rng.usize(0..=text.len())).collect();
+            if rng.bool() {
+                offsets.sort_unstable();
+            }
+            for at in offsets {
+                let fresh = LineIndex::new(&text);
+                assert_eq!(idx.position(at), fresh.position(at), "{text:?} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn place_evidence_looks_near_the_secret_on_a_long_line() {
+        let rules = crate::RuleSet::builtin().unwrap();
+        let (index, rule) = rules
+            .rules()
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.id == "generic-api-key")
+            .unwrap();
+        let value = ["Kx9mQ2vLp8Rt", "Zw4Yc7Bn1Hs5"].concat();
+        let finding_on = |line: String| {
+            let start = line.find(&value).unwrap();
+            let m = RawMatch {
+                rule: index,
+                span: start..start + value.len(),
+                secret: start..start + value.len(),
+                entropy: 4.0,
+            };
+            from_matches(rules.rules(), line.as_bytes(), "app.js", &[m]).remove(0)
+        };
+        assert!(rule.generic);
+        let near = finding_on(format!("var x=1;/*example*/token=\"{value}\";"));
+        assert!(near.fixture.is_some(), "{:?}", near.context);
+        // The word in another statement of a minified line, far away, says nothing.
+        let pad = "y".repeat(crate::matcher::LINE_REACH + 10);
+        let far = finding_on(format!("var x=1;/*example*/{pad};token=\"{value}\";"));
+        assert!(far.fixture.is_none(), "{:?}", far.context);
     }
 
     #[test]

@@ -617,12 +617,24 @@ pub(crate) struct Found {
     pub(crate) runs: Vec<Run>,
     /// Lines holding a `%XX`, `\uXXXX` or `\xXX` escape of printable ASCII or a `\/`, as
     /// byte ranges (without the newline) with whether they hold percent and string escapes,
-    /// in order, each once.
+    /// in order, each once. A long line is cut to the parts within [`ESCAPE_REACH`] bytes of
+    /// its escapes, so that a one-line file is decoded where it holds escapes, not whole.
     pub(crate) escaped: Vec<(Range<usize>, bool, bool)>,
 }
 
 /// Finds the runs and escaped lines of `content` in one pass over its 64-byte blocks.
 pub(crate) fn find(content: &[u8]) -> Found {
+    find_within(content, ESCAPE_REACH)
+}
+
+/// How far a decoded region reaches either side of an escape on a long line: past the longest
+/// secret a rule reports (200 bytes) and its credential word. Regions closer than twice this
+/// are one; a long line decoded whole made a one-line minified file cost three times as much
+/// as the same text on many lines.
+pub(crate) const ESCAPE_REACH: usize = 256;
+
+/// [`find`], with escaped lines cut to `reach` bytes either side of their escapes.
+fn find_within(content: &[u8], reach: usize) -> Found {
     let mut runs = RunFinder {
         content,
         out: Vec::new(),
@@ -631,6 +643,8 @@ pub(crate) fn find(content: &[u8]) -> Found {
     let mut escapes = EscapeFinder {
         content,
         out: Vec::new(),
+        reach,
+        closed: true,
     };
     for_each_marked(content, |block| {
         if block.starts != 0 {
@@ -654,6 +668,11 @@ pub(crate) fn runs(content: &[u8]) -> Vec<Run> {
 #[cfg(test)]
 pub(crate) fn escaped_lines(content: &[u8]) -> Vec<(Range<usize>, bool, bool)> {
     find(content).escaped
+}
+
+#[cfg(test)]
+fn escaped_within(content: &[u8], reach: usize) -> Vec<(Range<usize>, bool, bool)> {
+    find_within(content, reach).escaped
 }
 
 /// Turns the starts of long runs into [`Run`]s.
@@ -765,6 +784,11 @@ fn wrapped(content: &[u8], first: Range<usize>) -> Run {
 struct EscapeFinder<'c> {
     content: &'c [u8],
     out: Vec<(Range<usize>, bool, bool)>,
+    /// How far a region reaches either side of an escape within its line.
+    reach: usize,
+    /// Whether no escape can extend the last region (its line ended): the next one starts
+    /// another.
+    closed: bool,
 }
 
 impl EscapeFinder<'_> {
@@ -779,22 +803,47 @@ impl EscapeFinder<'_> {
 
     fn at(&mut self, at: usize) {
         let content = self.content;
-        if let Some((r, percent, escape)) = self.out.last_mut() {
-            if r.end >= at {
-                if !(*percent && *escape) {
-                    let (p, e) = kind_at(content, at);
-                    *percent |= p;
-                    *escape |= e;
+        let (percent, escape) = kind_at(content, at);
+        let counts = percent || escape;
+        if let Some((r, p, e)) = self.out.last_mut() {
+            let near = !self.closed && at <= r.end.saturating_add(self.reach);
+            if at < r.end || (counts && near) {
+                if counts && !self.closed {
+                    // Only the bytes past the region's end are looked at: each byte once.
+                    let to = at.saturating_add(self.reach).min(content.len());
+                    if to > r.end {
+                        match memchr(b'\n', &content[r.end..to]) {
+                            // The line ended before `at`: the region stays as it is.
+                            Some(i) if r.end + i < at => self.closed = true,
+                            Some(i) => (r.end, self.closed) = (r.end + i, true),
+                            None => (r.end, self.closed) = (to, to == content.len()),
+                        }
+                    }
                 }
-                return;
+                if at < r.end {
+                    *p |= percent;
+                    *e |= escape;
+                    return;
+                }
+                // A newline came between: `at` starts a region of its own.
             }
         }
-        let (percent, escape) = kind_at(content, at);
-        if !percent && !escape {
+        if !counts {
             return;
         }
-        let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
-        let end = memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
+        let from = at.saturating_sub(self.reach);
+        let start = memchr::memrchr(b'\n', &content[from..at]).map_or(from, |i| from + i + 1);
+        let to = at.saturating_add(self.reach).min(content.len());
+        let end = match memchr(b'\n', &content[at..to]) {
+            Some(i) => {
+                self.closed = true;
+                at + i
+            }
+            None => {
+                self.closed = to == content.len();
+                to
+            }
+        };
         self.out.push((start..end, percent, escape));
     }
 }
@@ -1137,22 +1186,55 @@ mod tests {
                 text.extend_from_slice(pieces[rng.usize(..pieces.len())]);
             }
             text.truncate(size);
-            let mut expected: Vec<(Range<usize>, bool, bool)> = Vec::new();
-            let mut start = 0;
-            for line in text.split(|&b| b == b'\n') {
-                let (mut percent, mut escape) = (false, false);
-                for (at, &c) in line.iter().enumerate() {
-                    let (p, e) = kind_at(&text, start + at);
-                    percent |= p && c == b'%';
-                    escape |= e && c == b'\\';
-                }
-                if percent || escape {
-                    expected.push((start..start + line.len(), percent, escape));
-                }
-                start += line.len() + 1;
+            // Whole lines, and lines cut to a few bytes around their escapes.
+            for reach in [usize::MAX, 1, 5, 17] {
+                let expected = escaped_by_bytes(&text, reach);
+                assert_eq!(
+                    escaped_within(&text, reach),
+                    expected,
+                    "seed {seed} reach {reach}"
+                );
             }
-            assert_eq!(escaped_lines(&text), expected, "seed {seed}");
+            assert_eq!(escaped_lines(&text), escaped_by_bytes(&text, usize::MAX));
         }
+    }
+
+    /// What [`Found::escaped`] holds, byte by byte: per line, the union of the spans within
+    /// `reach` of each escape (spans that touch are one), with the kinds of escape inside.
+    fn escaped_by_bytes(text: &[u8], reach: usize) -> Vec<(Range<usize>, bool, bool)> {
+        let mut out: Vec<(Range<usize>, bool, bool)> = Vec::new();
+        let mut start = 0;
+        for line in text.split(|&b| b == b'\n') {
+            let end = start + line.len();
+            let first = out.len();
+            for (i, &c) in line.iter().enumerate() {
+                let at = start + i;
+                let (p, e) = kind_at(text, at);
+                let (p, e) = (p && c == b'%', e && c == b'\\');
+                if !p && !e {
+                    continue;
+                }
+                let span = at.saturating_sub(reach).max(start)..at.saturating_add(reach).min(end);
+                match out[first..].last_mut() {
+                    Some((r, rp, re)) if span.start <= r.end => {
+                        r.end = r.end.max(span.end);
+                        *rp |= p;
+                        *re |= e;
+                    }
+                    _ => out.push((span, p, e)),
+                }
+            }
+            // Escapes of other kinds inside a span count for it too.
+            for (r, rp, re) in &mut out[first..] {
+                for at in r.clone() {
+                    let (p, e) = kind_at(text, at);
+                    *rp |= p && text[at] == b'%';
+                    *re |= e && text[at] == b'\\';
+                }
+            }
+            start = end + 1;
+        }
+        out
     }
 
     #[test]

@@ -43,6 +43,7 @@ mod encoding;
 mod notebook;
 
 use std::cell::{Cell, OnceCell};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -93,7 +94,7 @@ pub(crate) fn scan_nested(
         member_cap: max_file_size,
         members_left: MAX_MEMBERS,
         budget_noted: false,
-        seen: Vec::new(),
+        seen: Seen::default(),
         notes: Vec::new(),
     };
     cx.remember(&result.findings);
@@ -111,9 +112,50 @@ struct Cx<'s> {
     member_cap: u64,
     members_left: usize,
     budget_noted: bool,
-    /// Findings reported so far: path, fingerprint, byte range in their blob.
-    seen: Vec<(String, String, Range<usize>)>,
+    /// Findings reported so far.
+    seen: Seen,
     notes: Vec<String>,
+}
+
+/// Where each secret was reported, per path and fingerprint: the union of the byte ranges, kept
+/// as disjoint ranges by start, so that a blob with many findings looks each up in logarithmic
+/// time (a list searched whole for every decoded finding made a minified file quadratic).
+#[derive(Default)]
+struct Seen(HashMap<(String, String), BTreeMap<usize, usize>>);
+
+impl Seen {
+    fn insert(&mut self, path: &str, fingerprint: &str, range: Range<usize>) {
+        let spans = self
+            .0
+            .entry((path.to_string(), fingerprint.to_string()))
+            .or_default();
+        let (mut start, mut end) = (range.start, range.end);
+        // Merge with every range it touches, so that the ranges stay disjoint.
+        let touching: Vec<(usize, usize)> = spans
+            .range(..=end)
+            .rev()
+            .take_while(|(_, &e)| e >= start)
+            .map(|(&s, &e)| (s, e))
+            .collect();
+        for (s, e) in touching {
+            spans.remove(&s);
+            start = start.min(s);
+            end = end.max(e);
+        }
+        spans.insert(start, end);
+    }
+
+    fn overlaps(&self, path: &str, fingerprint: &str, range: &Range<usize>) -> bool {
+        let Some(spans) = self.0.get(&(path.to_string(), fingerprint.to_string())) else {
+            return false;
+        };
+        // Disjoint ranges sorted by start end in order too: only the last one starting before
+        // `range` ends can reach into it.
+        spans
+            .range(..range.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > range.start)
+    }
 }
 
 /// A blob (top-level content, archive member or notebook cell) that decoded locations are
@@ -187,18 +229,12 @@ impl Cx<'_> {
     fn remember(&mut self, findings: &[Finding]) {
         for f in findings {
             let l = f.location();
-            self.seen.push((
-                l.path.clone(),
-                f.fingerprint.clone(),
+            self.seen.insert(
+                &l.path,
+                &f.fingerprint,
                 l.offset..l.offset + f.secret.len().max(1),
-            ));
+            );
         }
-    }
-
-    fn seen_at(&self, path: &str, fingerprint: &str, range: &Range<usize>) -> bool {
-        self.seen.iter().any(|(p, fp, r)| {
-            p == path && fp == fingerprint && r.start < range.end && range.start < r.end
-        })
     }
 
     /// Looks inside `content`, a blob at `path` that is `depth` layers deep and has been
@@ -364,7 +400,7 @@ impl Cx<'_> {
             let start = f.location().offset;
             let end = start + f.secret.len().max(1);
             let (s, e) = (frame.start(start), frame.end(end));
-            if self.seen_at(blob.path, &f.fingerprint, &(s..e)) {
+            if self.seen.overlaps(blob.path, &f.fingerprint, &(s..e)) {
                 continue;
             }
             let index = blob.index.get_or_init(|| LineIndex::new(blob.content));
@@ -374,8 +410,7 @@ impl Cx<'_> {
             (l.offset, l.line, l.column, l.end_line, l.end_column) =
                 (s, line, column, end_line, end_column);
             f.decoded = Some(frame.chain());
-            self.seen
-                .push((blob.path.to_string(), f.fingerprint.clone(), s..e));
+            self.seen.insert(blob.path, &f.fingerprint, s..e);
             out.findings.push(f);
         }
         // Explanations of decoded text would carry positions in that text; `--explain` shows
@@ -411,5 +446,68 @@ fn human_size(n: u64) -> String {
         n if n >= 1 << 20 => format!("{} MiB", n >> 20),
         n if n >= 1 << 10 => format!("{} KiB", n >> 10),
         n => format!("{n} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> String {
+        let body = |seed| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            (0..74)
+                .map(|_| a[rng.usize(..a.len())] as char)
+                .collect::<String>()
+        };
+        format!(
+            "sk-proj-{}{}{}",
+            body(1),
+            ["T3Bl", "bkFJ"].concat(),
+            body(2)
+        )
+    }
+
+    #[test]
+    fn escapes_far_along_a_long_line_are_decoded_where_they_are() {
+        let scanner = Scanner::new(crate::RuleSet::builtin().unwrap());
+        let key = key();
+        let encoded = key.replace('-', "%2D");
+        let pad = "x=1;".repeat(10_000);
+        let line = format!("{pad}u=\"https%3A%2F%2Fa.example%2F\";{pad}k=\"{encoded}\";{pad}\n");
+        let mut m = scanner.matcher();
+        let found = scanner
+            .scan_content(&mut m, "app.min.js", line.as_bytes())
+            .findings;
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].secret, key);
+        assert_eq!(found[0].decoded.as_deref(), Some("percent"));
+        let l = found[0].location();
+        assert_eq!((l.line, l.column), (1, line.find("sk%2D").unwrap() + 1));
+    }
+
+    #[test]
+    fn seen_ranges_answer_as_a_list_of_every_range_does() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..200 {
+            let mut seen = Seen::default();
+            let mut list: Vec<(&str, Range<usize>)> = Vec::new();
+            for _ in 0..rng.usize(0..30) {
+                let fp = ["a", "b"][rng.usize(0..2)];
+                let start = rng.usize(0..100);
+                let r = start..start + rng.usize(1..10);
+                if rng.bool() {
+                    seen.insert("p", fp, r.clone());
+                    list.push((fp, r));
+                } else {
+                    let want = list
+                        .iter()
+                        .any(|(f, x)| *f == fp && x.start < r.end && r.start < x.end);
+                    assert_eq!(seen.overlaps("p", fp, &r), want, "{list:?} {fp} {r:?}");
+                    assert!(!seen.overlaps("q", fp, &r));
+                }
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 pub mod heuristics;
 pub mod prefilter;
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::rules::{Rule, RuleSet};
@@ -194,11 +195,23 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// Whether a line touched by `span` carries an inline allow marker.
+/// How far either side of a match the checks that look at its line reach. A line is usually
+/// shorter; a minified file is one line of megabytes, and looking at all of it for each of its
+/// thousands of matches made scanning it quadratic.
+pub const LINE_REACH: usize = 1024;
+
+/// The lines touched by `span`, cut to [`LINE_REACH`] bytes either side of it.
+pub fn near_lines(content: &[u8], span: &Range<usize>) -> Range<usize> {
+    let from = span.start.saturating_sub(LINE_REACH);
+    let to = span.end.saturating_add(LINE_REACH).min(content.len());
+    let start = memchr::memrchr(b'\n', &content[from..span.start]).map_or(from, |i| from + i + 1);
+    let end = memchr::memchr(b'\n', &content[span.end..to]).map_or(to, |i| span.end + i);
+    start..end
+}
+
+/// Whether a line touched by `span` carries an inline allow marker near it.
 fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
-    let start = memchr::memrchr(b'\n', &content[..span.start]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &content[span.end..]).map_or(content.len(), |i| span.end + i);
-    let lines = &content[start..end];
+    let lines = &content[near_lines(content, span)];
     INLINE_ALLOW_MARKERS
         .iter()
         .any(|m| memchr::memmem::find(lines, m).is_some())
@@ -220,17 +233,34 @@ fn resolve_overlaps(rules: &[Rule], out: &mut Matches, explain: bool) {
             m.rule,
         )
     });
+    // Accepted spans never overlap one another, so sorted by start they also end in order: a
+    // new span overlaps one of them only if it overlaps the last accepted ones starting before
+    // its end. Looking them up in a sorted set keeps a file with many matches linear-logarithmic
+    // (a scan over every accepted span made a minified file with 20,000 matches quadratic).
+    let mut spans: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut accepted: Vec<usize> = Vec::with_capacity(order.len());
     let mut rejected = Vec::new();
     for i in order {
         let s = &out.kept[i].secret;
-        if accepted.iter().any(|&j| overlaps(s, &out.kept[j].secret)) {
+        let clash = spans
+            .range(..(s.end, 0))
+            .rev()
+            .map(|&(start, end)| start..end)
+            // An empty span ends nothing; the first non-empty span that ends before `s`
+            // starts rules out every earlier one.
+            .take_while(|a| a.is_empty() || a.end > s.start)
+            .any(|a| overlaps(s, &a));
+        if clash {
             rejected.push(i);
         } else {
+            spans.insert((s.start, s.end));
             accepted.push(i);
         }
     }
     if rejected.is_empty() {
+        // In order of position, as promised, also when every match stays (rules run one
+        // after the other, so their matches come rule by rule).
+        out.kept.sort_by_key(|m| (m.span.start, m.rule));
         return;
     }
     if explain {
@@ -320,6 +350,58 @@ entropy = 3.0
         // The marker on another line does not count.
         let out = find(&set, "# keyhound:allow\nx SPEC_q8Zt2LmX9vR4pN7w\n", false);
         assert_eq!(out.kept.len(), 1);
+    }
+
+    #[test]
+    fn inline_allow_counts_near_the_match_only() {
+        let set = rules(RULES);
+        let key = ["SPEC_q8Zt2LmX9", "vR4pN7w"].concat();
+        let near = format!("x {key} {} # keyhound:allow\n", "a".repeat(LINE_REACH - 40));
+        assert!(find(&set, &near, false).kept.is_empty());
+        // On a minified line the marker of another statement, far along, does not count.
+        let far = format!("x {key} {} # keyhound:allow\n", "a".repeat(LINE_REACH + 10));
+        assert_eq!(find(&set, &far, false).kept.len(), 1);
+        let before = format!("// keyhound:allow {} {key}\n", "a".repeat(LINE_REACH + 10));
+        assert_eq!(find(&set, &before, false).kept.len(), 1);
+    }
+
+    #[test]
+    fn overlaps_resolved_as_by_comparing_every_pair() {
+        // The sorted-set lookup against the pairwise comparison it replaced.
+        let mut rng = fastrand::Rng::with_seed(5);
+        let set = rules(RULES);
+        for _ in 0..300 {
+            let mut out = Matches::default();
+            for _ in 0..rng.usize(0..40) {
+                let start = rng.usize(0..200);
+                let secret = start..start + rng.usize(0..30);
+                out.kept.push(RawMatch {
+                    rule: rng.usize(0..2),
+                    span: secret.clone(),
+                    secret,
+                    entropy: 4.0,
+                });
+            }
+            let mut order: Vec<usize> = (0..out.kept.len()).collect();
+            let rules = set.rules();
+            order.sort_by_key(|&i| {
+                let m = &out.kept[i];
+                let key = (std::cmp::Reverse(m.secret.len()), m.secret.start, m.rule);
+                (rules[m.rule].generic, key)
+            });
+            let mut accepted: Vec<usize> = Vec::new();
+            for i in order {
+                let s = &out.kept[i].secret;
+                if !accepted.iter().any(|&j| overlaps(s, &out.kept[j].secret)) {
+                    accepted.push(i);
+                }
+            }
+            accepted.sort_unstable();
+            let mut want: Vec<RawMatch> = accepted.iter().map(|&i| out.kept[i].clone()).collect();
+            want.sort_by_key(|m| (m.span.start, m.rule));
+            resolve_overlaps(rules, &mut out, false);
+            assert_eq!(out.kept, want);
+        }
     }
 
     #[test]
