@@ -279,3 +279,76 @@ fn fixtures_never_fail_and_what_fails_is_what_is_shown() {
         .assert()
         .code(1);
 }
+
+/// A committed MCP or coding-agent config with a literal token in an `env` or `headers` block
+/// is a finding even without a provider marker; the placeholders the clients expand are not.
+#[test]
+fn agent_and_mcp_configs_with_tokens_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = format!("{}{}", random(ALNUM, 26), "4k9Z");
+    write(
+        d,
+        ".vscode/mcp.json",
+        format!("{{\n  \"servers\": {{\n    \"acme\": {{\n      \"command\": \"npx\",\n      \"env\": {{ \"ACME_TOKEN\": \"{token}\" }}\n    }}\n  }}\n}}\n"),
+    );
+    let bearer = random(B64URL, 40);
+    write(
+        d,
+        ".mcp.json",
+        format!("{{\"mcpServers\": {{\"docs\": {{\"type\": \"http\", \"headers\": {{\"Authorization\": \"Bearer {bearer}\"}}}}, \"gh\": {{\"env\": {{\"GITHUB_TOKEN\": \"${{env:GITHUB_TOKEN}}\"}}}}}}}}\n"),
+    );
+    write(
+        d,
+        ".codex/config.toml",
+        format!("[mcp_servers.acme.env]\nACME_TOKEN = \"{token}\"\n"),
+    );
+    write(
+        d,
+        "notes/mcp-example.json",
+        "{\"servers\": {\"x\": {\"env\": {\"ACME_TOKEN\": \"${input:acme}\"}}}}\n",
+    );
+    let (code, v) = scan_json(d, &["--no-redact"]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["locations"][0]["path"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&(
+            "mcp-config-env-secret".into(),
+            ".vscode/mcp.json".into(),
+            token.clone()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "mcp-config-header-secret".into(),
+            ".mcp.json".into(),
+            bearer.clone()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "codex-config-env-secret".into(),
+            ".codex/config.toml".into(),
+            token.clone()
+        )),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 3, "{found:?}");
+    for f in v.as_array().unwrap() {
+        assert_ne!(f["confidence"], "low", "{f}");
+        assert!(f["fixture"].is_null(), "{f}");
+    }
+}

@@ -136,6 +136,17 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
         if rule.examples.is_empty() {
             failures.push(fail("", 0, "has no examples".into()));
         }
+        let path = Some(rule.example_path.as_bytes());
+        if !rule.applies_to_path(path) {
+            failures.push(fail(
+                "",
+                0,
+                format!(
+                    "its examples are checked at `{}`, which its `path` does not match (set `example_path`)",
+                    rule.example_path
+                ),
+            ));
+        }
         for template in &rule.examples {
             for seed in CHECK_SEEDS {
                 let text = expand(template, seed);
@@ -147,13 +158,13 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
                     failures.push(fail(template, seed, "regex does not match".into()));
                     continue;
                 }
-                matcher.find(text.as_bytes(), None, false, &mut matches);
+                matcher.find(text.as_bytes(), path, false, &mut matches);
                 if !matches.kept.iter().any(|m| m.rule == index) {
                     let why = if !rule.keywords.iter().any(|k| text.contains(k.as_str())) {
                         "no keyword occurs in it, so the prefilter loses it".to_string()
                     } else {
                         let mut explained = scanner.matcher().explain(true);
-                        explained.find(text.as_bytes(), None, false, &mut matches);
+                        explained.find(text.as_bytes(), path, false, &mut matches);
                         match matches.dropped.iter().find(|d| d.candidate.rule == index) {
                             Some(d) => format!("matched but dropped: {}", d.reason),
                             None => "no finding".to_string(),
@@ -166,7 +177,7 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
         for template in &rule.negative_examples {
             for seed in CHECK_SEEDS {
                 let text = expand(template, seed);
-                matcher.find(text.as_bytes(), None, false, &mut matches);
+                matcher.find(text.as_bytes(), path, false, &mut matches);
                 if matches.kept.iter().any(|m| m.rule == index) {
                     failures.push(fail(
                         template,

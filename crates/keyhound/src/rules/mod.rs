@@ -174,6 +174,8 @@ pub struct Rule {
     pub examples: Vec<String>,
     /// Negative example texts (with placeholders).
     pub negative_examples: Vec<String>,
+    /// The path the examples are checked at.
+    pub example_path: String,
     /// Where the rule was defined.
     pub origin: String,
     /// Per-rule allowlist.
@@ -283,6 +285,9 @@ impl Rule {
             binary: spec.binary.unwrap_or(!spec.generic),
             examples: spec.examples,
             negative_examples: spec.negative_examples,
+            example_path: spec
+                .example_path
+                .unwrap_or_else(|| "example.txt".to_string()),
             origin: file.to_string(),
             allowlist,
             verify,

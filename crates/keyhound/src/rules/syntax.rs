@@ -51,6 +51,10 @@ pub struct RuleSpec {
     /// Text with placeholders that must yield no finding of this rule.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// The path the examples are checked at (default `example.txt`); a rule with `path` needs
+    /// one it matches.
+    #[serde(default)]
+    pub example_path: Option<String>,
     /// How to ask the provider whether a secret works (`--verify` only).
     #[serde(default)]
     pub verify: Option<VerifySpec>,
