@@ -19,12 +19,7 @@ fn baseline_and_report_never_write_through_a_planted_symlink() {
     std::fs::create_dir_all(&hooks).unwrap();
     std::os::unix::fs::symlink(hooks.join("pre-commit"), d.join(".keyhound-baseline.json"))
         .unwrap();
-    let out = keyhound_in(d)
-        .args(["baseline", "create"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["baseline", "create"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(".keyhound-baseline.json") && err.contains("symbolic link"),
@@ -32,12 +27,7 @@ fn baseline_and_report_never_write_through_a_planted_symlink() {
     );
     assert!(!hooks.join("pre-commit").exists(), "wrote through the link");
     // Read as a baseline, the dangling link is an error that names it, not a silent skip.
-    let out = keyhound_in(d)
-        .args(["scan", "."])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", "."]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(".keyhound-baseline.json"), "{err}");
     std::fs::remove_file(d.join(".keyhound-baseline.json")).unwrap();
@@ -46,12 +36,10 @@ fn baseline_and_report_never_write_through_a_planted_symlink() {
     let target = d.join("victim.txt");
     std::fs::write(&target, "precious\n").unwrap();
     std::os::unix::fs::symlink(&target, d.join("audit.json")).unwrap();
-    let out = keyhound_in(d)
-        .args(["scan", ".", "-f", "json", "-o", "audit.json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["scan", ".", "-f", "json", "-o", "audit.json"]),
+        2,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("audit.json"));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
     // A regular file is replaced whole.
@@ -74,12 +62,7 @@ fn a_rule_id_that_is_a_shell_command_is_refused() {
         "[[rules]]\nid = \"$(touch pwned)\"\ndescription = \"d\"\nregex = 'zz[0-9]{8}'\nkeywords = [\"zz\"]\n",
     );
     write(d, "a.txt", "zz12345678\n");
-    let out = keyhound_in(d)
-        .args(["baseline", "create"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["baseline", "create"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("field `id`") && err.contains(".keyhound.toml"),
@@ -113,14 +96,13 @@ fn a_scanned_config_cannot_send_keys_anywhere() {
     write(&evil, "acme.env", format!("ACME={acme}\n"));
     write(&mine, "app.env", key_line(&key));
     let provider = FakeProvider::start(by_key(&[(&key, Reply::Status(200))]));
-    let out = keyhound()
-        .args(["scan", "evil", "mine", "--verify", "-f", "json"])
-        .current_dir(work.path())
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", "evil", "mine", "--verify", "-f", "json"])
+            .current_dir(work.path())
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url()),
+        1,
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     let seen = provider.seen();
     assert!(
@@ -182,13 +164,12 @@ fn verify_urls_on_ip_literals_and_local_names_are_refused() {
             "rules.toml",
             format!("[[rules]]\nid = 'x'\ndescription = 'd'\nregex = 'zz[0-9]{{8}}'\nkeywords = ['zz']\n[rules.verify]\nmethod = 'POST'\nurl = 'https://{host}/collect?k={{secret}}'\n"),
         );
-        let out = keyhound()
-            .args(["scan", ".", "--verify", "--config", "rules.toml"])
-            .current_dir(dir.path())
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
+        let out = output(
+            keyhound()
+                .args(["scan", ".", "--verify", "--config", "rules.toml"])
+                .current_dir(dir.path()),
+            2,
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("verify.url") && err.contains("`x`"),
@@ -214,12 +195,7 @@ fn a_repository_cannot_silence_its_audit_without_a_word() {
     );
     write(d, ".keyhoundignore", "more.env\n");
     commit_all(d, "silence");
-    let out = keyhound_in(d)
-        .args(["git", "-f", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["git", "-f", "json"]), 0);
     assert_eq!(json_findings(&out.stdout).as_array().unwrap().len(), 0);
     let summary = json_summary(&out.stdout);
     let config = summary["config"].as_array().unwrap();
@@ -230,12 +206,7 @@ fn a_repository_cannot_silence_its_audit_without_a_word() {
     assert_eq!(config[1]["kind"], "ignore_file");
     assert_eq!(config[1]["removed"], 1, "{summary}");
     // Human output says it too.
-    let out = keyhound_in(d)
-        .args(["git"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["git"]), 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("config: ")
@@ -245,12 +216,10 @@ fn a_repository_cannot_silence_its_audit_without_a_word() {
     );
     assert!(text.contains("ignore file: "), "{text}");
     // Set aside, both keys are back.
-    let out = keyhound_in(d)
-        .args(["git", "-f", "json", "--no-repo-config"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["git", "-f", "json", "--no-repo-config"]),
+        1,
+    );
     assert_eq!(json_findings(&out.stdout).as_array().unwrap().len(), 2);
     assert_eq!(
         json_summary(&out.stdout)["config"]
@@ -274,12 +243,7 @@ fn a_change_cannot_bless_itself_in_range_mode() {
     let key = openai_project_key();
     write(d, "app.env", key_line(&key));
     // Learn the fingerprint the way a user would: from keyhound's own output.
-    let out = keyhound_in(d)
-        .args(["scan", "app.env", "-f", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", "app.env", "-f", "json"]), 1);
     let fp = json_findings(&out.stdout)[0]["fingerprint"]
         .as_str()
         .unwrap()
@@ -287,12 +251,10 @@ fn a_change_cannot_bless_itself_in_range_mode() {
     write(d, ".keyhoundignore", format!("{fp}\n"));
     write(d, ".keyhound.toml", "[allowlist]\nregexes = ['.']\n");
     commit_all(d, "add a key and bless it");
-    let out = keyhound_in(d)
-        .args(["git", "--range", "main..HEAD", "-f", "json"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["git", "--range", "main..HEAD", "-f", "json"]),
+        1,
+    );
     let found = json_findings(&out.stdout);
     assert_eq!(
         found[0]["secret"]
@@ -309,12 +271,10 @@ fn a_change_cannot_bless_itself_in_range_mode() {
     git(d, &["checkout", "-q", "feature"]);
     git(d, &["rm", "-q", ".keyhoundignore", ".keyhound.toml"]);
     commit_all(d, "drop");
-    let out = keyhound_in(d)
-        .args(["git", "--range", "main..HEAD", "-f", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["git", "--range", "main..HEAD", "-f", "json"]),
+        0,
+    );
     let summary = json_summary(&out.stdout);
     assert_eq!(
         summary["config"][0]["from"]["revision"], "main",
@@ -369,12 +329,7 @@ fn commit_summaries_are_redacted_like_secrets() {
         ],
     );
     for format in ["human", "json", "jsonl", "sarif", "github"] {
-        let out = keyhound_in(d)
-            .args(["git", "-f", format])
-            .assert()
-            .code(1)
-            .get_output()
-            .clone();
+        let out = output(keyhound_in(d).args(["git", "-f", format]), 1);
         let text = String::from_utf8_lossy(&out.stdout);
         for k in [&key, &other] {
             assert!(
@@ -386,12 +341,7 @@ fn commit_summaries_are_redacted_like_secrets() {
             assert!(text.contains("temporarily use sk-proj-…"), "{text}");
         }
     }
-    let out = keyhound_in(d)
-        .args(["git", "-f", "json", "--no-redact"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["git", "-f", "json", "--no-redact"]), 1);
     let f = json_findings(&out.stdout);
     let summary = f[0]["locations"][0]["commit"]["summary"].as_str().unwrap();
     assert!(summary.contains(&key) && summary.contains(&other));
@@ -421,12 +371,7 @@ fn terminal_escapes_from_the_repository_are_printed_as_text() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = keyhound_in(d)
-        .args(["git"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["git"]), 1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
@@ -438,12 +383,7 @@ fn terminal_escapes_from_the_repository_are_printed_as_text() {
         "{text}"
     );
     assert!(text.contains("Mallory\\x1b[31m"), "{text}");
-    let out = keyhound_in(d)
-        .args(["scan", "."])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", "."]), 1);
     assert!(
         !out.stdout.contains(&0x1b),
         "{:?}",

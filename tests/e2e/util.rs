@@ -160,3 +160,8 @@ pub fn json_summary(out: &[u8]) -> serde_json::Value {
     let doc: serde_json::Value = serde_json::from_slice(out).expect("a JSON document");
     doc["summary"].clone()
 }
+
+/// Runs `cmd`, asserts its exit code, and returns what it printed.
+pub fn output(cmd: &mut assert_cmd::Command, code: i32) -> std::process::Output {
+    cmd.assert().code(code).get_output().clone()
+}
