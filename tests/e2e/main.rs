@@ -10,6 +10,7 @@ mod confidence;
 mod decode;
 mod git;
 mod hook;
+mod limits;
 mod rules;
 mod scan;
 mod staged;

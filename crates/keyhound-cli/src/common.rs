@@ -8,7 +8,7 @@ use anyhow::Context;
 use keyhound::report::{self, Format, Report, ReportOptions};
 use keyhound::scan::{Explanation, ScanOptions, Stats};
 use keyhound::suppress::Suppressions;
-use keyhound::{Finding, RuleSet, Scanner};
+use keyhound::{Finding, OnIncomplete, RuleSet, Scanner};
 
 use crate::commands::verify::{self, FailOn};
 
@@ -18,6 +18,8 @@ pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
 /// Error (bad config, unreadable root, errors during the scan).
 pub const EXIT_ERROR: i32 = 2;
+/// Incomplete: something asked for could not be read whole (and `--on-incomplete` is `fail`).
+pub const EXIT_INCOMPLETE: i32 = 3;
 
 /// Options shared by `scan` and `git`.
 #[derive(Debug, Clone, clap::Args)]
@@ -76,14 +78,29 @@ pub struct CommonArgs {
     /// Seconds to wait for each provider's answer (--verify).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
     pub verify_timeout: std::time::Duration,
+    /// What a scan that could not read everything (a file over --max-file-size, an archive
+    /// past a limit) does: fail (exit 3, the default) or warn. Default: the config's
+    /// `[scan] on_incomplete`, else fail.
+    #[arg(long, value_name = "POLICY")]
+    pub on_incomplete: Option<OnIncomplete>,
     #[arg(skip)]
     pub verify_checks: verify::Checks,
+    /// The config file's `[scan] on_incomplete`, once the rules are loaded.
+    #[arg(skip)]
+    pub config_on_incomplete: std::sync::OnceLock<OnIncomplete>,
 }
 
 impl CommonArgs {
     /// Whether this run asks providers (only ever on request).
     pub fn verifying(&self) -> bool {
         self.verify || self.only_verified || self.fail_on == FailOn::Active
+    }
+
+    /// `--on-incomplete`, else the config's, else fail.
+    pub fn on_incomplete(&self) -> OnIncomplete {
+        self.on_incomplete
+            .or_else(|| self.config_on_incomplete.get().copied())
+            .unwrap_or_default()
     }
 }
 
@@ -126,6 +143,9 @@ pub fn load_rules(args: &CommonArgs, root: &Path) -> anyhow::Result<RuleSet> {
 /// Builds the scanner for a root: rules, `.keyhoundignore`, options.
 pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
     let rules = load_rules(args, root)?;
+    if let Some(policy) = rules.on_incomplete {
+        let _ = args.config_on_incomplete.set(policy);
+    }
     if args.verifying() {
         args.verify_checks.remember(&rules);
     }
@@ -174,6 +194,8 @@ pub fn finish(
     for e in &stats.errors {
         eprintln!("keyhound: {e}");
     }
+    // Even under --quiet: a scan that passes must not hide that it did not read everything.
+    crate::incomplete::report(&stats.incomplete, args.on_incomplete());
     if !args.quiet {
         for n in &stats.notes {
             eprintln!("keyhound: note: {n}");
@@ -197,6 +219,7 @@ pub fn finish(
         show_fixtures: args.show_fixtures,
         unit,
         extra_summary,
+        describe_incomplete: Some(crate::incomplete::describe),
     };
     let report = Report {
         findings,
@@ -229,7 +252,11 @@ pub fn finish(
         FailOn::Any => blocking(findings),
         FailOn::Active => findings.iter().filter(|f| verify::is_active(f)).count(),
     };
-    Ok(exit_code(failing, stats.errors.len()))
+    let incomplete = match args.on_incomplete() {
+        OnIncomplete::Fail => stats.incomplete.len(),
+        OnIncomplete::Warn => 0,
+    };
+    Ok(exit_code(failing, stats.errors.len(), incomplete))
 }
 
 fn is_broken_pipe(e: &keyhound::Error) -> bool {
@@ -246,12 +273,15 @@ pub fn blocking(findings: &[Finding]) -> usize {
         .count()
 }
 
-/// 2 if anything failed along the way, else 1 if anything was found, else 0.
-pub fn exit_code(findings: usize, errors: usize) -> i32 {
+/// 2 if anything failed along the way, else 1 if anything was found, else 3 if something
+/// could not be read whole (under `--on-incomplete fail`), else 0.
+pub fn exit_code(findings: usize, errors: usize, incomplete: usize) -> i32 {
     if errors > 0 {
         EXIT_ERROR
     } else if findings > 0 {
         EXIT_FOUND
+    } else if incomplete > 0 {
+        EXIT_INCOMPLETE
     } else {
         EXIT_CLEAN
     }

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod baseline;
+pub mod bounded;
 pub mod decode;
 pub mod error;
 pub mod evidence;
@@ -37,4 +38,4 @@ pub mod verify;
 pub use error::{Error, Result};
 pub use finding::{Finding, Location};
 pub use rules::RuleSet;
-pub use scan::{ScanOptions, Scanner, Stats};
+pub use scan::{Incomplete, OnIncomplete, ScanOptions, Scanner, Stats, Unread};

@@ -87,6 +87,8 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
     for e in &result.stats.errors {
         eprintln!("keyhound: {e}");
     }
+    // The baseline records what was read; what was not is said, and does not stop it.
+    crate::incomplete::report(&result.stats.incomplete, keyhound::OnIncomplete::Warn);
     let baseline = Baseline::from_findings(&result.findings);
     baseline.save(&output)?;
     println!(

@@ -203,14 +203,28 @@ fn summary(
         for line in &opts.extra_summary {
             writeln!(out, "{line}")?;
         }
-        if !s.skipped_too_large.is_empty() {
+        if !s.special_files.is_empty() {
             writeln!(
                 out,
-                "skipped {} {} over the size limit (--max-file-size): {}",
-                s.skipped_too_large.len(),
-                unit,
-                s.skipped_too_large.join(", ")
+                "skipped {} special file{} (FIFOs, sockets, devices are not read in a walk): {}",
+                s.special_files.len(),
+                if s.special_files.len() == 1 { "" } else { "s" },
+                s.special_files.join(", ")
             )?;
+        }
+        if !s.incomplete.is_empty() {
+            writeln!(
+                out,
+                "incomplete: {} not read whole; a key in what was not read is not found:",
+                if s.incomplete.len() == 1 {
+                    "1 item was".to_string()
+                } else {
+                    format!("{} items were", s.incomplete.len())
+                }
+            )?;
+            for i in &s.incomplete {
+                writeln!(out, "  {}", super::describe(i, opts))?;
+            }
         }
         if !s.errors.is_empty() {
             writeln!(

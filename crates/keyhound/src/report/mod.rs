@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::finding::{redact, Finding};
-use crate::scan::{Explanation, Stats};
+use crate::scan::{Explanation, Incomplete, Stats};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,17 @@ pub struct ReportOptions {
     pub unit: &'static str,
     /// Extra summary lines from the source (commits walked, time…).
     pub extra_summary: Vec<String>,
+    /// Words what was not read whole and why (the CLI names its options here); `None`: the
+    /// library's own words.
+    pub describe_incomplete: Option<fn(&Incomplete) -> String>,
+}
+
+/// `what: why`, in the caller's words if it gave some.
+fn describe(i: &Incomplete, opts: &ReportOptions) -> String {
+    match opts.describe_incomplete {
+        Some(f) => f(i),
+        None => format!("{}: {}", i.what, i.reason),
+    }
 }
 
 /// What a report is made from.
@@ -123,8 +134,8 @@ pub fn write(
                 .and_then(|_| writeln!(out))
         }
         Format::Jsonl => jsonl(&shown, report.stats, out),
-        Format::Sarif => sarif::write(&shown, out),
-        Format::Github => github(&shown, out),
+        Format::Sarif => sarif::write(&shown, report.stats, opts, out),
+        Format::Github => github(&shown, report.stats, opts, out),
     };
     r.map_err(Error::Report)
 }
@@ -142,7 +153,12 @@ fn jsonl(findings: &[Finding], stats: &Stats, out: &mut dyn Write) -> std::io::R
     writeln!(out)
 }
 
-fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
+fn github(
+    findings: &[Finding],
+    stats: &Stats,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     // Workflow-command escaping: %, CR and LF in the message; also , and : in properties.
     fn msg(s: &str) -> String {
         s.replace('%', "%25")
@@ -166,6 +182,20 @@ fn github(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
             msg(&format!(
                 "{} ({}) found: {}. {}",
                 f.description, f.rule_id, f.secret, f.remediation
+            ))
+        )?;
+    }
+    // What was not read whole is a warning on the file it is in (an archive member's archive).
+    for i in &stats.incomplete {
+        let file = i.what.split(['!', '#']).next().unwrap_or(&i.what);
+        writeln!(
+            out,
+            "::warning file={},title={}::{}",
+            prop(file),
+            prop("keyhound: incomplete scan"),
+            msg(&format!(
+                "not read whole, so a key in it would not be found: {}",
+                describe(i, opts)
             ))
         )?;
     }

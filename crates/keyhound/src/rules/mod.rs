@@ -330,6 +330,8 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     /// Allowlist applying to all rules (from config files).
     pub allowlist: Allowlist,
+    /// A config file's `[scan] on_incomplete`, if it sets one.
+    pub on_incomplete: Option<crate::scan::OnIncomplete>,
 }
 
 impl RuleSet {
@@ -371,6 +373,7 @@ impl RuleSet {
             }
         }
         set.rules.retain(|r| !extend.disable.contains(&r.id));
+        set.on_incomplete = file.scan.as_ref().and_then(|s| s.on_incomplete);
         set.add_file(file, true)?;
         Ok(set)
     }
@@ -420,7 +423,7 @@ impl RuleSet {
 }
 
 fn read_rule_file(path: &Path) -> Result<RuleFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::bounded::read_settings_file(path)?;
     RuleFile::parse(&path.display().to_string(), &text)
 }
 
