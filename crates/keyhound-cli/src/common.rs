@@ -132,7 +132,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub fn load_rules(args: &CommonArgs, root: &Path) -> anyhow::Result<RuleSet> {
     let config = match &args.config {
         Some(c) => Some(c.clone()),
-        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
+        // Present at all (a symbolic link to a device too): reading it says what is wrong.
+        None => Some(root.join(".keyhound.toml")).filter(|p| p.symlink_metadata().is_ok()),
     };
     Ok(match config {
         Some(path) => RuleSet::with_config(&path)?,
@@ -151,7 +152,7 @@ pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
     }
     let ignore = match &args.ignore_file {
         Some(p) => {
-            if !p.is_file() {
+            if p.symlink_metadata().is_err() {
                 anyhow::bail!("{}: ignore file not found", p.display());
             }
             Suppressions::load(p)?
@@ -161,7 +162,8 @@ pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
     let mut ignore = ignore;
     let baseline = match &args.baseline {
         Some(p) => Some(p.clone()),
-        None => Some(root.join(keyhound::baseline::DEFAULT_FILE)).filter(|p| p.is_file()),
+        None => Some(root.join(keyhound::baseline::DEFAULT_FILE))
+            .filter(|p| p.symlink_metadata().is_ok()),
     };
     if let Some(path) = baseline {
         ignore.add_fingerprints(keyhound::baseline::Baseline::load(&path)?.fingerprints());

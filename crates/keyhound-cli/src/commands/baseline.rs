@@ -110,7 +110,7 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
 fn scanner(args: &CreateArgs, root: &Path) -> anyhow::Result<Scanner> {
     let config = match &args.config {
         Some(c) => Some(c.clone()),
-        None => Some(root.join(".keyhound.toml")).filter(|p| p.is_file()),
+        None => Some(root.join(".keyhound.toml")).filter(|p| p.symlink_metadata().is_ok()),
     };
     let rules = match config {
         Some(path) => RuleSet::with_config(&path)?,
@@ -118,7 +118,7 @@ fn scanner(args: &CreateArgs, root: &Path) -> anyhow::Result<Scanner> {
     };
     let ignore = match &args.ignore_file {
         Some(p) => {
-            if !p.is_file() {
+            if p.symlink_metadata().is_err() {
                 anyhow::bail!("{}: ignore file not found", p.display());
             }
             Suppressions::load(p)?
