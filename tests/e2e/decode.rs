@@ -305,13 +305,19 @@ fn nested_three_deep_needs_depth_three() {
     let l2 = zip_bytes(&[("l1.zip", &l1)]);
     let l3 = zip_bytes(&[("l2.zip", &l2)]);
     write(dir.path(), "l3.zip", &l3);
-    let (_, found, stderr) = run(scan(dir.path()).arg("."));
-    assert!(found.is_empty(), "{found:#?}");
+    let out = scan(dir.path()).arg(".").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "incomplete: {stderr}");
+    assert!(json_findings(&out.stdout).as_array().unwrap().is_empty());
     assert!(
         stderr.contains(
-            "note: l3.zip!l2.zip!l1.zip: archive not opened, nested deeper than --max-decode-depth (2)"
+            "incomplete: l3.zip!l2.zip!l1.zip: nested deeper than --max-decode-depth (2); not opened"
         ),
         "{stderr}"
+    );
+    assert_eq!(
+        json_summary(&out.stdout)["incomplete"],
+        json!([{"what": "l3.zip!l2.zip!l1.zip", "reason": {"kind": "depth_limit", "depth": 2}}])
     );
     let (code, found, _) = run(scan(dir.path()).args([".", "--max-decode-depth", "3"]));
     assert_eq!(code, 1);
@@ -345,7 +351,9 @@ fn corrupt_archive_is_noted_and_scanned_as_it_is() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(loc(&found[0]).0, "broken.zip");
     assert!(
-        stderr.contains("note: broken.zip: not a readable zip archive"),
+        stderr.contains(
+            "incomplete: broken.zip: could not be read whole (not a readable zip archive"
+        ),
         "{stderr}"
     );
 }
@@ -518,12 +526,14 @@ fn zip_bomb_is_bounded_noted_and_the_scan_goes_on() {
     assert_eq!(found.len(), 1);
     assert_eq!(loc(&found[0]).0, "app/.env");
     assert!(
-        stderr.contains("note: bomb.zip!zeros.bin: larger than --max-file-size (32 MiB)"),
+        stderr.contains(
+            "incomplete: bomb.zip!zeros.bin: larger than --max-file-size (32 MiB) once decompressed"
+        ),
         "{stderr}"
     );
     assert!(
         stderr.contains(
-            "note: bomb.zip!small.txt: larger than --max-file-size (32 MiB) once decompressed"
+            "incomplete: bomb.zip!small.txt: larger than --max-file-size (32 MiB) once decompressed"
         ),
         "{stderr}"
     );
@@ -563,10 +573,10 @@ fn decompression_budget_is_shared_by_members() {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(loc(&found[0]).0, "many.zip!.env");
     assert!(
-        stderr.contains("note: many.zip: stopped looking inside after 16 MiB"),
+        stderr.contains("incomplete: many.zip: stopped looking inside after 16 MiB"),
         "{stderr}"
     );
-    assert_eq!(stderr.matches("note:").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("incomplete: ").count(), 1, "{stderr}");
 }
 
 fn crc32(data: &[u8]) -> u32 {
@@ -696,7 +706,86 @@ fn staged_scan_reports_archive_notes_and_human_output_says_decoded() {
         .assert()
         .code(1)
         .stdout(predicates::str::contains("decoded:     base64"))
-        .stderr(predicates::str::contains(
-            "note: broken.zip: not a readable zip archive",
-        ));
+        .stdout(predicates::str::contains(
+            "incomplete: 1 item was not read whole",
+        ))
+        .stderr(predicates::str::contains("incomplete: broken.zip (blob "))
+        .stderr(predicates::str::contains("not a readable zip archive"));
+}
+
+#[test]
+fn tar_gz_whose_padding_uses_up_the_budget_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    let env = format!("OPENAI_API_KEY={key}\n");
+    // Under a 512 KiB cap the budget is 2 MiB: the 3 MiB of padding use it up before `.env`.
+    let pad = vec![0u8; 3 << 20];
+    write(
+        dir.path(),
+        "release.tar.gz",
+        tar_gz_bytes(&[("pad.bin", &pad), (".env", env.as_bytes())]),
+    );
+    let out = scan(dir.path())
+        .args([".", "--max-file-size", "512K"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(json_findings(&out.stdout).as_array().unwrap().is_empty());
+    let incomplete = &json_summary(&out.stdout)["incomplete"];
+    assert!(
+        incomplete.as_array().unwrap().contains(&json!({
+            "what": "release.tar.gz",
+            "reason": {"kind": "decode_budget", "limit": 2 << 20}
+        })),
+        "{incomplete}"
+    );
+    assert!(stderr.contains("incomplete: release.tar.gz: stopped looking inside after 2 MiB"));
+    let (code, found, _) = run(scan(dir.path()).arg("."));
+    assert_eq!(code, 1);
+    assert_eq!(loc(&found[0]).0, "release.tar.gz!.env");
+}
+
+#[test]
+fn zip_member_whose_header_claims_too_much_is_read_anyway() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    let env = format!("OPENAI_API_KEY={key}\n");
+    // The header says 64 MiB, over the 1 MiB cap; the member holds one line.
+    let zip = raw_zip(&[(
+        ".env",
+        64 << 20,
+        crc32(env.as_bytes()),
+        &stored_deflate(env.as_bytes()),
+    )]);
+    write(dir.path(), "liar.zip", zip);
+    let (code, found, stderr) = run(scan(dir.path()).args([".", "--max-file-size", "1M"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(loc(&found[0]).0, "liar.zip!.env", "{stderr}");
+}
+
+#[test]
+fn encoded_keyword_deeper_than_the_depth_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    let inner = STANDARD.encode(format!("OPENAI_API_KEY={key}\n"));
+    let outer = STANDARD.encode(format!("token: {inner}\n"));
+    write(dir.path(), "k8s.yaml", format!("data:\n  blob: {outer}\n"));
+    let out = scan(dir.path())
+        .args([".", "--max-decode-depth", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        json_summary(&out.stdout)["incomplete"],
+        json!([{"what": "k8s.yaml", "reason": {"kind": "depth_limit", "depth": 1}}])
+    );
+    assert!(
+        stderr.contains("incomplete: k8s.yaml: nested deeper than --max-decode-depth (1)"),
+        "{stderr}"
+    );
+    let (code, found, _) = run(scan(dir.path()).arg("."));
+    assert_eq!(code, 1);
+    assert_eq!(found[0]["decoded"], "base64 > base64");
 }

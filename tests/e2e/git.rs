@@ -650,10 +650,13 @@ fn gitlinks_lfs_pointers_large_and_binary_blobs() {
     assert!(text.contains("skipped 1 submodule entry"), "{text}");
     assert!(text.contains("1 Git LFS pointer scanned"), "{text}");
     assert!(
-        text.contains("skipped 1 blobs over the size limit"),
+        text.contains("incomplete: 1 item was not read whole"),
         "{text}"
     );
-    assert!(text.contains("large.env"), "{text}");
+    assert!(
+        text.contains("large.env (blob ") && text.contains("larger than --max-file-size"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod confidence;
 mod decode;
 mod git;
 mod hook;
+mod limits;
 mod rules;
 mod scan;
 mod staged;

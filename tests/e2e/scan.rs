@@ -182,16 +182,7 @@ fn sarif_validates_against_schema() {
         .stdout
         .clone();
     let doc = serde_json::from_slice::<Value>(&out).expect("SARIF is JSON");
-    match sarif_schema() {
-        Some(schema) => {
-            let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-            let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-            assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
-        }
-        None => eprintln!(
-            "note: SARIF schema not installed (.ci/run fetches it); checked structure only"
-        ),
-    }
+    validate_sarif(&doc);
     assert_eq!(doc["version"], "2.1.0");
     assert_eq!(doc["runs"][0]["tool"]["driver"]["name"], "keyhound");
     let results = doc["runs"][0]["results"].as_array().unwrap();
@@ -214,21 +205,96 @@ fn sarif_validates_against_schema() {
 }
 
 #[test]
-fn oversized_file_skipped_and_reported() {
+fn oversized_file_is_incomplete_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let key = openai_project_key();
     let mut big = vec![b'a'; 2 << 20];
     big.extend_from_slice(format!("\nk={key}\n").as_bytes());
     write(dir.path(), "big.txt", &big);
-    keyhound()
-        .args(["scan", "--max-file-size", "1M", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(0)
-        .stdout(
-            predicate::str::contains("skipped 1 files over the size limit")
-                .and(predicate::str::contains("big.txt")),
-        );
+    let size = big.len();
+    let run = |args: &[&str]| {
+        keyhound()
+            .args(["scan", "--max-file-size", "1M", "."])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let said = "big.txt: larger than --max-file-size (2.0 MiB > 1 MiB); not scanned";
+    // Human: the summary lists it, stderr says it, the run fails with its own code.
+    let out = run(&[]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("incomplete: 1 item was not read whole") && stdout.contains(said),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("keyhound: incomplete: {said}")),
+        "{stderr}"
+    );
+    // --quiet drops the summary, never the warning.
+    let out = run(&["--quiet"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(said));
+    // JSON and JSON lines: the summary's typed list.
+    let want = serde_json::json!([{
+        "what": "big.txt",
+        "reason": {"kind": "too_large", "size": size, "limit": 1 << 20}
+    }]);
+    let out = run(&["-f", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json_summary(&out.stdout)["incomplete"], want);
+    let out = run(&["-f", "jsonl"]);
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["summary"]["incomplete"], want);
+    // SARIF: a notification of the invocation, and still valid.
+    let out = run(&["-f", "sarif"]);
+    assert_eq!(out.status.code(), Some(3));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate_sarif(&doc);
+    let invocation = &doc["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    assert!(
+        note["message"]["text"].as_str().unwrap().contains(said),
+        "{note}"
+    );
+    assert_eq!(
+        note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "big.txt"
+    );
+    // GitHub: a warning annotation on the file.
+    let out = run(&["-f", "github"]);
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("::warning file=big.txt,title=keyhound%3A incomplete scan::")
+            && text.contains("larger than --max-file-size"),
+        "{text}"
+    );
+    // A team may choose to let it pass, loudly: by flag or in the config.
+    let out = run(&["--on-incomplete", "warn"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(said) && stderr.contains("warning: the scan is incomplete"),
+        "{stderr}"
+    );
+    write(
+        dir.path(),
+        ".keyhound.toml",
+        "[scan]\non_incomplete = \"warn\"\n",
+    );
+    assert_eq!(run(&[]).status.code(), Some(0));
+    assert_eq!(run(&["--on-incomplete", "fail"]).status.code(), Some(3));
+    // Under the limit, the key is found.
     keyhound()
         .args(["scan", "."])
         .current_dir(dir.path())
@@ -654,6 +720,20 @@ fn parallel_equals_single_thread() {
     let one = run("1");
     assert_eq!(json(&one).as_array().unwrap().len(), 40);
     assert_eq!(one, run("4"));
+}
+
+/// Checks `doc` against the SARIF 2.1.0 schema when it is installed.
+fn validate_sarif(doc: &Value) {
+    match sarif_schema() {
+        Some(schema) => {
+            let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+            let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "SARIF invalid: {errors:?}");
+        }
+        None => eprintln!(
+            "note: SARIF schema not installed (.ci/run fetches it); checked structure only"
+        ),
+    }
 }
 
 /// The official SARIF 2.1.0 schema, which `.ci/run` fetches from the npm registry (it is not

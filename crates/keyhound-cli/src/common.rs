@@ -10,7 +10,7 @@ use keyhound::report::{self, printable, ConfigUsed, Format, Report, ReportOption
 use keyhound::scan::{Explanation, ScanOptions, Stats};
 use keyhound::suppress::Suppressions;
 use keyhound::verify::Check;
-use keyhound::{Finding, RuleSet, Scanner};
+use keyhound::{Finding, OnIncomplete, RuleSet, Scanner};
 
 use crate::commands::verify::{self, FailOn};
 use crate::config::ConfigArgs;
@@ -21,6 +21,8 @@ pub const EXIT_CLEAN: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
 /// Error (bad config, unreadable root, errors during the scan).
 pub const EXIT_ERROR: i32 = 2;
+/// Incomplete: something asked for could not be read whole (and `--on-incomplete` is `fail`).
+pub const EXIT_INCOMPLETE: i32 = 3;
 
 /// Options shared by `scan` and `git`.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,12 +82,22 @@ pub struct CommonArgs {
     /// Seconds to wait for each provider's answer (--verify).
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
     pub verify_timeout: std::time::Duration,
+    /// What a scan that could not read everything (a file over --max-file-size, an archive
+    /// past a limit) does: fail (exit 3, the default) or warn. Default: the config's
+    /// `[scan] on_incomplete`, else fail.
+    #[arg(long, value_name = "POLICY")]
+    pub on_incomplete: Option<OnIncomplete>,
 }
 
 impl CommonArgs {
     /// Whether this run asks providers (only ever on request).
     pub fn verifying(&self) -> bool {
         self.verify || self.only_verified || self.fail_on == FailOn::Active
+    }
+
+    /// `--on-incomplete`, else the config's (`config`), else fail.
+    pub fn on_incomplete(&self, config: Option<OnIncomplete>) -> OnIncomplete {
+        self.on_incomplete.or(config).unwrap_or_default()
     }
 }
 
@@ -158,6 +170,8 @@ pub struct Outcome {
     pub checks: Vec<Option<Check>>,
     /// The configuration files used.
     pub config: Vec<ConfigUsed>,
+    /// The config file's `[scan] on_incomplete`, if it sets one.
+    pub config_on_incomplete: Option<OnIncomplete>,
     /// What was scanned ("files", "blobs").
     pub unit: &'static str,
     /// Lines the source adds to the summary.
@@ -197,12 +211,16 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         explanations,
         checks,
         config,
+        config_on_incomplete,
         unit,
         mut extra_summary,
     } = outcome;
     for e in &stats.errors {
         eprintln!("keyhound: {}", printable(e));
     }
+    // Even under --quiet: a scan that passes must not hide that it did not read everything.
+    let on_incomplete = args.on_incomplete(config_on_incomplete);
+    crate::incomplete::report(&stats.incomplete, on_incomplete);
     if !args.quiet {
         for n in &stats.notes {
             eprintln!("keyhound: note: {}", printable(n));
@@ -235,6 +253,7 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         unit,
         extra_summary,
         fail_at: args.fail_on.level(),
+        describe_incomplete: Some(crate::incomplete::describe),
     };
     let report = Report {
         findings,
@@ -269,7 +288,11 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         }
     }
     let failing = blocking(findings, args.fail_on);
-    Ok(match exit_code(failing, stats.errors.len()) {
+    let incomplete = match on_incomplete {
+        OnIncomplete::Fail => stats.incomplete.len(),
+        OnIncomplete::Warn => 0,
+    };
+    Ok(match exit_code(failing, stats.errors.len(), incomplete) {
         EXIT_FOUND => args.exit_code,
         code => code,
     })
@@ -285,12 +308,15 @@ pub fn blocking(findings: &[Finding], fail_on: FailOn) -> usize {
     findings.iter().filter(|f| f.fails(at)).count()
 }
 
-/// 2 if anything failed along the way, else 1 if anything was found, else 0.
-pub fn exit_code(findings: usize, errors: usize) -> i32 {
+/// 2 if anything failed along the way, else 1 if anything was found, else 3 if something
+/// could not be read whole (under `--on-incomplete fail`), else 0.
+pub fn exit_code(findings: usize, errors: usize, incomplete: usize) -> i32 {
     if errors > 0 {
         EXIT_ERROR
     } else if findings > 0 {
         EXIT_FOUND
+    } else if incomplete > 0 {
+        EXIT_INCOMPLETE
     } else {
         EXIT_CLEAN
     }

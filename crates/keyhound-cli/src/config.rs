@@ -94,30 +94,11 @@ struct Found {
     from: ConfigFrom,
 }
 
-/// Reads a config, ignore or baseline file: a regular file (a link is followed, but not to a
-/// device, a FIFO or a directory: `.keyhoundignore -> /dev/zero` must not hang or fill memory)
-/// of at most [`MAX_CONFIG_BYTES`], as UTF-8.
+/// Reads a config, ignore or baseline file: a regular file of bounded size (see
+/// [`keyhound::bounded::read_settings_file`]: `.keyhoundignore -> /dev/zero` must not hang or
+/// fill memory).
 fn read_small_file(path: &Path) -> anyhow::Result<String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-    if !meta.is_file() {
-        anyhow::bail!(
-            "{}: not a regular file (keyhound reads its config, ignore and baseline files only from regular files)",
-            path.display()
-        );
-    }
-    let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if bytes.len() > MAX_CONFIG_BYTES {
-        anyhow::bail!(
-            "{}: too large for a keyhound file (at most {MAX_CONFIG_BYTES} bytes)",
-            path.display()
-        );
-    }
-    String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8 text", path.display()))
+    Ok(keyhound::bounded::read_settings_file(path)?)
 }
 
 fn find(base: &Base<'_>, name: &str) -> anyhow::Result<Option<Found>> {

@@ -1,11 +1,13 @@
 //! `keyhound`: the command-line face of the keyhound library. Argument parsing, config
 //! discovery, output and exit codes live here; scanning lives in the library.
 //!
-//! Exit codes: 0 nothing found, 1 findings, 2 error.
+//! Exit codes: 0 nothing found, 1 findings, 2 error, 3 incomplete (something could not be read
+//! whole; `--on-incomplete warn` lets it pass).
 
 mod commands;
 mod common;
 mod config;
+mod incomplete;
 
 use clap::{Parser, Subcommand};
 

@@ -129,9 +129,10 @@ impl Baseline {
         s
     }
 
-    /// Reads a baseline file.
+    /// Reads a baseline file (a regular file of bounded size, see
+    /// [`crate::bounded::read_settings_file`]).
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::bounded::read_settings_file(path)?;
         Baseline::parse(path, &text)
     }
 

@@ -23,6 +23,7 @@
 
 pub mod atomic;
 pub mod baseline;
+pub mod bounded;
 pub mod decode;
 pub mod error;
 pub mod evidence;
@@ -38,4 +39,4 @@ pub mod verify;
 pub use error::{Error, Result};
 pub use finding::{Finding, Location};
 pub use rules::RuleSet;
-pub use scan::{ScanOptions, Scanner, Stats};
+pub use scan::{Incomplete, OnIncomplete, ScanOptions, Scanner, Stats, Unread};

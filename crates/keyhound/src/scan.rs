@@ -103,11 +103,151 @@ pub struct ContentResult {
     pub explanations: Vec<Explanation>,
     /// Whether the content was treated as binary.
     pub binary: bool,
-    /// Things worth telling that are not errors: limits hit while looking inside archives and
-    /// encodings, corrupt archives (the scan went on).
+    /// What inside the content could not be read whole (a member over the size limit, the
+    /// decoding budget used up, a corrupt archive…): the scan of it is incomplete.
+    pub incomplete: Vec<Incomplete>,
+    /// Things worth telling that take nothing away from the scan (a file named `.ipynb` that is
+    /// not a notebook, scanned as text).
     pub notes: Vec<String>,
     /// What the configuration left out.
     pub removed: Removed,
+}
+
+/// Something a scan was asked to read and did not read whole. A scan with any is *incomplete*:
+/// a key may sit in what was not read. Reports list them; the CLI's policy decides whether
+/// they fail the run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Incomplete {
+    /// What was not read whole, as reports name it: a path (`dump.sql`, `-` for stdin), an
+    /// archive member (`release.zip!config/.env`) or a notebook cell (`nb.ipynb#cell-2`).
+    pub what: String,
+    /// The git blob, for history and staged scans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// Why.
+    pub reason: Unread,
+}
+
+/// Why something was not read whole. Limits are given as numbers; naming the option that sets
+/// them is the caller's business.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Unread {
+    /// Larger than the size limit, so not scanned: `size` bytes when known (a file's or a
+    /// blob's size), else more than `limit` (a member, a special file, stdin: read up to it).
+    TooLarge {
+        /// Its size in bytes, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
+        /// The size limit in bytes.
+        limit: u64,
+    },
+    /// The budget of decompressed and decoded bytes of one top-level blob ran out: what it
+    /// holds beyond that point was not scanned.
+    DecodeBudget {
+        /// The budget in bytes.
+        limit: u64,
+    },
+    /// An archive, or encoded text holding a rule keyword, nested deeper than the decoding
+    /// depth: not opened or decoded.
+    DepthLimit {
+        /// The depth limit.
+        depth: usize,
+    },
+    /// An archive with more members than are looked at: the rest were not scanned.
+    TooManyMembers {
+        /// How many members are looked at.
+        limit: usize,
+    },
+    /// The scan budget of one blob ran out: the rules after that point did not run on it.
+    ScanBudget {
+        /// The budget, in milliseconds of matching.
+        limit_ms: u64,
+    },
+    /// It could not be read (a corrupt or encrypted archive or member): its raw bytes were
+    /// scanned as they are, what it holds was not (or only up to the damage).
+    Unreadable {
+        /// What went wrong.
+        error: String,
+    },
+}
+
+impl Incomplete {
+    /// `what` not read whole for `reason`.
+    pub fn new(what: impl Into<String>, reason: Unread) -> Incomplete {
+        Incomplete {
+            what: what.into(),
+            blob: None,
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::TooLarge {
+                size: Some(size),
+                limit,
+            } => write!(
+                f,
+                "larger than the size limit ({size} > {limit} bytes); not scanned"
+            ),
+            Unread::TooLarge { size: None, limit } => {
+                write!(f, "larger than the size limit ({limit} bytes); not scanned")
+            }
+            Unread::DecodeBudget { limit } => write!(
+                f,
+                "stopped looking inside after {limit} bytes of decompressed or decoded data; \
+                 the rest of what it holds was not scanned"
+            ),
+            Unread::DepthLimit { depth } => write!(
+                f,
+                "nested deeper than the decoding depth ({depth}); not opened or decoded"
+            ),
+            Unread::TooManyMembers { limit } => {
+                write!(
+                    f,
+                    "more than {limit} archive members; the rest were not scanned"
+                )
+            }
+            Unread::ScanBudget { limit_ms } => write!(
+                f,
+                "the scan budget of one blob ({limit_ms} ms) ran out; the rest of the rules \
+                 did not run on it"
+            ),
+            Unread::Unreadable { error } => {
+                write!(
+                    f,
+                    "could not be read whole ({error}); scanned what could be read"
+                )
+            }
+        }
+    }
+}
+
+/// What an incomplete scan does to the outcome of a run (the CLI's exit code follows it; the
+/// library only carries the setting, from a config file's `[scan] on_incomplete`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnIncomplete {
+    /// The run fails, as it would for a finding: what was not read may hold a key.
+    #[default]
+    Fail,
+    /// The run says so and passes.
+    Warn,
+}
+
+impl std::str::FromStr for OnIncomplete {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fail" => Ok(OnIncomplete::Fail),
+            "warn" => Ok(OnIncomplete::Warn),
+            _ => Err(format!("`{s}` is not one of fail, warn")),
+        }
+    }
 }
 
 /// Counts for the summary at the end of a scan.
@@ -119,11 +259,15 @@ pub struct Stats {
     pub bytes: u64,
     /// Of those, binary.
     pub binary: u64,
-    /// Skipped for size, with their paths.
-    pub skipped_too_large: Vec<String>,
+    /// What was not read whole (over the size limit, limits of decoding, corrupt archives):
+    /// when not empty, the scan is incomplete.
+    pub incomplete: Vec<Incomplete>,
+    /// FIFOs, sockets and devices met while walking a directory: skipped, never waited on
+    /// (they hold no content at rest; one named as a root is read).
+    pub special_files: Vec<String>,
     /// Errors met along the way (the scan went on).
     pub errors: Vec<String>,
-    /// Notes from looking inside archives and encodings (limits hit, corrupt archives).
+    /// Notes that take nothing away from the scan.
     pub notes: Vec<String>,
     /// What the configuration (config allowlists, ignore file, baseline) left out.
     pub removed: Removed,
@@ -131,27 +275,35 @@ pub struct Stats {
 
 impl Stats {
     /// Adds what scanning one piece of content counted (not `scanned` or `bytes`).
-    pub fn add_content(&mut self, result: &ContentResult) {
-        self.binary += u64::from(result.binary);
-        self.removed.add(&result.removed);
-    }
-
     /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: Stats) {
         self.removed.add(&other.removed);
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.binary += other.binary;
-        self.skipped_too_large.extend(other.skipped_too_large);
+        self.incomplete.extend(other.incomplete);
+        self.special_files.extend(other.special_files);
         self.errors.extend(other.errors);
         self.notes.extend(other.notes);
     }
 
     /// Sorts the lists so that parallel runs report the same as serial ones.
     pub fn sort(&mut self) {
-        self.skipped_too_large.sort();
+        self.incomplete.sort();
+        self.incomplete.dedup();
+        self.special_files.sort();
         self.errors.sort();
         self.notes.sort();
+    }
+
+    /// Counts one scanned blob of `bytes` and what its scan found incomplete or noted.
+    pub fn add_content(&mut self, bytes: usize, result: &mut ContentResult) {
+        self.scanned += 1;
+        self.bytes += bytes as u64;
+        self.binary += u64::from(result.binary);
+        self.removed.add(&result.removed);
+        self.incomplete.append(&mut result.incomplete);
+        self.notes.append(&mut result.notes);
     }
 }
 
@@ -232,6 +384,12 @@ impl Scanner {
         Matcher::new(&self.rules, &self.prefilter).explain(self.options.explain)
     }
 
+    /// How many rules the keyword prefilter proposes for `content`.
+    pub(crate) fn keyword_rules(&self, content: &[u8]) -> usize {
+        let mut candidates = vec![false; self.rules.rules().len()];
+        self.prefilter.candidates(content, &mut candidates)
+    }
+
     /// Whether a path is skipped entirely (config allowlist or ignore-file glob).
     pub fn skips_path(&self, path: &str) -> bool {
         self.path_skip(path).is_some()
@@ -308,6 +466,7 @@ impl Scanner {
             findings,
             explanations,
             binary,
+            incomplete: Vec::new(),
             notes: Vec::new(),
             removed,
         }

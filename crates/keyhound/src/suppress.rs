@@ -73,12 +73,13 @@ impl Suppressions {
         })
     }
 
-    /// Reads an ignore file; a missing file means no suppressions.
+    /// Reads an ignore file (a regular file of bounded size, see
+    /// [`crate::bounded::read_settings_file`]); a missing file means no suppressions.
     pub fn load(path: &Path) -> Result<Suppressions> {
-        match std::fs::read_to_string(path) {
+        match crate::bounded::read_settings_file(path) {
             Ok(text) => Suppressions::parse(path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Suppressions::default()),
-            Err(e) => Err(Error::io(path, e)),
+            Err(e) if crate::bounded::is_not_found(&e) => Ok(Suppressions::default()),
+            Err(e) => Err(e),
         }
     }
 

@@ -121,6 +121,8 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
         .ok()
         .and_then(|b| b.salt)
         .unwrap_or_else(keyhound::baseline::new_salt);
+    // The baseline records what was read; what was not is said, and does not stop it.
+    crate::incomplete::report(&result.stats.incomplete, keyhound::OnIncomplete::Warn);
     let baseline = Baseline::from_findings(&result.findings, salt);
     baseline.save(&output)?;
     println!(

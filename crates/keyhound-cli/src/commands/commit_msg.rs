@@ -42,19 +42,13 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     } = config::discover(&args.common.config, &Base::WorkTree(&root), true)?;
     let scanner = common::scanner(&args.common, rules, suppressions);
     let mut matcher = scanner.matcher();
-    let result = scanner.scan_content(
+    let mut result = scanner.scan_content(
         &mut matcher,
         "message of the commit being made",
         kept.as_bytes(),
     );
-    let stats = Stats {
-        scanned: 1,
-        bytes: kept.len() as u64,
-        notes: result.notes.clone(),
-        ..Stats::default()
-    };
-    let mut stats = stats;
-    stats.add_content(&result);
+    let mut stats = Stats::default();
+    stats.add_content(kept.len(), &mut result);
     config::count_removed(&mut used, &stats.removed);
     let checks = common::checks_for(&args.common, &scanner, &result.findings);
     let blocking = common::blocking(&result.findings, args.common.fail_on);
@@ -66,6 +60,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             explanations: result.explanations,
             checks,
             config: used,
+            config_on_incomplete: scanner.rules().on_incomplete,
             unit: "commit messages",
             extra_summary: Vec::new(),
         },

@@ -95,6 +95,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             explanations: result.explanations,
             checks,
             config: used,
+            config_on_incomplete: scanner.rules().on_incomplete,
             unit: "blobs",
             extra_summary: extra,
         },

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use keyhound::scan::finding_order;
 use keyhound::source::fs::{scan_paths, scan_reader, FsScan, WalkOptions};
+use keyhound::OnIncomplete;
 
 use crate::common::{self, CommonArgs, Outcome};
 use crate::config::{self, Base};
@@ -79,6 +80,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             mut used,
         } = config::discover(&args.common.config, &Base::Dir(Path::new(&root)), true)?;
         let scanner = common::scanner(&args.common, rules, suppressions);
+        // Each root's config speaks for itself only: one asking to fail keeps the run failing.
+        outcome.config_on_incomplete =
+            match (outcome.config_on_incomplete, scanner.rules().on_incomplete) {
+                (Some(OnIncomplete::Fail), _) | (_, Some(OnIncomplete::Fail)) => {
+                    Some(OnIncomplete::Fail)
+                }
+                (a, b) => a.or(b),
+            };
         let result: FsScan = if stdin {
             scan_reader(&scanner, std::io::stdin().lock())?
         } else {

@@ -1,7 +1,8 @@
 //! Archives: zip (and jar, docx, xlsx… built on it), tar, gzip and tar.gz, recognised by their
 //! magic bytes. Each regular-file member is read through `Read::take` within the member cap and
-//! the blob's budget, then handed back to the driver as a blob of its own at `outer!member`.
-//! It does not decide what a member holds; the driver does.
+//! the blob's budget, whatever size its header states (a header may lie either way), then
+//! handed back to the driver as a blob of its own at `outer!member`. What could not be read
+//! whole is recorded as incomplete. It does not decide what a member holds; the driver does.
 
 use std::cell::Cell;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
@@ -9,9 +10,9 @@ use std::rc::Rc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::{human_size, Cx};
+use super::Cx;
 use crate::matcher::Matcher;
-use crate::scan::ContentResult;
+use crate::scan::{self, ContentResult};
 
 /// What kind of container some bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,7 @@ pub(super) fn detect(content: &[u8]) -> Option<Kind> {
 }
 
 /// Scans the members of the archive `content` at `path`. False if it could not be opened at
-/// all (noted; the caller treats the bytes as they are).
+/// all (recorded as incomplete; the caller treats the bytes as they are).
 pub(super) fn scan(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
@@ -67,8 +68,9 @@ const MAX_PREALLOCATION: u64 = 8 << 20;
 
 /// Reads a member of at most `cap` bytes with at most `budget` bytes left; what was read
 /// before an error is returned with it. `size` is what the archive says the member holds: room
-/// for it is set aside at once, so that it is read in a few large reads rather than many small
-/// ones through the decompressor.
+/// for up to [`MAX_PREALLOCATION`] of it is set aside at once, so that it is read in a few
+/// large reads rather than many small ones through the decompressor; it bounds nothing else,
+/// so a header that lies costs neither memory nor a skipped member.
 fn read_member(
     reader: &mut dyn Read,
     cap: u64,
@@ -119,10 +121,8 @@ impl Cx<'_> {
         match unread {
             None => {}
             Some(Unread::TooLarge) => {
-                self.note(format!(
-                    "{path}: larger than --max-file-size ({}) once decompressed; skipped",
-                    human_size(self.member_cap)
-                ));
+                let limit = self.member_cap;
+                self.unread(path, scan::Unread::TooLarge { size: None, limit });
                 return true;
             }
             Some(Unread::Budget) => {
@@ -134,16 +134,17 @@ impl Cx<'_> {
                 return false;
             }
             Some(Unread::Error(e)) => {
-                self.note(format!("{path}: {e}; scanned what could be read"));
+                let error = e.to_string();
+                self.unread(path, scan::Unread::Unreadable { error });
             }
         }
         self.blob(matcher, path, &bytes, depth + 1, out);
         true
     }
 
-    /// A member whose header gives its size (zip, tar): skipped by path or when larger than
-    /// `--max-file-size` (with a note), else read and scanned; false when the archive's member
-    /// count or budget is used up.
+    /// A member whose header gives its size (zip, tar): skipped by path, else read and scanned
+    /// (the size only helps to set room aside); false when the archive's member count or
+    /// budget is used up.
     #[allow(clippy::too_many_arguments)]
     fn listed_member(
         &mut self,
@@ -157,13 +158,6 @@ impl Cx<'_> {
         out: &mut ContentResult,
     ) -> bool {
         if self.scanner.skips_path(member_path) {
-            return true;
-        }
-        if size > self.member_cap {
-            self.note(format!(
-                "{member_path}: larger than --max-file-size ({}) once decompressed; skipped",
-                human_size(self.member_cap)
-            ));
             return true;
         }
         if !self.member(
@@ -184,10 +178,8 @@ impl Cx<'_> {
     fn too_many_members(&mut self, path: &str) {
         if self.members_left == 0 {
             let top = path.split('!').next().unwrap_or(path);
-            self.note(format!(
-                "{top}: more than {} archive members; the rest were not scanned",
-                super::MAX_MEMBERS
-            ));
+            let limit = super::MAX_MEMBERS;
+            self.unread(top, scan::Unread::TooManyMembers { limit });
         }
     }
 }
@@ -203,9 +195,8 @@ fn zip(
     let mut archive = match zip::ZipArchive::new(Cursor::new(content)) {
         Ok(a) => a,
         Err(e) => {
-            cx.note(format!(
-                "{path}: not a readable zip archive ({e}); scanned as it is"
-            ));
+            let error = format!("not a readable zip archive: {e}");
+            cx.unread(path, scan::Unread::Unreadable { error });
             return false;
         }
     };
@@ -215,7 +206,8 @@ fn zip(
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                cx.note(format!("{member_path}: {e}; skipped"));
+                let error = e.to_string();
+                cx.unread(&member_path, scan::Unread::Unreadable { error });
                 continue;
             }
         };
@@ -322,9 +314,8 @@ fn tar(
     let entries = match archive.entries_with_seek() {
         Ok(e) => e,
         Err(e) => {
-            cx.note(format!(
-                "{path}: not a readable tar archive ({e}); scanned as it is"
-            ));
+            let error = format!("not a readable tar archive: {e}");
+            cx.unread(path, scan::Unread::Unreadable { error });
             return false;
         }
     };
@@ -336,9 +327,8 @@ fn tar(
                 break;
             }
             Err(e) => {
-                cx.note(format!(
-                    "{path}: corrupt tar archive ({e}); members after this point were not scanned"
-                ));
+                let error = format!("corrupt tar archive: {e}; the members after it");
+                cx.unread(path, scan::Unread::Unreadable { error });
                 break;
             }
         };
@@ -383,9 +373,8 @@ fn gzip(
         if cx.budget.get() == 0 {
             cx.budget_exhausted(path);
         } else {
-            cx.note(format!(
-                "{path}: not readable gzip data ({e}); scanned as it is"
-            ));
+            let error = format!("not readable gzip data: {e}");
+            cx.unread(path, scan::Unread::Unreadable { error });
         }
         return false;
     }

@@ -25,10 +25,12 @@
 //! - Limits: `max_decode_depth` layers (each decoding, each archive, each notebook is one layer;
 //!   a tar.gz is one) — 0 turns all of this off. Per top-level blob, decompressed and decoded
 //!   bytes share a budget of four times `max_file_size` (at most 1 GiB); a member larger than
-//!   `max_file_size` once decompressed is skipped. Members are read through `Read::take`, so a
-//!   decompression bomb costs at most those limits in memory and time. Every limit hit and every
-//!   corrupt archive becomes a note in [`ContentResult::notes`]; the scan goes on, and the raw
-//!   bytes of a corrupt archive have been scanned as binary already.
+//!   `max_file_size` once decompressed is not scanned. Members are read through `Read::take`
+//!   whatever size their header states, so a decompression bomb costs at most those limits in
+//!   memory and time, and a header cannot make a member be skipped. Every limit hit and every
+//!   corrupt archive is an [`Incomplete`] entry in [`ContentResult::incomplete`] (an archive or
+//!   an encoded keyword nested deeper than the depth too); the scan goes on, and the raw bytes
+//!   of a corrupt archive have been scanned as binary already.
 //! - Dedup: a secret found both as it is and decoded at the same place is reported once (the
 //!   plain finding); one found in the raw bytes of an archive or notebook and in a member or cell
 //!   is reported at the member or cell.
@@ -50,7 +52,7 @@ use std::sync::OnceLock;
 
 use crate::finding::{Finding, LineIndex};
 use crate::matcher::Matcher;
-use crate::scan::{ContentResult, Scanner};
+use crate::scan::{ContentResult, Incomplete, Scanner, Unread};
 use encoding::{Decoded, OffsetMap, Triggers};
 
 /// Per-scanner state of this module, built on first use.
@@ -71,7 +73,7 @@ fn budget(max_file_size: u64) -> u64 {
 }
 
 /// Scans what is nested in `content` (already scanned as it is into `result`) and adds the
-/// findings and notes to `result`.
+/// findings, what could not be read and notes to `result`.
 pub(crate) fn scan_nested(
     scanner: &Scanner,
     matcher: &mut Matcher<'_>,
@@ -95,10 +97,12 @@ pub(crate) fn scan_nested(
         members_left: MAX_MEMBERS,
         budget_noted: false,
         seen: Seen::default(),
+        incomplete: Vec::new(),
         notes: Vec::new(),
     };
     cx.remember(&result.findings);
     cx.inside(matcher, path, content, 0, result.binary, result);
+    result.incomplete.append(&mut cx.incomplete);
     result.notes.append(&mut cx.notes);
 }
 
@@ -114,6 +118,7 @@ struct Cx<'s> {
     budget_noted: bool,
     /// Findings reported so far.
     seen: Seen,
+    incomplete: Vec<Incomplete>,
     notes: Vec<String>,
 }
 
@@ -197,9 +202,14 @@ impl Frame<'_> {
     }
 }
 
-impl Cx<'_> {
+impl<'s> Cx<'s> {
     fn note(&mut self, note: String) {
         self.notes.push(note);
+    }
+
+    /// `what` could not be read whole: the scan is incomplete.
+    fn unread(&mut self, what: &str, reason: Unread) {
+        self.incomplete.push(Incomplete::new(what, reason));
     }
 
     /// Takes `n` bytes from the budget; false (and a note, once) when it is used up.
@@ -217,12 +227,9 @@ impl Cx<'_> {
     fn budget_exhausted(&mut self, path: &str) {
         if !self.budget_noted {
             self.budget_noted = true;
-            let top = path.split('!').next().unwrap_or(path);
-            self.note(format!(
-                "{top}: stopped looking inside after {} of decompressed or decoded data \
-                 (4 x --max-file-size, at most 1 GiB); the rest of what it holds was not scanned",
-                human_size(budget(self.member_cap))
-            ));
+            let top = path.split(['!', '#']).next().unwrap_or(path);
+            let limit = budget(self.member_cap);
+            self.unread(top, Unread::DecodeBudget { limit });
         }
     }
 
@@ -249,11 +256,15 @@ impl Cx<'_> {
         out: &mut ContentResult,
     ) {
         if depth >= self.max_depth {
-            if depth > 0 && archive::detect(content).is_some() {
-                self.note(format!(
-                    "{path}: archive not opened, nested deeper than --max-decode-depth ({})",
-                    self.max_depth
-                ));
+            let nested =
+                archive::detect(content).is_some() || (!binary && self.encoded_keyword(content));
+            if depth > 0 && nested {
+                self.unread(
+                    path,
+                    Unread::DepthLimit {
+                        depth: self.max_depth,
+                    },
+                );
             }
             return;
         }
@@ -317,6 +328,10 @@ impl Cx<'_> {
         out: &mut ContentResult,
     ) {
         if depth >= self.max_depth {
+            if self.encoded_keyword(text) {
+                let depth = self.max_depth;
+                self.unread(blob.path, Unread::DepthLimit { depth });
+            }
             return;
         }
         // Each piece is scanned and dropped before the next is decoded: what is held at once
@@ -324,15 +339,7 @@ impl Cx<'_> {
         let mut decoded: Vec<Decoded> = Vec::new();
         let found = encoding::find(text);
         if !found.runs.is_empty() {
-            let scanner = self.scanner;
-            let triggers = scanner.nested.triggers.get_or_init(|| {
-                let rules = scanner.rules().rules();
-                Triggers::new(
-                    rules
-                        .iter()
-                        .flat_map(|r| r.keywords.iter().map(String::as_str)),
-                )
-            });
+            let triggers = self.triggers();
             for run in found.runs {
                 let (joined, join_map) = run.text(text);
                 for plan in triggers.plans(&joined, depth + 2 <= self.max_depth) {
@@ -356,6 +363,40 @@ impl Cx<'_> {
                 return;
             }
         }
+    }
+
+    fn triggers(&self) -> &'s Triggers {
+        let scanner = self.scanner;
+        scanner.nested.triggers.get_or_init(|| {
+            let rules = scanner.rules().rules();
+            Triggers::new(
+                rules
+                    .iter()
+                    .flat_map(|r| r.keywords.iter().map(String::as_str)),
+            )
+        })
+    }
+
+    /// Whether `text` holds what one more layer of decoding would look at: a base64 or hex run
+    /// that encodes a rule keyword, or an escaped line whose decoding holds a keyword the line
+    /// itself does not.
+    fn encoded_keyword(&self, text: &[u8]) -> bool {
+        let found = encoding::find(text);
+        let triggers = self.triggers();
+        if found
+            .runs
+            .iter()
+            .any(|run| !triggers.plans(&run.text(text).0, false).is_empty())
+        {
+            return true;
+        }
+        found.escaped.iter().any(|(line, percent, escape)| {
+            let raw = &text[line.clone()];
+            let before = self.scanner.keyword_rules(raw);
+            let more = |d: Decoded| self.scanner.keyword_rules(&d.bytes) > before;
+            (*percent && more(encoding::decode_percent(raw, 0)))
+                || (*escape && more(encoding::decode_escapes(raw, 0)))
+        })
     }
 
     /// Scans and drops `pieces`, decoded from text `depth` layers deep; false when the budget
@@ -438,15 +479,6 @@ fn prefer_inner(path: &str, sep: char, mark: usize, out: &mut ContentResult) {
         i += 1;
         i > mark || f.location().path != path || !inner.contains(&f.fingerprint)
     });
-}
-
-fn human_size(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
-        n if n >= 1 << 10 => format!("{} KiB", n >> 10),
-        n => format!("{n} bytes"),
-    }
 }
 
 #[cfg(test)]

@@ -283,14 +283,28 @@ fn summary(
         for c in report.config {
             writeln!(out, "{}", config_line(c))?;
         }
-        if !s.skipped_too_large.is_empty() {
+        if !s.special_files.is_empty() {
             writeln!(
                 out,
-                "skipped {} {} over the size limit (--max-file-size): {}",
-                s.skipped_too_large.len(),
-                unit,
-                printable(&s.skipped_too_large.join(", "))
+                "skipped {} special file{} (FIFOs, sockets, devices are not read in a walk): {}",
+                s.special_files.len(),
+                if s.special_files.len() == 1 { "" } else { "s" },
+                printable(&s.special_files.join(", "))
             )?;
+        }
+        if !s.incomplete.is_empty() {
+            writeln!(
+                out,
+                "incomplete: {} not read whole; a key in what was not read is not found:",
+                if s.incomplete.len() == 1 {
+                    "1 item was".to_string()
+                } else {
+                    format!("{} items were", s.incomplete.len())
+                }
+            )?;
+            for i in &s.incomplete {
+                writeln!(out, "  {}", super::describe(i, opts))?;
+            }
         }
         if !s.errors.is_empty() {
             writeln!(

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::finding::{redact, redact_spans, Finding};
-use crate::scan::{Explanation, Stats};
+use crate::scan::{Explanation, Incomplete, Stats};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +76,17 @@ pub struct ReportOptions {
     /// GitHub annotations are errors for those, warnings for the other findings that are not
     /// fixtures, notices for fixtures.
     pub fail_at: Option<crate::evidence::Confidence>,
+    /// Words what was not read whole and why (the CLI names its options here); `None`: the
+    /// library's own words.
+    pub describe_incomplete: Option<fn(&Incomplete) -> String>,
+}
+
+/// `what: why`, in the caller's words if it gave some.
+fn describe(i: &Incomplete, opts: &ReportOptions) -> String {
+    match opts.describe_incomplete {
+        Some(f) => f(i),
+        None => format!("{}: {}", i.what, i.reason),
+    }
 }
 
 /// What a report is made from.
@@ -223,8 +234,8 @@ pub fn write(
                 .and_then(|_| writeln!(out))
         }
         Format::Jsonl => jsonl(&shown, report, out),
-        Format::Sarif => sarif::write(&shown, out),
-        Format::Github => github(&shown, opts.fail_at, out),
+        Format::Sarif => sarif::write(&shown, report.stats, opts, out),
+        Format::Github => github(&shown, report.stats, opts, out),
         Format::Compact => compact(&shown, opts, out),
     };
     r.map_err(Error::Report)
@@ -267,7 +278,8 @@ fn compact(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> s
 
 fn github(
     findings: &[Finding],
-    fail_at: Option<crate::evidence::Confidence>,
+    stats: &Stats,
+    opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     // Workflow-command escaping: %, CR and LF in the message; also , and : in properties.
@@ -282,7 +294,7 @@ fn github(
     }
     for f in findings {
         let l = f.location();
-        let (command, what) = if f.fails(fail_at) {
+        let (command, what) = if f.fails(opts.fail_at) {
             ("error", "found")
         } else if f.fixture.is_some() {
             ("notice", "found in test material or a published example")
@@ -305,6 +317,20 @@ fn github(
                 f.secret,
                 f.confidence.as_str(),
                 f.remediation
+            ))
+        )?;
+    }
+    // What was not read whole is a warning on the file it is in (an archive member's archive).
+    for i in &stats.incomplete {
+        let file = i.what.split(['!', '#']).next().unwrap_or(&i.what);
+        writeln!(
+            out,
+            "::warning file={},title={}::{}",
+            prop(file),
+            prop("keyhound: incomplete scan"),
+            msg(&format!(
+                "not read whole, so a key in it would not be found: {}",
+                describe(i, opts)
             ))
         )?;
     }

@@ -1,6 +1,7 @@
 //! SARIF 2.1.0 output, as GitHub code scanning accepts it: one run, the rules that have
 //! results in `tool.driver.rules`, one result per location, and the finding's fingerprint in
-//! `partialFingerprints` so that alerts follow a secret when lines move.
+//! `partialFingerprints` so that alerts follow a secret when lines move. What was not read
+//! whole and the errors of the run are `invocations[0].toolExecutionNotifications`.
 
 use std::io::{self, Write};
 
@@ -10,6 +11,9 @@ use serde_json::{json, Value};
 use crate::evidence::Confidence;
 use crate::finding::Finding;
 use crate::rules::Severity;
+use crate::scan::Stats;
+
+use super::ReportOptions;
 
 /// Characters escaped in a relative URI reference built from a path.
 const PATH: &AsciiSet = &CONTROLS
@@ -57,7 +61,50 @@ fn result_level(f: &Finding) -> &'static str {
     }
 }
 
-pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+/// The run's invocation: it succeeded unless errors were met; what was not read whole and the
+/// errors are its tool execution notifications (GitHub shows them on the tool's status page).
+fn invocation(stats: &Stats, opts: &ReportOptions) -> Value {
+    let location = |what: &str| {
+        let file = what.split(['!', '#']).next().unwrap_or(what);
+        json!([{ "physicalLocation": {
+            "artifactLocation": { "uri": utf8_percent_encode(file, PATH).to_string() }
+        }}])
+    };
+    let mut notifications: Vec<Value> = stats
+        .incomplete
+        .iter()
+        .map(|i| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!(
+                    "Not read whole, so a key in it would not be found: {}",
+                    super::describe(i, opts)
+                ) },
+                "descriptor": { "id": "keyhound/incomplete" },
+                "locations": location(&i.what),
+                "properties": { "reason": i.reason }
+            })
+        })
+        .collect();
+    notifications.extend(stats.errors.iter().map(|e| {
+        json!({
+            "level": "error",
+            "message": { "text": e },
+            "descriptor": { "id": "keyhound/error" }
+        })
+    }));
+    json!({
+        "executionSuccessful": stats.errors.is_empty(),
+        "toolExecutionNotifications": notifications
+    })
+}
+
+pub(super) fn write(
+    findings: &[Finding],
+    stats: &Stats,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut rule_ids: Vec<&str> = Vec::new();
     let mut rules: Vec<Value> = Vec::new();
     let mut results = Vec::new();
@@ -124,6 +171,7 @@ pub(super) fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()>
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules
             }},
+            "invocations": [invocation(stats, opts)],
             "results": results
         }]
     });

@@ -464,6 +464,8 @@ pub struct RuleSet {
     pub allowlist: Allowlist,
     warnings: Vec<ConfigWarning>,
     effect: Option<ConfigEffect>,
+    /// A config file's `[scan] on_incomplete`, if it sets one.
+    pub on_incomplete: Option<crate::scan::OnIncomplete>,
 }
 
 impl RuleSet {
@@ -524,6 +526,7 @@ impl RuleSet {
                 effect.added += 1;
             }
         }
+        set.on_incomplete = file.scan.as_ref().and_then(|s| s.on_incomplete);
         set.add_file_as(file, true, trust)?;
         set.effect = Some(effect);
         Ok(set)
@@ -618,7 +621,7 @@ impl RuleSet {
 }
 
 fn read_rule_file(path: &Path) -> Result<RuleFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::bounded::read_settings_file(path)?;
     RuleFile::parse(&path.display().to_string(), &text)
 }
 

@@ -139,6 +139,16 @@ impl Default for ExtendSpec {
     }
 }
 
+/// `[scan]`: how a scan behaves (config files only).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    /// `fail` (the default) or `warn`: whether a scan that could not read everything it was
+    /// asked to fails the run. The pre-commit hook takes no options, so it reads this.
+    #[serde(default)]
+    pub on_incomplete: Option<crate::scan::OnIncomplete>,
+}
+
 /// A parsed rule file or config file.
 #[derive(Debug, Clone, Default)]
 pub struct RuleFile {
@@ -146,6 +156,8 @@ pub struct RuleFile {
     pub origin: String,
     /// `[extend]` (config files only).
     pub extend: Option<ExtendSpec>,
+    /// `[scan]` (config files only).
+    pub scan: Option<ScanSpec>,
     /// `[allowlist]`: applies to every rule.
     pub allowlist: Option<AllowlistSpec>,
     /// `[[rules]]`.
@@ -157,6 +169,8 @@ pub struct RuleFile {
 struct RawFile {
     #[serde(default)]
     extend: Option<ExtendSpec>,
+    #[serde(default)]
+    scan: Option<ScanSpec>,
     #[serde(default)]
     allowlist: Option<AllowlistSpec>,
     #[serde(default)]
@@ -191,6 +205,7 @@ impl RuleFile {
         Ok(RuleFile {
             origin: origin.to_string(),
             extend: raw.extend,
+            scan: raw.scan,
             allowlist: raw.allowlist,
             rules,
         })

@@ -1,6 +1,11 @@
 //! Files and directories: a parallel walk with `ignore` (`.gitignore` respected unless asked
 //! not to; dotfiles included; `.git` itself never walked), each file read once and scanned by
 //! the walking thread's own matcher. Per-file problems are counted and the walk goes on.
+//!
+//! Every read is bounded by the size limit (files in `/proc` say they are empty and may hold
+//! anything): a file found larger is recorded as incomplete, never read whole. A FIFO, socket
+//! or device met in a walked directory is skipped and counted, never waited on; one named as a
+//! root (`/dev/stdin`, a process substitution, a FIFO) is read, up to the limit.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -8,9 +13,10 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use crate::bounded;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::scan::{sort_findings, Explanation, Scanner, Stats};
+use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -62,16 +68,36 @@ fn display_path(path: &Path) -> String {
 }
 
 /// Scans files and directories. A root that does not exist is an error; problems with single
-/// files below a root are recorded in the stats and the scan goes on.
+/// files below a root are recorded in the stats and the scan goes on. A root that is neither a
+/// directory nor a regular file (a FIFO, `/dev/stdin`, a device) is read as it is.
 pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -> Result<FsScan> {
-    let Some((first, rest)) = roots.split_first() else {
-        return Ok(FsScan::default());
-    };
+    let mut walked = Vec::with_capacity(roots.len());
+    let mut special = Vec::new();
     for root in roots {
         if let Err(e) = std::fs::symlink_metadata(root) {
             return Err(Error::io(root, e));
         }
+        match std::fs::metadata(root) {
+            Ok(m) if !m.is_dir() && !m.is_file() => special.push(root),
+            _ => walked.push(root.clone()),
+        }
     }
+    let mut total = FsScan::default();
+    if !special.is_empty() {
+        let mut worker = Worker {
+            scanner,
+            matcher: scanner.matcher(),
+            out: FsScan::default(),
+            total: None,
+        };
+        for root in special {
+            worker.named(root);
+        }
+        total.merge(std::mem::take(&mut worker.out));
+    }
+    let Some((first, rest)) = walked.split_first() else {
+        return Ok(total.finish());
+    };
     let mut builder = WalkBuilder::new(first);
     for r in rest {
         builder.add(r);
@@ -87,13 +113,13 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
         .follow_links(options.follow_links)
         .threads(options.threads)
         .filter_entry(|e| e.file_name() != ".git");
-    let total = Mutex::new(FsScan::default());
+    let total = Mutex::new(total);
     builder.build_parallel().run(|| {
         let mut worker = Worker {
             scanner,
             matcher: scanner.matcher(),
             out: FsScan::default(),
-            total: &total,
+            total: Some(&total),
         };
         Box::new(move |entry| {
             worker.visit(entry);
@@ -108,16 +134,16 @@ struct Worker<'s> {
     scanner: &'s Scanner,
     matcher: crate::matcher::Matcher<'s>,
     out: FsScan,
-    total: &'s Mutex<FsScan>,
+    /// Where a walking thread's results go when it is done.
+    total: Option<&'s Mutex<FsScan>>,
 }
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
-        let out = std::mem::take(&mut self.out);
-        self.total
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .merge(out);
+        if let Some(total) = self.total {
+            let out = std::mem::take(&mut self.out);
+            total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
+        }
     }
 }
 
@@ -130,61 +156,110 @@ impl Worker<'_> {
                 return;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            return;
+        };
+        let path = entry.path();
+        if file_type.is_dir() || file_type.is_symlink() {
             return;
         }
-        let path = entry.path();
         let shown = display_path(path);
+        if !file_type.is_file() {
+            // A FIFO would make the walk wait for a writer; sockets and devices hold no content
+            // at rest (and /dev/zero holds no end).
+            self.out.stats.special_files.push(shown);
+            return;
+        }
         if let Some(why) = self.scanner.path_skip(&shown) {
             self.out.stats.removed.skipped(why);
             return;
         }
-        let size = match entry.metadata() {
-            Ok(m) => m.len(),
+        let limit = self.scanner.options.max_file_size;
+        let opened = bounded::open_nonblocking(path).and_then(|f| {
+            let meta = f.metadata()?;
+            Ok((f, meta))
+        });
+        let (file, meta) = match opened {
+            Ok(o) => o,
             Err(e) => {
                 self.out.stats.errors.push(format!("{shown}: {e}"));
                 return;
             }
         };
-        if size > self.scanner.options.max_file_size {
-            self.out.stats.skipped_too_large.push(shown);
+        if !meta.is_file() {
+            // Replaced by something else since the walk saw it.
+            self.out.stats.special_files.push(shown);
             return;
         }
-        match std::fs::read(path) {
-            Ok(content) => self.scan(&shown, &content),
+        if meta.len() > limit {
+            let reason = Unread::TooLarge {
+                size: Some(meta.len()),
+                limit,
+            };
+            self.out
+                .stats
+                .incomplete
+                .push(Incomplete::new(shown, reason));
+            return;
+        }
+        // The length is only a hint: files in /proc say 0 and may hold anything.
+        self.read(&shown, file, meta.len());
+    }
+
+    /// A root that is neither a directory nor a regular file: read as it is, up to the limit.
+    fn named(&mut self, root: &Path) {
+        let shown = display_path(root);
+        match std::fs::File::open(root) {
+            Ok(file) => self.read(&shown, file, 0),
+            Err(e) => self.out.stats.errors.push(format!("{shown}: {e}")),
+        }
+    }
+
+    /// Reads `reader` up to the size limit and scans it; more than that is incomplete.
+    fn read(&mut self, shown: &str, reader: impl Read, hint: u64) {
+        let limit = self.scanner.options.max_file_size;
+        match bounded::read_to_limit(reader, limit, hint) {
+            Ok(Some(content)) => self.scan(shown, &content),
+            Ok(None) => {
+                let reason = Unread::TooLarge { size: None, limit };
+                self.out
+                    .stats
+                    .incomplete
+                    .push(Incomplete::new(shown, reason));
+            }
             Err(e) => self.out.stats.errors.push(format!("{shown}: {e}")),
         }
     }
 
     fn scan(&mut self, shown: &str, content: &[u8]) {
-        let result = self.scanner.scan_content(&mut self.matcher, shown, content);
-        self.out.stats.scanned += 1;
-        self.out.stats.bytes += content.len() as u64;
-        self.out.stats.add_content(&result);
-        self.out.stats.notes.extend(result.notes);
+        let mut result = self.scanner.scan_content(&mut self.matcher, shown, content);
+        self.out.stats.add_content(content.len(), &mut result);
         self.out.findings.extend(result.findings);
         self.out.explanations.extend(result.explanations);
     }
 }
 
-/// Scans content read from `reader` (stdin), shown as `-`.
-pub fn scan_reader(scanner: &Scanner, mut reader: impl Read) -> Result<FsScan> {
-    let mut content = Vec::new();
-    reader
-        .read_to_end(&mut content)
-        .map_err(|e| Error::io("-", e))?;
-    let mut out = FsScan::default();
-    if content.len() as u64 > scanner.options.max_file_size {
-        out.stats.skipped_too_large.push("-".into());
-        return Ok(out);
+/// Scans content read from `reader` (stdin), shown as `-`, reading no more than the size limit
+/// and one byte: more than that is recorded as incomplete, not held.
+pub fn scan_reader(scanner: &Scanner, reader: impl Read) -> Result<FsScan> {
+    let mut worker = Worker {
+        scanner,
+        matcher: scanner.matcher(),
+        out: FsScan::default(),
+        total: None,
+    };
+    let limit = scanner.options.max_file_size;
+    match bounded::read_to_limit(reader, limit, 0) {
+        Ok(Some(content)) => worker.scan("-", &content),
+        Ok(None) => {
+            let reason = Unread::TooLarge { size: None, limit };
+            worker
+                .out
+                .stats
+                .incomplete
+                .push(Incomplete::new("-", reason));
+        }
+        Err(e) => return Err(Error::io("-", e)),
     }
-    let mut matcher = scanner.matcher();
-    let result = scanner.scan_content(&mut matcher, "-", &content);
-    out.stats.scanned = 1;
-    out.stats.bytes = content.len() as u64;
-    out.stats.add_content(&result);
-    out.stats.notes = result.notes;
-    out.findings = result.findings;
-    out.explanations = result.explanations;
-    Ok(out.finish())
+    Ok(std::mem::take(&mut worker.out).finish())
 }

@@ -34,7 +34,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::finding::{CommitInfo, Finding, GitProvenance};
 use crate::matcher::Prefilter;
-use crate::scan::{ContentResult, Explanation, Scanner, Stats};
+use crate::scan::{ContentResult, Explanation, Incomplete, Scanner, Stats, Unread};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -373,7 +373,7 @@ fn read_all(
             )
         })?;
     let threads = pool.current_num_threads().max(1);
-    let (spans, order) = (&order.spans, &order.order);
+    let order = &order.order;
     let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
     let cursor = AtomicUsize::new(0);
     let total = Mutex::new(ReadOut::default());
@@ -384,29 +384,37 @@ fn read_all(
     pool.broadcast(|_| {
         let mut out = ReadOut::default();
         match Repository::open(&git_dir) {
-            Ok(repo) => {
-                let mut worker = Worker {
-                    scanner,
-                    repo,
-                    walk,
-                    matcher: scanner.matcher(),
-                    prefilter: prefilter.as_ref(),
-                    candidates: vec![false; scanner.rules().rules().len()],
-                    out: &mut out,
-                };
-                loop {
-                    let at = cursor.fetch_add(chunk, Ordering::Relaxed);
-                    if at >= order.len() {
-                        break;
+            Ok(repo) => match repo.odb() {
+                Ok(odb) => {
+                    let mut worker = Worker {
+                        scanner,
+                        odb,
+                        repo: &repo,
+                        walk,
+                        matcher: scanner.matcher(),
+                        prefilter: prefilter.as_ref(),
+                        candidates: vec![false; scanner.rules().rules().len()],
+                        out: &mut out,
+                    };
+                    loop {
+                        let at = cursor.fetch_add(chunk, Ordering::Relaxed);
+                        if at >= order.len() {
+                            break;
+                        }
+                        let end = (at + chunk).min(order.len());
+                        let bytes_before = worker.out.stats.bytes;
+                        for &slot in &order[at..end] {
+                            worker.blob(slot);
+                        }
+                        progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
                     }
-                    let end = (at + chunk).min(order.len());
-                    let bytes_before = worker.out.stats.bytes;
-                    for (&slot, &span) in order[at..end].iter().zip(&spans[at..end]) {
-                        worker.blob(slot, span);
-                    }
-                    progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
                 }
-            }
+                Err(e) => out.stats.errors.push(format!(
+                    "opening the objects of {}: {}",
+                    git_dir.display(),
+                    e.message()
+                )),
+            },
             Err(e) => {
                 out.stats
                     .errors
@@ -422,7 +430,8 @@ fn read_all(
 
 struct Worker<'a, 's> {
     scanner: &'s Scanner,
-    repo: Repository,
+    odb: git2::Odb<'a>,
+    repo: &'a Repository,
     walk: &'a enumerate::Walk,
     matcher: crate::matcher::Matcher<'s>,
     prefilter: Option<&'a Prefilter>,
@@ -431,9 +440,8 @@ struct Worker<'a, 's> {
 }
 
 impl Worker<'_, '_> {
-    /// Reads and scans one blob; `span` is what its entry takes in its pack (`u64::MAX` if
-    /// unknown).
-    fn blob(&mut self, slot: u32, span: u64) {
+    /// Reads and scans one blob.
+    fn blob(&mut self, slot: u32) {
         let blobs = &self.walk.blobs;
         let id = blobs.ids[slot as usize].oid();
         let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
@@ -443,19 +451,11 @@ impl Worker<'_, '_> {
             return;
         }
         let t = Instant::now();
-        // A blob that may be over the size limit is sized from its header first, so that it
-        // is never inflated. Reading every header costs 7% of the read; a pack entry smaller
-        // than a 32nd of the limit is taken as small (a delta or a very compressible blob that
-        // is not is inflated, then skipped).
+        // Every blob is sized from its header before it is inflated: a pack entry says nothing
+        // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
+        // can make 512 MiB), and inflating first held gigabytes only to skip them.
         let limit = self.scanner.options.max_file_size;
-        let size = if span > limit / 32 {
-            self.repo
-                .odb()
-                .and_then(|odb| odb.read_header(id))
-                .map(|(size, _)| size as u64)
-        } else {
-            Ok(0)
-        };
+        let size = self.odb.read_header(id).map(|(size, _)| size as u64);
         let blob = size.and_then(|size| {
             if size > limit {
                 Ok(Err(size))
@@ -463,13 +463,20 @@ impl Worker<'_, '_> {
                 self.repo.find_blob(id).map(Ok)
             }
         });
+        let too_large = |size: u64| Incomplete {
+            blob: Some(id.to_string()),
+            ..Incomplete::new(
+                path.clone(),
+                Unread::TooLarge {
+                    size: Some(size),
+                    limit,
+                },
+            )
+        };
         let blob = match blob {
             Ok(Ok(b)) => b,
             Ok(Err(size)) => {
-                self.out
-                    .stats
-                    .skipped_too_large
-                    .push(format!("{path} (blob {id}, {size} bytes)"));
+                self.out.stats.incomplete.push(too_large(size));
                 return;
             }
             Err(e) => {
@@ -490,8 +497,8 @@ impl Worker<'_, '_> {
         if content.len() as u64 > limit {
             self.out
                 .stats
-                .skipped_too_large
-                .push(format!("{path} (blob {id}, {} bytes)", content.len()));
+                .incomplete
+                .push(too_large(content.len() as u64));
             return;
         }
         if content.len() < 1024 && content.starts_with(LFS_POINTER) {
@@ -506,12 +513,13 @@ impl Worker<'_, '_> {
         let t = Instant::now();
         let result = self.scanner.scan_content(&mut self.matcher, &path, content);
         self.out.scan += t.elapsed();
-        self.out.stats.scanned += 1;
-        self.out.stats.bytes += content.len() as u64;
-        self.out.stats.add_content(&result);
-        self.out.stats.notes.extend(result.notes);
-        self.out.explanations.extend(result.explanations);
+        let mut result = result;
         let blob_hex = id.to_string();
+        for i in &mut result.incomplete {
+            i.blob = Some(blob_hex.clone());
+        }
+        self.out.stats.add_content(content.len(), &mut result);
+        self.out.explanations.extend(result.explanations);
         for mut finding in result.findings {
             for l in &mut finding.locations {
                 l.blob = Some(blob_hex.clone());
@@ -1041,13 +1049,25 @@ mod tests {
         scanner.options.max_file_size = 50_000;
         let scan = scan_history(&scanner, &repo, &HistoryOptions::default(), &NoProgress).unwrap();
         assert_eq!(scan.history.blobs_in_packs, 3);
-        let skipped: Vec<&str> = scan
+        let skipped: Vec<(&str, &Unread)> = scan
             .stats
-            .skipped_too_large
+            .incomplete
             .iter()
-            .map(|s| s.split(' ').next().unwrap())
+            .map(|i| (i.what.as_str(), &i.reason))
             .collect();
-        assert_eq!(skipped, ["loose.txt", "noise.txt", "zeros.txt"]);
+        let too_large = Unread::TooLarge {
+            size: Some(100_000),
+            limit: 50_000,
+        };
+        assert_eq!(
+            skipped,
+            [
+                ("loose.txt", &too_large),
+                ("noise.txt", &too_large),
+                ("zeros.txt", &too_large)
+            ]
+        );
+        assert!(scan.stats.incomplete.iter().all(|i| i.blob.is_some()));
         assert_eq!(scan.stats.scanned, 1);
     }
 

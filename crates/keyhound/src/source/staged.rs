@@ -31,7 +31,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::scan::{sort_findings, ContentResult, Explanation, Scanner, Stats};
+use crate::scan::{sort_findings, ContentResult, Explanation, Incomplete, Scanner, Stats, Unread};
 
 /// How to compare HEAD with the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,7 +215,6 @@ pub fn scan_changes(
     for (r, _) in results {
         out.findings.extend(r.findings);
         out.explanations.extend(r.explanations);
-        stats.notes.extend(r.notes);
     }
     sort_findings(&mut out.findings);
     stats.sort();
@@ -667,17 +666,28 @@ fn scan_chunk(
                 continue;
             }
         };
-        if size > scanner.options.max_file_size {
-            stats.skipped_too_large.push(path);
+        let limit = scanner.options.max_file_size;
+        if size > limit {
+            stats.incomplete.push(Incomplete {
+                blob: Some(oid.to_string()),
+                ..Incomplete::new(
+                    path,
+                    Unread::TooLarge {
+                        size: Some(size),
+                        limit,
+                    },
+                )
+            });
             out.push((None, oid, stats));
             continue;
         }
         let result = match odb.read(oid) {
             Ok(obj) => {
-                let r = scanner.scan_content(&mut matcher, &path, obj.data());
-                stats.scanned = 1;
-                stats.bytes = size;
-                stats.add_content(&r);
+                let mut r = scanner.scan_content(&mut matcher, &path, obj.data());
+                for i in &mut r.incomplete {
+                    i.blob = Some(oid.to_string());
+                }
+                stats.add_content(obj.data().len(), &mut r);
                 Some(r)
             }
             Err(e) => {
