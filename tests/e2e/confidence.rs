@@ -208,7 +208,7 @@ fn provider_key_under_tests_blocks_a_real_commit_but_a_published_example_does_no
 fn fixtures_never_fail_and_what_fails_is_what_is_shown() {
     let dir = init_repo();
     let d = dir.path();
-    let generic = format!("API_TOKEN=\"{}{}\"\n", random(ALNUM, 20), "7Qx9");
+    let generic = format!("API_TOKEN=\"{}{}\"\n", random(ALNUM, 32), "7Qx9");
     write(d, "tests/test_client.py", &generic);
     let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
     write(d, "docs/setup.md", format!("aws_access_key_id = {aws}\n"));
