@@ -10,6 +10,7 @@ mod confidence;
 mod decode;
 mod git;
 mod hook;
+mod recall;
 mod rules;
 mod scan;
 mod staged;

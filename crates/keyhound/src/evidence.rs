@@ -7,14 +7,22 @@
 //! - *place evidence* looks at where it is (a path under `tests/`, `fixtures/`, `examples/`,
 //!   `docs/`…; the words fake, dummy, example, sample on the line) and may mark generic and
 //!   private-key findings as fixtures, but never a provider key with its unique marker: an
-//!   OpenAI key in `tests/test_chat.py` is the classic real leak.
+//!   OpenAI key in `tests/test_chat.py` is the classic real leak. Generic findings in vendored
+//!   or minified third-party code (`node_modules/`, `site-packages/`, `*.min.js`) are fixtures
+//!   by place too: a library's default, not this repository's credential.
+//!
+//! JSON Web Tokens are judged by their claims ([`jwt`]); generic findings by the name the value
+//! is bound to and by how random the value is.
+
+pub mod jwt;
 
 use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::matcher::heuristics::shannon_entropy;
-use crate::rules::Rule;
+use crate::matcher::binding::{self, NameKind};
+use crate::matcher::heuristics::{is_hex_digest, shannon_entropy};
+use crate::rules::{Rule, ValueCheck};
 
 /// How likely a finding is a live credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,13 +92,21 @@ pub enum RuleClass {
     Marked,
     /// A private key block: place may mark it a fixture; its body must decode.
     PrivateKey,
-    /// A context rule (assignment, bearer, URL password): low unless the value is strong.
+    /// A context rule (assignment, bearer, URL password): medium when the name bound to the
+    /// value says credential and the value looks random, low otherwise.
     Generic,
+    /// A JSON Web Token: its claims decide.
+    Jwt,
 }
 
 impl RuleClass {
     /// The class of a rule.
     pub fn of(rule: &Rule) -> RuleClass {
+        match rule.check {
+            Some(ValueCheck::Jwt) => return RuleClass::Jwt,
+            Some(ValueCheck::PrivateKey) => return RuleClass::PrivateKey,
+            None => {}
+        }
         if rule.generic {
             RuleClass::Generic
         } else if rule
@@ -155,6 +171,10 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
     (
         "b8e148545b13c78bc74da2f1a7275dd7",
         "RFC 6750's example bearer token",
+    ),
+    (
+        "986c0dc956dc822b5d8f698661b9eb1e",
+        "the UUID that documentation uses as its example",
     ),
 ];
 
@@ -229,8 +249,21 @@ pub fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<
             return Some(problem);
         }
     }
+    if class == RuleClass::Jwt {
+        if let Ok(token) = jwt::Jwt::decode(secret) {
+            if let jwt::Verdict::Fixture(why) = jwt::judge(&token, now()) {
+                return Some(why);
+            }
+        }
+    }
     let _ = rule_id;
     None
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// GitHub's `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens end in six base62 digits of the CRC32 of
@@ -285,6 +318,43 @@ pub fn pem_body_problem(block: &[u8]) -> Option<String> {
     None
 }
 
+/// Paths of vendored and built third-party code: a package manager's directories, copied-in
+/// libraries, build output, minified bundles.
+const VENDOR_DIRS: &[&str] = &[
+    "node_modules",
+    "bower_components",
+    "vendor",
+    "vendors",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "site-packages",
+    "dist-packages",
+    "dist",
+];
+
+/// Whether a path holds vendored or minified third-party code, and why.
+pub fn vendored(path: &str) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    let components: Vec<&str> = lower.split(['/', '\\']).collect();
+    if let Some(dir) = components
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|c| VENDOR_DIRS.contains(c))
+    {
+        return Some(format!(
+            "the path is under `{dir}/` (vendored or built code)"
+        ));
+    }
+    let file = components.last().copied().unwrap_or_default();
+    let file = file.split(['!', '#']).next().unwrap_or(file);
+    [".min.js", ".min.mjs", ".min.css", "-min.js", ".bundle.js"]
+        .iter()
+        .find(|ext| file.ends_with(*ext))
+        .map(|_| format!("`{file}` is minified third-party code"))
+}
+
 /// Place evidence: `Some(reason)` when the path or the line says test material.
 pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
     let path_lower = path.to_ascii_lowercase();
@@ -323,7 +393,11 @@ pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
 
 /// Strong value evidence for a generic finding: long, varied, high entropy.
 fn strong_generic_value(secret: &[u8]) -> bool {
-    let classes = [
+    char_classes(secret) >= 3 && secret.len() >= 20 && shannon_entropy(secret) >= 4.0
+}
+
+fn char_classes(secret: &[u8]) -> usize {
+    [
         secret.iter().any(u8::is_ascii_lowercase),
         secret.iter().any(u8::is_ascii_uppercase),
         secret.iter().any(u8::is_ascii_digit),
@@ -331,12 +405,88 @@ fn strong_generic_value(secret: &[u8]) -> bool {
     ]
     .iter()
     .filter(|&&c| c)
-    .count();
-    secret.len() >= 20 && classes >= 3 && shannon_entropy(secret) >= 4.0
+    .count()
 }
 
-/// Judges one finding of `rule` with `secret`, at `path`, on `line`.
-pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment {
+/// Passwords made of a word everyone tries and digits or symbols (`admin123`, `Password1!`).
+const WEAK_PASSWORD_WORDS: &[&str] = &[
+    "admin", "root", "test", "user", "pass", "password", "secret", "guest", "demo", "qwerty",
+    "letmein", "welcome", "changeme", "default", "example", "abc",
+];
+
+/// A value that looks generated or chosen to be hard to guess: at least 8 characters, letters
+/// mixed with digits or symbols (or with both cases from 12 characters on), no common-word
+/// password, and the entropy such a value has.
+fn random_value(secret: &[u8]) -> bool {
+    let letters = secret.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let others = secret.len() - letters;
+    let mixed_case =
+        secret.iter().any(u8::is_ascii_lowercase) && secret.iter().any(u8::is_ascii_uppercase);
+    if secret.len() < 8 || letters == 0 || (others == 0 && !(mixed_case && secret.len() >= 12)) {
+        return false;
+    }
+    let word: Vec<u8> = secret
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if WEAK_PASSWORD_WORDS.iter().any(|w| w.as_bytes() == word) {
+        return false;
+    }
+    let max = (secret.len() as f64).log2();
+    shannon_entropy(secret) >= (max * 0.65).clamp(2.0, 3.2)
+}
+
+fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Judges a generic finding: the name bound to the value, then the value.
+fn generic_confidence(secret: &[u8], name: Option<&[u8]>, context: &mut Vec<String>) -> Confidence {
+    let shown = name.map(|n| String::from_utf8_lossy(n).into_owned());
+    let kind = name.map(binding::classify);
+    let credential =
+        kind == Some(NameKind::Credential) && !name.is_some_and(binding::is_query_parameter);
+    if credential && (is_uuid(secret) || is_hex_digest(secret)) {
+        let shape = if is_uuid(secret) {
+            "a UUID"
+        } else {
+            "a hex string"
+        };
+        context.push(format!(
+            "{shape} bound to the credential name `{}`: some providers issue keys in this shape",
+            shown.unwrap_or_default()
+        ));
+        return Confidence::Medium;
+    }
+    if strong_generic_value(secret) {
+        context.push("a long, varied, high-entropy value after a credential word".into());
+        return Confidence::Medium;
+    }
+    if random_value(secret) && kind != Some(NameKind::IdLike) {
+        context.push(match shown {
+            Some(n) => format!("a random-looking value bound to `{n}`"),
+            None => "a random-looking value in a credential slot".into(),
+        });
+        return Confidence::Medium;
+    }
+    context.push("a value after a credential word; no provider format".into());
+    Confidence::Low
+}
+
+/// Judges one finding of `rule` with `secret`, at `path`, on `line`; `name` is the name the
+/// value is bound to, when the rule captures one.
+pub fn assess(
+    rule: &Rule,
+    secret: &[u8],
+    path: &str,
+    line: &[u8],
+    name: Option<&[u8]>,
+) -> Assessment {
     let class = RuleClass::of(rule);
     let mut context = Vec::new();
     if let Some(why) = value_evidence(class, &rule.id, secret) {
@@ -347,6 +497,7 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
             context,
         };
     }
+    let mut place_applies = class != RuleClass::Marked;
     let confidence = match class {
         RuleClass::Marked => {
             context.push("the provider's unique format".into());
@@ -359,18 +510,26 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
             context.push("a private key block whose body decodes".into());
             Confidence::High
         }
-        RuleClass::Generic => {
-            if strong_generic_value(secret) {
-                context.push("a long, varied, high-entropy value after a credential word".into());
-                Confidence::Medium
-            } else {
-                context.push("a value after a credential word; no provider format".into());
-                Confidence::Low
+        RuleClass::Generic => generic_confidence(secret, name, &mut context),
+        RuleClass::Jwt => match jwt::Jwt::decode(secret).map(|t| jwt::judge(&t, now())) {
+            Ok(jwt::Verdict::Token {
+                confidence,
+                context: said,
+                place_applies: applies,
+            }) => {
+                context.extend(said);
+                place_applies = applies;
+                confidence
             }
-        }
+            // The matcher keeps only tokens that decode, and fixtures returned above.
+            _ => Confidence::Low,
+        },
     };
-    if class != RuleClass::Marked {
-        if let Some(why) = place_evidence(path, line) {
+    if place_applies {
+        let vendored = matches!(class, RuleClass::Generic | RuleClass::Jwt)
+            .then(|| vendored(path))
+            .flatten();
+        if let Some(why) = vendored.or_else(|| place_evidence(path, line)) {
             context.push(format!("fixture by place: {why}"));
             return Assessment {
                 confidence: Confidence::Low,
@@ -389,7 +548,6 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
         context,
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +591,13 @@ mod tests {
         let token = ["2YotnFZFEjr1", "zCsicMWpAA"].concat();
         let why = value_evidence(RuleClass::Generic, "generic-api-key", token.as_bytes()).unwrap();
         assert!(why.contains("RFC 6749"), "{why}");
+    }
+
+    #[test]
+    fn the_documentation_example_uuid_is_a_value_fixture() {
+        let uuid = ["123e4567-e89b", "-12d3-a456-426614174000"].concat();
+        let why = value_evidence(RuleClass::Generic, "generic-api-key", uuid.as_bytes()).unwrap();
+        assert!(why.contains("example"), "{why}");
     }
 
     #[test]

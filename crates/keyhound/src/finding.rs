@@ -180,7 +180,9 @@ pub fn from_matches(
             let secret = &content[m.secret.clone()];
             let (line, column) = index.position(m.secret.start);
             let (end_line, end_column) = index.position(m.secret.end);
-            let assessment = evidence::assess(rule, secret, path, index.line_at(m.secret.start));
+            let name = m.name.clone().map(|n| &content[n]);
+            let assessment =
+                evidence::assess(rule, secret, path, index.line_at(m.secret.start), name);
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
