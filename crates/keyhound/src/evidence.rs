@@ -292,23 +292,44 @@ pub fn base62_6(mut n: u32) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A PEM or OpenSSH private key block whose body does not decode to what that kind of key
-/// must be. `None` when it looks right (or is encrypted, or of a kind not checked).
+/// A PEM or OpenSSH private key block whose body decodes to something that kind of key cannot
+/// be. `None` when it looks right, when it is encrypted or of a kind not checked, and when the
+/// body cannot be decoded at all: a body cut short or laid out in a way not understood here is
+/// unknown, never proof of a fake. Bodies in one-line layouts are read too: newlines escaped as
+/// `\n` (a service-account JSON, a `.env` value, a Kubernetes manifest) or replaced by spaces.
 pub fn pem_body_problem(block: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(block);
-    let mut lines = text.lines().map(str::trim);
-    let begin = lines.next()?;
-    let body: String = lines
-        .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
-        .collect();
     if text.contains("ENCRYPTED") || text.contains("PGP") {
         return None;
     }
-    let engine = base64::engine::general_purpose::STANDARD;
+    let begin = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let kind_len = text[begin..].find("-----")?;
+    let kind = &text[begin..begin + kind_len];
+    let body_start = begin + kind_len + "-----".len();
+    let body_end = text[body_start..]
+        .find("-----END")
+        .map_or(text.len(), |i| body_start + i);
+    let unescaped = text[body_start..body_end]
+        .replace("\\\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\\r", "\n")
+        .replace("\\t", " ");
+    // Header lines (`Proc-Type:`, `DEK-Info:`) are not body; whitespace is layout.
+    let body: String = unescaped
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
     let Ok(der) = engine.decode(body.as_bytes()) else {
-        return Some("the key body is not valid base64".into());
+        return repeated_body(&body).then(|| "the key body is repeated characters".into());
     };
-    if begin.contains("OPENSSH") {
+    if kind.contains("OPENSSH") {
         if !der.starts_with(b"openssh-key-v1\0") {
             return Some("the key body is not an OpenSSH key".into());
         }
@@ -316,6 +337,13 @@ pub fn pem_body_problem(block: &[u8]) -> Option<String> {
         return Some("the key body is not DER (a real key starts with an ASN.1 SEQUENCE)".into());
     }
     None
+}
+
+/// A body made of a few characters over and over (`abcabcabc…`), which no key encodes to.
+fn repeated_body(body: &str) -> bool {
+    let mut seen = [false; 256];
+    body.bytes().for_each(|b| seen[b as usize] = true);
+    body.len() >= 16 && seen.iter().filter(|&&s| s).count() <= 8
 }
 
 /// Paths of vendored and built third-party code: a package manager's directories, copied-in
@@ -607,22 +635,59 @@ mod tests {
         assert!(why.contains("published example"), "{why}");
     }
 
+    /// A PEM block of `kind` with a DER-shaped random body, its lines joined by `sep`.
+    fn pem(kind: &str, sep: &str) -> String {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut der = vec![0x30u8, 0x82, 0x04, 0xa4];
+        der.extend((0..600).map(|_| fastrand::u8(..)));
+        let body = engine.encode(&der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let kind = format!("{kind} {}", ["PRIVATE", "KEY"].join(" "));
+        format!(
+            "-----BEGIN {kind}-----{sep}{}{sep}-----END {kind}-----",
+            lines.join(sep)
+        )
+    }
+
     #[test]
     fn pem_body_checks() {
         let engine = base64::engine::general_purpose::STANDARD;
-        let mut der = vec![0x30u8, 0x82, 0x04, 0xa4];
-        der.extend((0..200).map(|_| fastrand::u8(..)));
-        let body = engine.encode(&der);
-        let good =
-            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
-        assert_eq!(pem_body_problem(good.as_bytes()), None);
-        let bad =
-            "-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all!\n-----END RSA PRIVATE KEY-----";
-        assert!(pem_body_problem(bad.as_bytes()).is_some());
+        assert_eq!(pem_body_problem(pem("RSA", "\n").as_bytes()), None);
         let text =
             engine.encode(b"hello world, this is just some text and not a key at all, no no no");
-        let notder = format!("-----BEGIN PRIVATE KEY-----\n{text}\n-----END PRIVATE KEY-----");
+        let begin = ["-----BEGIN ", "PRIVATE KEY-----"].concat();
+        let end = ["-----END ", "PRIVATE KEY-----"].concat();
+        let notder = format!("{begin}\n{text}\n{end}");
         assert!(pem_body_problem(notder.as_bytes()).unwrap().contains("DER"));
+        // A body that cannot be decoded is unknown, not proof of a fake…
+        let cut = format!(
+            "{begin}\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC{}\n{end}",
+            "q8Zt2LmX9vR4pN7wK"
+        );
+        assert_eq!(pem_body_problem(cut.as_bytes()), None);
+        // …but repeated characters are no key whatever the layout.
+        let repeated = format!("{begin}\n{}\n{end}", "abcd".repeat(30));
+        assert!(pem_body_problem(repeated.as_bytes()).is_some());
+        let zeros = format!("{begin}\n{}\n{end}", "A".repeat(120));
+        assert!(pem_body_problem(zeros.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn pem_bodies_in_one_line_layouts_decode() {
+        for sep in ["\\n", "\\r\\n", " ", "\\\\n", "\n  "] {
+            for kind in ["RSA", "EC"] {
+                let block = pem(kind, sep);
+                assert_eq!(pem_body_problem(block.as_bytes()), None, "{block}");
+            }
+            let pkcs8 = pem("", sep)
+                .replace("BEGIN  ", "BEGIN ")
+                .replace("END  ", "END ");
+            assert_eq!(pem_body_problem(pkcs8.as_bytes()), None, "{pkcs8}");
+        }
     }
 
     #[test]
