@@ -814,3 +814,63 @@ fn a_key_in_the_commit_message_is_blocked_by_the_commit_msg_hook() {
         .success();
     assert_eq!(std::fs::read(&mine).unwrap(), before_install);
 }
+
+/// A Google Cloud service-account key file as Google issues it: the private key a one-line
+/// JSON string with `\n` escapes (a DER-shaped random body, not a usable key).
+fn service_account_json() -> String {
+    use base64::Engine;
+    let mut der = vec![0x30u8, 0x82, 0x04, 0xbd, 0x02, 0x01, 0x00];
+    der.extend((0..1200).map(|_| fastrand::u8(..)));
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let kind = ["PRIVATE", "KEY"].join(" ");
+    let pem = format!(
+        "-----BEGIN {kind}-----\\n{}\\n-----END {kind}-----\\n",
+        lines.join("\\n")
+    );
+    format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"acme-prod\",\n  \"private_key_id\": \"{}\",\n  \"private_key\": \"{pem}\",\n  \"client_email\": \"deploy@acme-prod.iam.gserviceaccount.com\",\n  \"client_id\": \"{}\"\n}}\n",
+        random(HEX, 40),
+        random("0123456789", 21)
+    )
+}
+
+#[test]
+fn commit_of_a_gcp_service_account_key_file_is_blocked() {
+    // Regression (issue 15.4): the key's body was read line by line, found empty in the
+    // one-line JSON string, and the key called a fixture by value, so the commit went through.
+    let dir = repo_with_hook();
+    let d = dir.path();
+    write(d, "deploy/credentials.json", service_account_json());
+    git(d, &["add", "deploy/credentials.json"]);
+    let before = head(d);
+    let out = commit(d, &[]);
+    assert_blocked(d, &out, before.as_deref());
+    let t = text(&out);
+    assert!(t.contains("gcp-service-account-key"), "{t}");
+}
+
+#[test]
+fn commit_of_a_pem_key_with_escaped_newlines_in_env_or_yaml_is_blocked() {
+    for (path, layout) in [
+        ("deploy/.env", "PRIVATE_KEY=\"{pem}\"\n"),
+        (
+            "k8s/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nstringData:\n  tls.key: \"{pem}\"\n",
+        ),
+    ] {
+        let dir = repo_with_hook();
+        let d = dir.path();
+        let pem = crate::confidence::rsa_pem().trim_end().replace('\n', "\\n");
+        write(d, path, layout.replace("{pem}", &pem));
+        git(d, &["add", path]);
+        let before = head(d);
+        let out = commit(d, &[]);
+        assert_blocked(d, &out, before.as_deref());
+        assert!(text(&out).contains("private-key-rsa"), "{}", text(&out));
+    }
+}

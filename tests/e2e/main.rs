@@ -12,6 +12,7 @@ mod decode;
 mod git;
 mod hook;
 mod limits;
+mod recall;
 mod rules;
 mod scan;
 mod staged;

@@ -7,14 +7,22 @@
 //! - *place evidence* looks at where it is (a path under `tests/`, `fixtures/`, `examples/`,
 //!   `docs/`…; the words fake, dummy, example, sample on the line) and may mark generic and
 //!   private-key findings as fixtures, but never a provider key with its unique marker: an
-//!   OpenAI key in `tests/test_chat.py` is the classic real leak.
+//!   OpenAI key in `tests/test_chat.py` is the classic real leak. Generic findings in vendored
+//!   or minified third-party code (`node_modules/`, `site-packages/`, `*.min.js`) are fixtures
+//!   by place too: a library's default, not this repository's credential.
+//!
+//! JSON Web Tokens are judged by their claims ([`jwt`]); generic findings by the name the value
+//! is bound to and by how random the value is.
+
+pub mod jwt;
 
 use base64::Engine;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::matcher::heuristics::shannon_entropy;
-use crate::rules::Rule;
+use crate::matcher::binding::{self, NameKind};
+use crate::matcher::heuristics::{is_hex_digest, shannon_entropy};
+use crate::rules::{Rule, ValueCheck};
 
 /// How likely a finding is a live credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,13 +92,21 @@ pub enum RuleClass {
     Marked,
     /// A private key block: place may mark it a fixture; its body must decode.
     PrivateKey,
-    /// A context rule (assignment, bearer, URL password): low unless the value is strong.
+    /// A context rule (assignment, bearer, URL password): medium when the name bound to the
+    /// value says credential and the value looks random, low otherwise.
     Generic,
+    /// A JSON Web Token: its claims decide.
+    Jwt,
 }
 
 impl RuleClass {
     /// The class of a rule.
     pub fn of(rule: &Rule) -> RuleClass {
+        match rule.check {
+            Some(ValueCheck::Jwt) => return RuleClass::Jwt,
+            Some(ValueCheck::PrivateKey) => return RuleClass::PrivateKey,
+            None => {}
+        }
         if rule.generic {
             RuleClass::Generic
         } else if rule
@@ -155,6 +171,10 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
     (
         "b8e148545b13c78bc74da2f1a7275dd7",
         "RFC 6750's example bearer token",
+    ),
+    (
+        "986c0dc956dc822b5d8f698661b9eb1e",
+        "the UUID that documentation uses as its example",
     ),
 ];
 
@@ -229,8 +249,21 @@ pub fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<
             return Some(problem);
         }
     }
+    if class == RuleClass::Jwt {
+        if let Ok(token) = jwt::Jwt::decode(secret) {
+            if let jwt::Verdict::Fixture(why) = jwt::judge(&token, now()) {
+                return Some(why);
+            }
+        }
+    }
     let _ = rule_id;
     None
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// GitHub's `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens end in six base62 digits of the CRC32 of
@@ -259,23 +292,44 @@ pub fn base62_6(mut n: u32) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A PEM or OpenSSH private key block whose body does not decode to what that kind of key
-/// must be. `None` when it looks right (or is encrypted, or of a kind not checked).
+/// A PEM or OpenSSH private key block whose body decodes to something that kind of key cannot
+/// be. `None` when it looks right, when it is encrypted or of a kind not checked, and when the
+/// body cannot be decoded at all: a body cut short or laid out in a way not understood here is
+/// unknown, never proof of a fake. Bodies in one-line layouts are read too: newlines escaped as
+/// `\n` (a service-account JSON, a `.env` value, a Kubernetes manifest) or replaced by spaces.
 pub fn pem_body_problem(block: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(block);
-    let mut lines = text.lines().map(str::trim);
-    let begin = lines.next()?;
-    let body: String = lines
-        .filter(|l| !l.starts_with("-----") && !l.contains(':') && !l.is_empty())
-        .collect();
     if text.contains("ENCRYPTED") || text.contains("PGP") {
         return None;
     }
-    let engine = base64::engine::general_purpose::STANDARD;
+    let begin = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let kind_len = text[begin..].find("-----")?;
+    let kind = &text[begin..begin + kind_len];
+    let body_start = begin + kind_len + "-----".len();
+    let body_end = text[body_start..]
+        .find("-----END")
+        .map_or(text.len(), |i| body_start + i);
+    let unescaped = text[body_start..body_end]
+        .replace("\\\\n", "\n")
+        .replace("\\n", "\n")
+        .replace("\\r", "\n")
+        .replace("\\t", " ");
+    // Header lines (`Proc-Type:`, `DEK-Info:`) are not body; whitespace is layout.
+    let body: String = unescaped
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .flat_map(str::chars)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
     let Ok(der) = engine.decode(body.as_bytes()) else {
-        return Some("the key body is not valid base64".into());
+        return repeated_body(&body).then(|| "the key body is repeated characters".into());
     };
-    if begin.contains("OPENSSH") {
+    if kind.contains("OPENSSH") {
         if !der.starts_with(b"openssh-key-v1\0") {
             return Some("the key body is not an OpenSSH key".into());
         }
@@ -283,6 +337,50 @@ pub fn pem_body_problem(block: &[u8]) -> Option<String> {
         return Some("the key body is not DER (a real key starts with an ASN.1 SEQUENCE)".into());
     }
     None
+}
+
+/// A body made of a few characters over and over (`abcabcabc…`), which no key encodes to.
+fn repeated_body(body: &str) -> bool {
+    let mut seen = [false; 256];
+    body.bytes().for_each(|b| seen[b as usize] = true);
+    body.len() >= 16 && seen.iter().filter(|&&s| s).count() <= 8
+}
+
+/// Paths of vendored and built third-party code: a package manager's directories, copied-in
+/// libraries, build output, minified bundles.
+const VENDOR_DIRS: &[&str] = &[
+    "node_modules",
+    "bower_components",
+    "vendor",
+    "vendors",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "site-packages",
+    "dist-packages",
+    "dist",
+];
+
+/// Whether a path holds vendored or minified third-party code, and why.
+pub fn vendored(path: &str) -> Option<String> {
+    let lower = path.to_ascii_lowercase();
+    let components: Vec<&str> = lower.split(['/', '\\']).collect();
+    if let Some(dir) = components
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|c| VENDOR_DIRS.contains(c))
+    {
+        return Some(format!(
+            "the path is under `{dir}/` (vendored or built code)"
+        ));
+    }
+    let file = components.last().copied().unwrap_or_default();
+    let file = file.split(['!', '#']).next().unwrap_or(file);
+    [".min.js", ".min.mjs", ".min.css", "-min.js", ".bundle.js"]
+        .iter()
+        .find(|ext| file.ends_with(*ext))
+        .map(|_| format!("`{file}` is minified third-party code"))
 }
 
 /// Place evidence: `Some(reason)` when the path or the line says test material.
@@ -323,7 +421,11 @@ pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
 
 /// Strong value evidence for a generic finding: long, varied, high entropy.
 fn strong_generic_value(secret: &[u8]) -> bool {
-    let classes = [
+    char_classes(secret) >= 3 && secret.len() >= 20 && shannon_entropy(secret) >= 4.0
+}
+
+fn char_classes(secret: &[u8]) -> usize {
+    [
         secret.iter().any(u8::is_ascii_lowercase),
         secret.iter().any(u8::is_ascii_uppercase),
         secret.iter().any(u8::is_ascii_digit),
@@ -331,12 +433,88 @@ fn strong_generic_value(secret: &[u8]) -> bool {
     ]
     .iter()
     .filter(|&&c| c)
-    .count();
-    secret.len() >= 20 && classes >= 3 && shannon_entropy(secret) >= 4.0
+    .count()
 }
 
-/// Judges one finding of `rule` with `secret`, at `path`, on `line`.
-pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment {
+/// Passwords made of a word everyone tries and digits or symbols (`admin123`, `Password1!`).
+const WEAK_PASSWORD_WORDS: &[&str] = &[
+    "admin", "root", "test", "user", "pass", "password", "secret", "guest", "demo", "qwerty",
+    "letmein", "welcome", "changeme", "default", "example", "abc",
+];
+
+/// A value that looks generated or chosen to be hard to guess: at least 8 characters, letters
+/// mixed with digits or symbols (or with both cases from 12 characters on), no common-word
+/// password, and the entropy such a value has.
+fn random_value(secret: &[u8]) -> bool {
+    let letters = secret.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let others = secret.len() - letters;
+    let mixed_case =
+        secret.iter().any(u8::is_ascii_lowercase) && secret.iter().any(u8::is_ascii_uppercase);
+    if secret.len() < 8 || letters == 0 || (others == 0 && !(mixed_case && secret.len() >= 12)) {
+        return false;
+    }
+    let word: Vec<u8> = secret
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if WEAK_PASSWORD_WORDS.iter().any(|w| w.as_bytes() == word) {
+        return false;
+    }
+    let max = (secret.len() as f64).log2();
+    shannon_entropy(secret) >= (max * 0.65).clamp(2.0, 3.2)
+}
+
+fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Judges a generic finding: the name bound to the value, then the value.
+fn generic_confidence(secret: &[u8], name: Option<&[u8]>, context: &mut Vec<String>) -> Confidence {
+    let shown = name.map(|n| String::from_utf8_lossy(n).into_owned());
+    let kind = name.map(binding::classify);
+    let credential =
+        kind == Some(NameKind::Credential) && !name.is_some_and(binding::is_query_parameter);
+    if credential && (is_uuid(secret) || is_hex_digest(secret)) {
+        let shape = if is_uuid(secret) {
+            "a UUID"
+        } else {
+            "a hex string"
+        };
+        context.push(format!(
+            "{shape} bound to the credential name `{}`: some providers issue keys in this shape",
+            shown.unwrap_or_default()
+        ));
+        return Confidence::Medium;
+    }
+    if strong_generic_value(secret) {
+        context.push("a long, varied, high-entropy value after a credential word".into());
+        return Confidence::Medium;
+    }
+    if random_value(secret) && kind != Some(NameKind::IdLike) {
+        context.push(match shown {
+            Some(n) => format!("a random-looking value bound to `{n}`"),
+            None => "a random-looking value in a credential slot".into(),
+        });
+        return Confidence::Medium;
+    }
+    context.push("a value after a credential word; no provider format".into());
+    Confidence::Low
+}
+
+/// Judges one finding of `rule` with `secret`, at `path`, on `line`; `name` is the name the
+/// value is bound to, when the rule captures one.
+pub fn assess(
+    rule: &Rule,
+    secret: &[u8],
+    path: &str,
+    line: &[u8],
+    name: Option<&[u8]>,
+) -> Assessment {
     let class = RuleClass::of(rule);
     let mut context = Vec::new();
     if let Some(why) = value_evidence(class, &rule.id, secret) {
@@ -347,6 +525,7 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
             context,
         };
     }
+    let mut place_applies = class != RuleClass::Marked;
     let confidence = match class {
         RuleClass::Marked => {
             context.push("the provider's unique format".into());
@@ -359,18 +538,26 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
             context.push("a private key block whose body decodes".into());
             Confidence::High
         }
-        RuleClass::Generic => {
-            if strong_generic_value(secret) {
-                context.push("a long, varied, high-entropy value after a credential word".into());
-                Confidence::Medium
-            } else {
-                context.push("a value after a credential word; no provider format".into());
-                Confidence::Low
+        RuleClass::Generic => generic_confidence(secret, name, &mut context),
+        RuleClass::Jwt => match jwt::Jwt::decode(secret).map(|t| jwt::judge(&t, now())) {
+            Ok(jwt::Verdict::Token {
+                confidence,
+                context: said,
+                place_applies: applies,
+            }) => {
+                context.extend(said);
+                place_applies = applies;
+                confidence
             }
-        }
+            // The matcher keeps only tokens that decode, and fixtures returned above.
+            _ => Confidence::Low,
+        },
     };
-    if class != RuleClass::Marked {
-        if let Some(why) = place_evidence(path, line) {
+    if place_applies {
+        let vendored = matches!(class, RuleClass::Generic | RuleClass::Jwt)
+            .then(|| vendored(path))
+            .flatten();
+        if let Some(why) = vendored.or_else(|| place_evidence(path, line)) {
             context.push(format!("fixture by place: {why}"));
             return Assessment {
                 confidence: Confidence::Low,
@@ -389,7 +576,6 @@ pub fn assess(rule: &Rule, secret: &[u8], path: &str, line: &[u8]) -> Assessment
         context,
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,28 +622,72 @@ mod tests {
     }
 
     #[test]
+    fn the_documentation_example_uuid_is_a_value_fixture() {
+        let uuid = ["123e4567-e89b", "-12d3-a456-426614174000"].concat();
+        let why = value_evidence(RuleClass::Generic, "generic-api-key", uuid.as_bytes()).unwrap();
+        assert!(why.contains("example"), "{why}");
+    }
+
+    #[test]
     fn published_examples_are_value_fixtures() {
         let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
         let why = value_evidence(RuleClass::Marked, "aws", aws.as_bytes()).unwrap();
         assert!(why.contains("published example"), "{why}");
     }
 
+    /// A PEM block of `kind` with a DER-shaped random body, its lines joined by `sep`.
+    fn pem(kind: &str, sep: &str) -> String {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut der = vec![0x30u8, 0x82, 0x04, 0xa4];
+        der.extend((0..600).map(|_| fastrand::u8(..)));
+        let body = engine.encode(&der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let kind = format!("{kind} {}", ["PRIVATE", "KEY"].join(" "));
+        format!(
+            "-----BEGIN {kind}-----{sep}{}{sep}-----END {kind}-----",
+            lines.join(sep)
+        )
+    }
+
     #[test]
     fn pem_body_checks() {
         let engine = base64::engine::general_purpose::STANDARD;
-        let mut der = vec![0x30u8, 0x82, 0x04, 0xa4];
-        der.extend((0..200).map(|_| fastrand::u8(..)));
-        let body = engine.encode(&der);
-        let good =
-            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
-        assert_eq!(pem_body_problem(good.as_bytes()), None);
-        let bad =
-            "-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all!\n-----END RSA PRIVATE KEY-----";
-        assert!(pem_body_problem(bad.as_bytes()).is_some());
+        assert_eq!(pem_body_problem(pem("RSA", "\n").as_bytes()), None);
         let text =
             engine.encode(b"hello world, this is just some text and not a key at all, no no no");
-        let notder = format!("-----BEGIN PRIVATE KEY-----\n{text}\n-----END PRIVATE KEY-----");
+        let begin = ["-----BEGIN ", "PRIVATE KEY-----"].concat();
+        let end = ["-----END ", "PRIVATE KEY-----"].concat();
+        let notder = format!("{begin}\n{text}\n{end}");
         assert!(pem_body_problem(notder.as_bytes()).unwrap().contains("DER"));
+        // A body that cannot be decoded is unknown, not proof of a fake…
+        let cut = format!(
+            "{begin}\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC{}\n{end}",
+            "q8Zt2LmX9vR4pN7wK"
+        );
+        assert_eq!(pem_body_problem(cut.as_bytes()), None);
+        // …but repeated characters are no key whatever the layout.
+        let repeated = format!("{begin}\n{}\n{end}", "abcd".repeat(30));
+        assert!(pem_body_problem(repeated.as_bytes()).is_some());
+        let zeros = format!("{begin}\n{}\n{end}", "A".repeat(120));
+        assert!(pem_body_problem(zeros.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn pem_bodies_in_one_line_layouts_decode() {
+        for sep in ["\\n", "\\r\\n", " ", "\\\\n", "\n  "] {
+            for kind in ["RSA", "EC"] {
+                let block = pem(kind, sep);
+                assert_eq!(pem_body_problem(block.as_bytes()), None, "{block}");
+            }
+            let pkcs8 = pem("", sep)
+                .replace("BEGIN  ", "BEGIN ")
+                .replace("END  ", "END ");
+            assert_eq!(pem_body_problem(pkcs8.as_bytes()), None, "{pkcs8}");
+        }
     }
 
     #[test]

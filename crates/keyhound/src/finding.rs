@@ -262,7 +262,8 @@ pub fn from_matches(
             let (line, column) = index.position(m.secret.start);
             let (end_line, end_column) = index.position(m.secret.end);
             let near = index.line_near(m.secret.start, m.secret.end, crate::matcher::LINE_REACH);
-            let assessment = evidence::assess(rule, secret, path, near);
+            let name = m.name.clone().map(|n| &content[n]);
+            let assessment = evidence::assess(rule, secret, path, near, name);
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
@@ -403,6 +404,7 @@ mod tests {
                 span: start..start + value.len(),
                 secret: start..start + value.len(),
                 entropy: 4.0,
+                name: None,
             };
             from_matches(rules.rules(), line.as_bytes(), "app.js", &[m]).remove(0)
         };

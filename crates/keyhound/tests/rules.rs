@@ -101,7 +101,7 @@ fn hard_negatives_yield_nothing() {
         "token = \"aaaaaaaaaaaaaaaaaaaaaaaa\"",
         "secret = \"abcdefghijklmnopqrstuvwxyz\"",
         "token = \"0123456789012345678901234\"",
-        "session_token = \"123e4567-e89b-12d3-a456-426614174000\"",
+        "session_token_id = \"123e4567-e89b-12d3-a456-426614174000\"",
         "secret_hash = \"{hex:64}\"",
         "\"integrity\": \"sha512-{base64:86}==\"",
         "password = \"data:image/png;base64,{base64:40}\"",

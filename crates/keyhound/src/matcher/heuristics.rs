@@ -1,6 +1,8 @@
 //! Value checks that turn a regex match into a finding or drop it: Shannon entropy, and the
 //! shapes of things that are not secrets (placeholders, repeated or sequential characters,
-//! variable references, UUIDs, hashes, lockfile integrity values, data URIs, plain words).
+//! variable references, hashes, lockfile integrity values, data URIs, plain words, file names
+//! and link targets). A UUID or a hex string is a secret's shape too when the name bound to it
+//! says credential (`PINECONE_API_KEY`, `x-api-key`), and never when it says id or digest.
 
 /// Shannon entropy of `data` in bits per byte (0 for empty input).
 pub fn shannon_entropy(data: &[u8]) -> f64 {
@@ -47,6 +49,15 @@ pub enum DropReason {
     InlineAllow,
     /// A more specific rule matched the same span.
     Overlap,
+    /// The value is bound to a name that identifies, counts or describes (`token_id`,
+    /// `api_key_sha256`, `token_type`, `OSSAccessKeyId`).
+    IdLikeName,
+    /// The name says the token grants nothing (a CSRF or captcha token, a pagination cursor).
+    NotACredential(&'static str),
+    /// The rule's provider word belongs to another statement than the value.
+    ContextNotBound,
+    /// The rule wants a JSON Web Token and this is none (the text says why).
+    NotAJwt(&'static str),
 }
 
 impl std::fmt::Display for DropReason {
@@ -63,6 +74,16 @@ impl std::fmt::Display for DropReason {
             DropReason::BuiltinAllowlisted => write!(f, "allowlisted by the rule"),
             DropReason::InlineAllow => write!(f, "inline allow marker on the line"),
             DropReason::Overlap => write!(f, "a more specific rule reported this span"),
+            DropReason::IdLikeName => write!(
+                f,
+                "bound to a name that says id, digest or setting, not credential"
+            ),
+            DropReason::NotACredential(w) => write!(f, "{w}, not a credential"),
+            DropReason::ContextNotBound => write!(
+                f,
+                "the provider word is in another statement, not bound to the value"
+            ),
+            DropReason::NotAJwt(why) => write!(f, "not a JSON Web Token ({why})"),
         }
     }
 }
@@ -111,8 +132,17 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     ">",
 ];
 
-/// Checks for generic (context-word) rules, whose values are often not secrets at all.
-pub fn generic_value(secret: &[u8]) -> Option<DropReason> {
+/// Checks for generic (context-word) rules, whose values are often not secrets at all. `name`
+/// is the name the value is bound to, when the rule captures it: it decides whether a UUID or a
+/// hex string is a key (`api_key`, `Authorization: Bearer`) or an id or digest (`token_id`,
+/// `spec_hash`), and drops tokens that grant nothing (CSRF and captcha tokens).
+pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
+    let kind = name.map(binding::classify);
+    match kind {
+        Some(NameKind::IdLike) => return Some(DropReason::IdLikeName),
+        Some(NameKind::NotCredential(why)) => return Some(DropReason::NotACredential(why)),
+        _ => {}
+    }
     let lower = secret.to_ascii_lowercase();
     let has = |w: &str| memchr::memmem::find(&lower, w.as_bytes()).is_some();
     if has("${")
@@ -130,10 +160,12 @@ pub fn generic_value(secret: &[u8]) -> Option<DropReason> {
     if let Some(w) = PLACEHOLDER_WORDS.iter().find(|w| has(w)) {
         return Some(DropReason::Placeholder(w));
     }
-    if is_uuid(secret) {
+    let credential_name =
+        kind == Some(NameKind::Credential) && !name.is_some_and(binding::is_query_parameter);
+    if is_uuid(secret) && !credential_name {
         return Some(DropReason::NotASecretShape("a UUID"));
     }
-    if matches!(secret.len(), 32 | 40 | 64 | 128) && secret.iter().all(u8::is_ascii_hexdigit) {
+    if is_hex_digest(secret) && !credential_name {
         return Some(DropReason::NotASecretShape("a hex hash"));
     }
     if ["sha512-", "sha384-", "sha256-", "sha1-"]
@@ -145,10 +177,57 @@ pub fn generic_value(secret: &[u8]) -> Option<DropReason> {
     if lower.starts_with(b"data:") {
         return Some(DropReason::NotASecretShape("a data URI"));
     }
+    if lower.starts_with(b"0x") && lower.len() > 2 && lower[2..].iter().all(u8::is_ascii_hexdigit) {
+        return Some(DropReason::NotASecretShape("a number"));
+    }
+    if is_file_reference(&lower) {
+        return Some(DropReason::NotASecretShape("a file name or link target"));
+    }
     if is_identifier(secret) {
         return Some(DropReason::Identifier);
     }
     None
+}
+
+/// A UUID or a hex string of a digest's length: the shapes a name decides.
+pub fn hex_shaped(s: &[u8]) -> bool {
+    is_uuid(s) || is_hex_digest(s)
+}
+
+/// A hex string of a digest's length (MD5, SHA-1, SHA-256, SHA-512), in one case.
+pub fn is_hex_digest(s: &[u8]) -> bool {
+    matches!(s.len(), 32 | 40 | 64 | 128)
+        && (s
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            || s.iter()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)))
+}
+
+/// `config.md#registrytoken`, `docs/auth.html`, `settings.toml`: a file or a link target (a
+/// markdown reference definition after a credential word), lower-cased.
+fn is_file_reference(lower: &[u8]) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "md", "html", "htm", "rst", "txt", "json", "yaml", "yml", "toml", "ini", "cfg", "conf",
+        "js", "ts", "py", "rs", "go", "rb", "php", "java", "sh", "pem", "crt", "key", "env",
+    ];
+    let path = match memchr::memchr(b'#', lower) {
+        Some(i) => &lower[..i],
+        None => lower,
+    };
+    let Some(dot) = memchr::memrchr(b'.', path) else {
+        return false;
+    };
+    let (stem, ext) = (&path[..dot], &path[dot + 1..]);
+    !stem.is_empty()
+        && stem
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.'))
+        && EXTENSIONS.iter().any(|e| e.as_bytes() == ext)
+        && lower[path.len()..]
+            .iter()
+            .skip(1)
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn is_uuid(s: &[u8]) -> bool {
@@ -160,8 +239,10 @@ fn is_uuid(s: &[u8]) -> bool {
 }
 
 /// A name, not a credential: `my_api_token`, `self.password`, `str`, `PasswordField`,
-/// `pw_buf2`, `DB_PASSWORD`, `--password-file`, `v1.2.3`. Every part between `_`, `.`, `-`
-/// and `/` is a word (lower, UPPER, Capitalized or camelCase) with at most two trailing digits.
+/// `pw_buf2`, `DB_PASSWORD`, `--password-file`, `v1.2.3`, `AUTH0_CLIENT_SECRET!` (a TypeScript
+/// non-null assertion), `_X509_SUBJECT_TOKEN_TYPE`, `AppConfig.g4f_api_key`. Every part between
+/// `_`, `.`, `-` and `/` is a word (lower, UPPER, Capitalized or camelCase) with at most two
+/// trailing digits, or a short part of at most three letters and digits (`g4f`, `x509`).
 fn is_identifier(s: &[u8]) -> bool {
     fn word(part: &[u8]) -> bool {
         let letters = part
@@ -183,13 +264,34 @@ fn is_identifier(s: &[u8]) -> bool {
             .all(|p| !(p[0].is_ascii_uppercase() && p[1].is_ascii_uppercase()))
             && w.iter().skip(1).filter(|b| b.is_ascii_uppercase()).count() * 3 <= w.len()
     }
+    // `X!` is a TypeScript non-null assertion, `name=` an attribute of markup.
+    let s = s
+        .strip_suffix(b"!")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
     if s.is_empty() {
         return false;
     }
-    s.split(|b| matches!(b, b'_' | b'.' | b'-' | b'/'))
+    let parts: Vec<&[u8]> = s
+        .split(|b| matches!(b, b'_' | b'.' | b'-' | b'/'))
         .filter(|p| !p.is_empty())
-        .all(|p| word(p) || p.iter().all(u8::is_ascii_digit))
+        .collect();
+    let short = |p: &[u8]| {
+        p.len() <= 4 && p.iter().all(u8::is_ascii_alphanumeric) && p[0].is_ascii_alphabetic()
+    };
+    // One short part among words (`g4f_api_key`); a value of short parts only is more likely
+    // a random code (`k9x2-m3n4-p5q6`).
+    let mut shorts = 0;
+    parts.iter().all(|p| {
+        if word(p) || p.iter().all(u8::is_ascii_digit) {
+            return true;
+        }
+        shorts += 1;
+        parts.len() > 1 && shorts == 1 && short(p)
+    })
 }
+
+use super::binding::{self, NameKind};
 
 #[cfg(test)]
 mod tests {
@@ -228,15 +330,54 @@ mod tests {
             (b"--password-file", true),
             (b"v1.2.3", true),
             (b"getAccessToken", true),
+            (b"AUTH0_CLIENT_SECRET!", true),
+            (b"_X509_SUBJECT_TOKEN_TYPE", true),
+            (b"AppConfig.g4f_api_key", true),
+            (b"config.md#registrytoken", true),
+            (b"0x0002000", true),
+            (b"loading=", true),
+            (b"QZ8RW4KTN2MXJ7VDB5", false),
             (b"Kx9mQ2vLp8Rt", false),
             (b"q8Zt2LmX9vR4pN7wK1cY", false),
         ] {
             assert_eq!(
-                generic_value(v).is_some(),
+                generic_value(v, None).is_some(),
                 want,
                 "{}",
                 String::from_utf8_lossy(v)
             );
         }
+    }
+
+    #[test]
+    fn uuid_and_hex_decided_by_the_bound_name() {
+        let uuid = b"26f5e5b3-1706-4c9d-8db4-6fd8e8a3886c";
+        let hex = b"3e54a834e284540111b618a2b4bc97b4";
+        for name in [
+            &b"PINECONE_API_KEY"[..],
+            b"api_key",
+            b"x-api-key",
+            b"Authorization",
+        ] {
+            assert_eq!(generic_value(uuid, Some(name)), None);
+            assert_eq!(generic_value(hex, Some(name)), None);
+        }
+        assert!(generic_value(uuid, None).is_some());
+        assert!(generic_value(hex, Some(b"SECRET_KEY_BASE")).is_some());
+        for name in [
+            &b"token_id"[..],
+            b"api_key_sha256",
+            b"spec_hash_token_digest",
+        ] {
+            assert_eq!(
+                generic_value(uuid, Some(name)),
+                Some(DropReason::IdLikeName)
+            );
+            assert_eq!(generic_value(hex, Some(name)), Some(DropReason::IdLikeName));
+        }
+        assert!(matches!(
+            generic_value(b"q8Zt2LmX9vR4pN7wK1cY", Some(b"csrf_token")),
+            Some(DropReason::NotACredential(_))
+        ));
     }
 }

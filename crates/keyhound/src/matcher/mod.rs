@@ -5,13 +5,14 @@
 //! A [`Matcher`] holds per-thread scratch space; make one per thread from a shared
 //! [`RuleSet`] and [`Prefilter`].
 
+pub mod binding;
 pub mod heuristics;
 pub mod prefilter;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Rule, RuleSet, ValueCheck};
 use heuristics::DropReason;
 pub use prefilter::Prefilter;
 
@@ -26,6 +27,9 @@ pub struct RawMatch {
     pub secret: Range<usize>,
     /// Shannon entropy of the secret.
     pub entropy: f64,
+    /// Byte range of the name the secret is bound to (the rule's `name` group, completed to
+    /// the whole identifier), if the rule captures one.
+    pub name: Option<Range<usize>>,
 }
 
 /// A regex match that was dropped, and why (kept only when explaining).
@@ -50,6 +54,10 @@ pub struct Matches {
     /// a rule not built in): counted always, so the summary can say what a config removed.
     pub config_allowlisted: usize,
 }
+
+/// The entropy a generic rule asks of a hex-shaped value at most (random hex of 32 characters
+/// has about 3.7 bits a character, a UUID a little less).
+const HEX_ENTROPY: f64 = 3.0;
 
 /// Markers that suppress a finding on their line.
 pub const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
@@ -119,7 +127,7 @@ impl<'a> Matcher<'a> {
             return;
         };
         let group = compiled.secret_group;
-        let mut push = |span: Range<usize>, secret: Range<usize>| {
+        let mut push = |span: Range<usize>, secret: Range<usize>, name: Option<Range<usize>>| {
             let bytes = &content[secret.clone()];
             let entropy = heuristics::shannon_entropy(bytes);
             let candidate = RawMatch {
@@ -127,6 +135,7 @@ impl<'a> Matcher<'a> {
                 span,
                 secret,
                 entropy,
+                name: name.map(|n| binding::full_name(content, n)),
             };
             match self.check(rule, content, &candidate) {
                 None => out.kept.push(candidate),
@@ -143,20 +152,53 @@ impl<'a> Matcher<'a> {
                 Some(_) => {}
             }
         };
-        if group == 0 {
+        if group == 0 && compiled.name_group.is_none() && compiled.context_group.is_none() {
             for m in compiled.regex.find_iter(content) {
-                push(m.range(), m.range());
+                push(m.range(), m.range(), None);
             }
-        } else {
-            for caps in compiled.regex.captures_iter(content) {
-                let whole = caps.get(0).map(|m| m.range()).unwrap_or_default();
-                if let Some(secret) = caps.get(group) {
-                    if !secret.is_empty() {
-                        push(whole, secret.range());
+            return;
+        }
+        let mut unbound = Vec::new();
+        let mut at = 0;
+        while at <= content.len() {
+            let Some(caps) = compiled.regex.captures_at(content, at) else {
+                break;
+            };
+            let whole = caps.get(0).map(|m| m.range()).unwrap_or_default();
+            let secret = caps.get(group).map(|m| m.range()).filter(|r| !r.is_empty());
+            let name = compiled
+                .name_group
+                .and_then(|g| caps.get(g))
+                .map(|m| m.range());
+            let context = compiled
+                .context_group
+                .and_then(|g| caps.get(g))
+                .map(|m| m.range());
+            at = whole.end.max(whole.start + 1);
+            let Some(secret) = secret else { continue };
+            if let Some(context) = context {
+                if !binding::context_bound(content, &context, &secret) {
+                    // A nearer context word may be bound: search again from just after this one.
+                    if self.explain {
+                        let candidate = RawMatch {
+                            rule: index,
+                            span: whole.clone(),
+                            entropy: heuristics::shannon_entropy(&content[secret.clone()]),
+                            secret,
+                            name: None,
+                        };
+                        unbound.push(Dropped {
+                            candidate,
+                            reason: DropReason::ContextNotBound,
+                        });
                     }
+                    at = context.start + 1;
+                    continue;
                 }
             }
+            push(whole, secret, name);
         }
+        out.dropped.append(&mut unbound);
     }
 
     fn check(&self, rule: &Rule, content: &[u8], m: &RawMatch) -> Option<DropReason> {
@@ -164,7 +206,12 @@ impl<'a> Matcher<'a> {
         if rule.max_length.is_some_and(|max| secret.len() > max) {
             return Some(DropReason::TooLong);
         }
-        if let Some(min) = rule.entropy {
+        if let Some(mut min) = rule.entropy {
+            if rule.generic && heuristics::hex_shaped(secret) {
+                // Hex has at most 4 bits a character: a generic rule's bar is lowered for UUIDs
+                // and hex keys, which the name bound to them then decides.
+                min = min.min(HEX_ENTROPY);
+            }
             if m.entropy < min {
                 return Some(DropReason::LowEntropy);
             }
@@ -173,8 +220,14 @@ impl<'a> Matcher<'a> {
             return Some(DropReason::Repetitive);
         }
         if rule.generic {
-            if let Some(reason) = heuristics::generic_value(secret) {
+            let name = m.name.clone().map(|n| &content[n]);
+            if let Some(reason) = heuristics::generic_value(secret, name) {
                 return Some(reason);
+            }
+        }
+        if rule.check == Some(ValueCheck::Jwt) {
+            if let Err(why) = crate::evidence::jwt::Jwt::decode(secret) {
+                return Some(DropReason::NotAJwt(why));
             }
         }
         if self.rules.allowlist.allows_secret(secret) {
@@ -380,6 +433,7 @@ entropy = 3.0
                     span: secret.clone(),
                     secret,
                     entropy: 4.0,
+                    name: None,
                 });
             }
             let mut order: Vec<usize> = (0..out.kept.len()).collect();

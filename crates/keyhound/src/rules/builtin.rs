@@ -12,6 +12,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("vcs.toml", include_str!("../../../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../../../rules/saas.toml")),
     ("keys.toml", include_str!("../../../../rules/keys.toml")),
+    ("tokens.toml", include_str!("../../../../rules/tokens.toml")),
     ("agents.toml", include_str!("../../../../rules/agents.toml")),
     (
         "generic.toml",

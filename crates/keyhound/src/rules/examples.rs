@@ -4,7 +4,9 @@
 //!
 //! Placeholders: `{base64url:N}`, `{base64:N}`, `{alnum:N}`, `{hex:N}`, `{HEX:N}`, `{lower:N}`,
 //! `{upper:N}`, `{digits:N}`, `{lowernum:N}`, `{uppernum:N}` (N random characters of that
-//! alphabet) and `{rep:C:N}` (the character C, N times). Any other brace is literal text.
+//! alphabet), `{rep:C:N}` (the character C, N times) and `{b64json:K=V;K=V}` (unpadded
+//! base64url of the JSON object `{"K":"V",…}`, a value of digits only as a number: the parts
+//! of a JSON Web Token, so that no token is written out). Any other brace is literal text.
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -54,6 +56,9 @@ pub fn expand(template: &str, seed: u64) -> String {
 }
 
 fn expand_one(inner: &str, rng: &mut fastrand::Rng) -> Option<String> {
+    if let Some(fields) = inner.strip_prefix("b64json:") {
+        return Some(b64json(fields));
+    }
     let mut parts = inner.split(':');
     let kind = parts.next()?;
     if kind == "rep" {
@@ -72,9 +77,38 @@ fn expand_one(inner: &str, rng: &mut fastrand::Rng) -> Option<String> {
     Some((0..n).map(|_| chars[rng.usize(..chars.len())]).collect())
 }
 
+/// `K=V;K=V` as unpadded base64url of a JSON object.
+fn b64json(fields: &str) -> String {
+    use base64::Engine;
+    let mut map = serde_json::Map::new();
+    for field in fields.split(';').filter(|f| !f.is_empty()) {
+        let (k, v) = field.split_once('=').unwrap_or((field, ""));
+        let value = match v.parse::<i64>() {
+            Ok(n) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => n.into(),
+            _ => serde_json::Value::String(v.to_string()),
+        };
+        map.insert(k.to_string(), value);
+    }
+    let json = serde_json::Value::Object(map).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b64json_builds_token_parts() {
+        use base64::Engine;
+        let s = expand("{b64json:alg=HS256;exp=1700000000}", 1);
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"alg":"HS256","exp":1700000000}"#
+        );
+    }
 
     #[test]
     fn expands_known_placeholders_only() {

@@ -53,13 +53,40 @@ impl Severity {
     }
 }
 
-/// The compiled regex of a rule and the capture group that holds the secret.
+/// The compiled regex of a rule and the capture groups that hold the secret, the name bound to
+/// it and the context word that guards it.
 #[derive(Debug)]
 pub struct CompiledRegex {
     /// The regex.
     pub regex: Regex,
     /// Capture group index of the secret (0 = whole match).
     pub secret_group: usize,
+    /// Group `name`, if the regex has one: the name the value is bound to (an assignment's key,
+    /// a header or a JSON key). The value checks decide from it, not from words nearby.
+    pub name_group: Option<usize>,
+    /// Group `context`, if the regex has one: a provider word that must be bound to the secret
+    /// (same line, or the secret nested in the call, object or YAML block the word opens).
+    pub context_group: Option<usize>,
+}
+
+/// A check the engine runs on a rule's value (`check = "..."` in the rule file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueCheck {
+    /// `jwt`: the value must decode as a JSON Web Token; its claims are evidence.
+    Jwt,
+    /// `private-key`: the value is a PEM private key block (inside whatever the regex matched
+    /// around it), judged like the private-key rules.
+    PrivateKey,
+}
+
+impl ValueCheck {
+    fn parse(s: &str) -> Option<ValueCheck> {
+        Some(match s {
+            "jwt" => ValueCheck::Jwt,
+            "private-key" => ValueCheck::PrivateKey,
+            _ => return None,
+        })
+    }
 }
 
 /// Regexes and stopwords that drop a finding.
@@ -170,6 +197,8 @@ pub struct Rule {
     pub generic: bool,
     /// Runs on binary content.
     pub binary: bool,
+    /// The engine's check on the value, if the rule names one.
+    pub check: Option<ValueCheck>,
     /// Example texts (with placeholders).
     pub examples: Vec<String>,
     /// Negative example texts (with placeholders).
@@ -263,6 +292,17 @@ impl Rule {
             Some(a) => Allowlist::compile(a, file, &id)?,
             None => Allowlist::default(),
         };
+        let check = match spec.check.as_deref() {
+            None => None,
+            Some(c) => Some(ValueCheck::parse(c).ok_or_else(|| {
+                invalid(
+                    file,
+                    &id,
+                    "check",
+                    format!("`{c}` is not one of jwt, private-key"),
+                )
+            })?),
+        };
         let verify = match &spec.verify {
             Some(v) => Some(
                 crate::verify::Check::from_spec(v)
@@ -283,6 +323,7 @@ impl Rule {
             max_length: spec.max_length,
             generic: spec.generic,
             binary: spec.binary.unwrap_or(!spec.generic),
+            check,
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             example_path: spec
@@ -352,9 +393,14 @@ fn compile_rule(
             .position(|n| n == Some("secret"))
             .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 }),
     };
+    let named = |want: &str| regex.capture_names().position(|n| n == Some(want));
+    let name_group = named("name");
+    let context_group = named("context");
     Ok(CompiledRegex {
-        regex,
         secret_group,
+        name_group,
+        context_group,
+        regex,
     })
 }
 

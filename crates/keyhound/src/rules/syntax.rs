@@ -39,6 +39,11 @@ pub struct RuleSpec {
     /// Whether the rule runs on binary content (default: not generic).
     #[serde(default)]
     pub binary: Option<bool>,
+    /// A check the engine runs on the value itself: `jwt` (decode a JSON Web Token's header
+    /// and claims; what is not one is dropped, the claims are evidence) or `private-key` (a
+    /// PEM block whose body must decode, judged like the private-key rules).
+    #[serde(default)]
+    pub check: Option<String>,
     /// What to do about a finding.
     #[serde(default)]
     pub remediation: Option<String>,
