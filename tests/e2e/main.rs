@@ -10,6 +10,7 @@ mod baseline;
 mod confidence;
 mod decode;
 mod git;
+mod gitleaks;
 mod hook;
 mod rules;
 mod scan;

@@ -14,6 +14,7 @@ use anyhow::Context;
 use git2::{Oid, Repository};
 use keyhound::baseline::{Baseline, DEFAULT_FILE};
 use keyhound::report::{ConfigFrom, ConfigKind, ConfigUsed};
+use keyhound::rules::gitleaks;
 use keyhound::rules::syntax::RuleFile;
 use keyhound::rules::{ConfigTrust, ConfigWarning, RuleSet, VerifyIgnored};
 use keyhound::scan::Removed;
@@ -23,6 +24,11 @@ use keyhound::suppress::Suppressions;
 pub const CONFIG_FILE: &str = ".keyhound.toml";
 /// The ignore file found at a scanned root.
 pub const IGNORE_FILE: &str = ".keyhoundignore";
+/// gitleaks' and betterleaks' config files, read at a scanned root that has no
+/// [`CONFIG_FILE`], in this order.
+pub const GITLEAKS_FILES: &[&str] = &[".gitleaks.toml", ".betterleaks.toml"];
+/// The environment variable naming gitleaks' config file (read after [`CONFIG_FILE`]).
+pub const GITLEAKS_ENV: &str = "GITLEAKS_CONFIG";
 
 /// The largest config, ignore or baseline file read from a repository's history.
 const MAX_CONFIG_BYTES: usize = 8 << 20;
@@ -88,10 +94,13 @@ pub fn count_removed(used: &mut [ConfigUsed], removed: &Removed) {
 }
 
 /// One of the repository's own files, if present: its text and how to name it.
-struct Found {
-    text: String,
-    path: String,
-    from: ConfigFrom,
+pub struct Found {
+    /// Its text.
+    pub text: String,
+    /// How to name it.
+    pub path: String,
+    /// Who provided it.
+    pub from: ConfigFrom,
 }
 
 /// Reads a config, ignore or baseline file: a regular file (a link is followed, but not to a
@@ -175,7 +184,7 @@ fn find(base: &Base<'_>, name: &str) -> anyhow::Result<Option<Found>> {
     }
 }
 
-fn given(path: &Path, what: &str) -> anyhow::Result<Found> {
+pub fn given(path: &Path, what: &str) -> anyhow::Result<Found> {
     let text = read_small_file(path).with_context(|| format!("reading {what}"))?;
     Ok(Found {
         text,
@@ -195,11 +204,13 @@ pub fn changed_since(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for (name, given) in [
+    let mut names = vec![
         (CONFIG_FILE, &args.config),
         (IGNORE_FILE, &args.ignore_file),
         (DEFAULT_FILE, &args.baseline),
-    ] {
+    ];
+    names.extend(GITLEAKS_FILES.iter().map(|n| (*n, &args.config)));
+    for (name, given) in names {
         if given.is_some() {
             continue;
         }
@@ -227,11 +238,7 @@ pub fn discover(
         }
     };
     let mut used = Vec::new();
-
-    let config = match &args.config {
-        Some(p) => Some(given(p, "the config file")?),
-        None => own(CONFIG_FILE)?,
-    };
+    let config = find_config(args, base)?;
     let rules = match config {
         None => RuleSet::builtin()?,
         Some(found) => {
@@ -240,27 +247,37 @@ pub fn discover(
                 _ if args.trust_repo_config => ConfigTrust::User,
                 _ => ConfigTrust::Repository,
             };
-            let file = RuleFile::parse(&found.path, &found.text)?;
+            let mut notes = Vec::new();
+            let file = if gitleaks::looks_like_gitleaks(&found.path, &found.text) {
+                let imported = import(&found, base)?;
+                notes = imported.notes.iter().map(|n| n.to_string()).collect();
+                imported.file
+            } else {
+                RuleFile::parse(&found.path, &found.text)?
+            };
             let rules = RuleSet::from_config(file, trust)?;
+            if rules.rules().is_empty() {
+                eprintln!(
+                    "keyhound: warning: {}: no rule is active (the file replaces the built-in rules and adds none that load): this run cannot find anything",
+                    found.path
+                );
+            }
             let mut u = ConfigUsed::new(ConfigKind::Config, found.path, found.from);
             u.effect = rules.config_effect().cloned();
-            u.warnings = rules
-                .warnings()
-                .iter()
-                .map(|w| {
-                    let mut s = w.to_string();
-                    if matches!(
-                        w,
-                        ConfigWarning::VerifyIgnored {
-                            why: VerifyIgnored::Untrusted,
-                            ..
-                        }
-                    ) {
-                        s += " (--trust-repo-config uses it)";
+            u.warnings = notes;
+            u.warnings.extend(rules.warnings().iter().map(|w| {
+                let mut s = w.to_string();
+                if matches!(
+                    w,
+                    ConfigWarning::VerifyIgnored {
+                        why: VerifyIgnored::Untrusted,
+                        ..
                     }
-                    s
-                })
-                .collect();
+                ) {
+                    s += " (--trust-repo-config uses it)";
+                }
+                s
+            }));
             used.push(u);
             rules
         }
@@ -303,4 +320,84 @@ pub fn discover(
         suppressions,
         used,
     })
+}
+
+/// The config file in force: `--config`, else the repository's `.keyhound.toml`, else
+/// [`gitleaks_fallback`].
+pub fn find_config(args: &ConfigArgs, base: &Base<'_>) -> anyhow::Result<Option<Found>> {
+    if let Some(p) = &args.config {
+        return given(p, "the config file").map(Some);
+    }
+    let own = |name: &str| -> anyhow::Result<Option<Found>> {
+        if args.no_repo_config {
+            Ok(None)
+        } else {
+            find(base, name)
+        }
+    };
+    match own(CONFIG_FILE)? {
+        Some(f) => Ok(Some(f)),
+        None => gitleaks_fallback(&own),
+    }
+}
+
+/// With no `.keyhound.toml`: the file `GITLEAKS_CONFIG` names (the user's), else the
+/// repository's `.gitleaks.toml` or `.betterleaks.toml`.
+fn gitleaks_fallback(
+    own: &dyn Fn(&str) -> anyhow::Result<Option<Found>>,
+) -> anyhow::Result<Option<Found>> {
+    if let Some(p) = std::env::var_os(GITLEAKS_ENV).filter(|p| !p.is_empty()) {
+        return given(Path::new(&p), GITLEAKS_ENV).map(Some);
+    }
+    for name in GITLEAKS_FILES {
+        if let Some(f) = own(name)? {
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
+}
+
+/// Translates a gitleaks config. Its `[extend] path` is read relative to the file's
+/// directory; for a file from the scanned repository only inside the repository (no absolute
+/// path, no `..`), from the same place (work tree or revision) as the file itself.
+pub fn import(found: &Found, base: &Base<'_>) -> anyhow::Result<gitleaks::Imported> {
+    let builtins = gitleaks::builtin_specs()?;
+    let from_user = matches!(found.from, ConfigFrom::User);
+    let dir = Path::new(&found.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut load = |p: &str| -> Result<(String, String), String> {
+        let rel = Path::new(p);
+        if from_user {
+            let path = if rel.is_absolute() {
+                rel.to_path_buf()
+            } else {
+                dir.join(rel)
+            };
+            return read_small_file(&path)
+                .map(|t| (path.display().to_string(), t))
+                .map_err(|e| format!("{e:#}"));
+        }
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(
+                "a file from the scanned repository may extend only files inside it".into(),
+            );
+        }
+        match find(base, p) {
+            Ok(Some(f)) => Ok((f.path, f.text)),
+            Ok(None) => Err("no such file".into()),
+            Err(e) => Err(format!("{e:#}")),
+        }
+    };
+    Ok(gitleaks::translate(
+        &found.path,
+        &found.text,
+        &builtins,
+        &mut load,
+    )?)
 }

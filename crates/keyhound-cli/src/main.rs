@@ -31,6 +31,8 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// Ask providers whether keys (one a line on stdin) still work.
     Verify(commands::verify::VerifyArgs),
+    /// Import a gitleaks config, or check a config.
+    Config(commands::config::ConfigCmdArgs),
 }
 
 fn main() {
@@ -42,6 +44,7 @@ fn main() {
         Command::Baseline(args) => commands::baseline::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Config(args) => commands::config::run(args),
     };
     let code = match result {
         Ok(code) => code,

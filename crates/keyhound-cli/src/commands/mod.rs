@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments and its `run`.
 
 pub mod baseline;
+pub mod config;
 pub mod git;
 pub mod history;
 pub mod hook;

@@ -10,7 +10,7 @@ pub mod prefilter;
 
 use std::ops::Range;
 
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Candidate, Rule, RuleSet};
 use heuristics::DropReason;
 pub use prefilter::Prefilter;
 
@@ -103,16 +103,25 @@ impl<'a> Matcher<'a> {
                 continue;
             }
             if let Some(p) = path {
-                if rule.allowlist.allows_path(p) {
+                if rule.allowlist.allows_path(p)
+                    || self.rules.allowlist.allows_path_for(&rule.id, p)
+                {
                     continue;
                 }
             }
-            self.run_rule(index, rule, content, out);
+            self.run_rule(index, rule, content, path, out);
         }
         resolve_overlaps(self.rules.rules(), out, self.explain);
     }
 
-    fn run_rule(&self, index: usize, rule: &Rule, content: &[u8], out: &mut Matches) {
+    fn run_rule(
+        &self,
+        index: usize,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        out: &mut Matches,
+    ) {
         let Ok(compiled) = rule.compiled() else {
             // Rules from user files are compiled at load time; built-in ones are tested.
             return;
@@ -127,7 +136,7 @@ impl<'a> Matcher<'a> {
                 secret,
                 entropy,
             };
-            match self.check(rule, content, &candidate) {
+            match self.check(rule, content, path, &candidate) {
                 None => out.kept.push(candidate),
                 Some(DropReason::Allowlisted) => {
                     out.config_allowlisted += 1;
@@ -158,7 +167,13 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn check(&self, rule: &Rule, content: &[u8], m: &RawMatch) -> Option<DropReason> {
+    fn check(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        m: &RawMatch,
+    ) -> Option<DropReason> {
         let secret = &content[m.secret.clone()];
         if rule.max_length.is_some_and(|max| secret.len() > max) {
             return Some(DropReason::TooLong);
@@ -176,10 +191,17 @@ impl<'a> Matcher<'a> {
                 return Some(reason);
             }
         }
-        if self.rules.allowlist.allows_secret(secret) {
+        let candidate = Candidate {
+            rule: &rule.id,
+            secret,
+            matched: &content[m.span.clone()],
+            line: &content[lines_of(content, &m.span)],
+            path,
+        };
+        if self.rules.allowlist.allows(&candidate, None) {
             return Some(DropReason::Allowlisted);
         }
-        if rule.allowlist.allows_secret(secret) {
+        if rule.allowlist.allows(&candidate, None) {
             // A built-in rule's own allowlist is part of the rule, not a config's doing.
             return Some(if rule.origin.starts_with("builtin:") {
                 DropReason::BuiltinAllowlisted
@@ -194,11 +216,16 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// Whether a line touched by `span` carries an inline allow marker.
-fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
+/// The lines `span` touches, without the final newline.
+fn lines_of(content: &[u8], span: &Range<usize>) -> Range<usize> {
     let start = memchr::memrchr(b'\n', &content[..span.start]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &content[span.end..]).map_or(content.len(), |i| span.end + i);
-    let lines = &content[start..end];
+    start..end
+}
+
+/// Whether a line touched by `span` carries an inline allow marker.
+fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
+    let lines = &content[lines_of(content, span)];
     INLINE_ALLOW_MARKERS
         .iter()
         .any(|m| memchr::memmem::find(lines, m).is_some())

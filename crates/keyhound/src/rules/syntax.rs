@@ -45,6 +45,12 @@ pub struct RuleSpec {
     /// Per-rule allowlist.
     #[serde(default)]
     pub allowlist: Option<AllowlistSpec>,
+    /// More per-rule allowlists (`[[rules.allowlists]]`), each judged on its own.
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistSpec>,
+    /// The provider's page for revoking or rotating a key of this kind.
+    #[serde(default)]
+    pub revoke_url: Option<String>,
     /// Text with placeholders that must yield a finding of this rule.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -88,25 +94,46 @@ pub enum GroupRef {
     Name(String),
 }
 
-/// Things that drop a finding even though a rule matched.
+/// Things that drop a finding even though a rule matched. With `condition = "or"` (the
+/// default) any one listed thing drops it; with `"and"` every kind listed must match.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistSpec {
-    /// Regexes tested against the secret.
+    /// What it is for (shown nowhere yet; kept so imported files keep their reasons).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Regexes tested against the secret (or what `regex_target` names).
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// What `regexes` are tested against: `secret` (default), `match` (the whole regex
+    /// match) or `line` (the lines the match is on).
+    #[serde(default)]
+    pub regex_target: Option<String>,
     /// Case-insensitive substrings of the secret.
     #[serde(default)]
     pub stopwords: Vec<String>,
     /// Regexes tested against the path.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Commit ids (full, or a prefix of at least 7 hex digits): findings introduced by these
+    /// commits are dropped (history scans).
+    #[serde(default)]
+    pub commits: Vec<String>,
+    /// `or` (default) or `and`.
+    #[serde(default)]
+    pub condition: Option<String>,
+    /// In a file's global allowlists only: the rule ids it applies to (default: every rule).
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 impl AllowlistSpec {
     /// True when it lists nothing.
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_empty()
+        self.regexes.is_empty()
+            && self.stopwords.is_empty()
+            && self.paths.is_empty()
+            && self.commits.is_empty()
     }
 }
 
@@ -144,6 +171,8 @@ pub struct RuleFile {
     pub extend: Option<ExtendSpec>,
     /// `[allowlist]`: applies to every rule.
     pub allowlist: Option<AllowlistSpec>,
+    /// `[[allowlists]]`: more global allowlists, each judged on its own.
+    pub allowlists: Vec<AllowlistSpec>,
     /// `[[rules]]`.
     pub rules: Vec<RuleSpec>,
 }
@@ -155,6 +184,8 @@ struct RawFile {
     extend: Option<ExtendSpec>,
     #[serde(default)]
     allowlist: Option<AllowlistSpec>,
+    #[serde(default)]
+    allowlists: Vec<AllowlistSpec>,
     #[serde(default)]
     rules: Vec<toml::Value>,
 }
@@ -188,6 +219,7 @@ impl RuleFile {
             origin: origin.to_string(),
             extend: raw.extend,
             allowlist: raw.allowlist,
+            allowlists: raw.allowlists,
             rules,
         })
     }

@@ -492,6 +492,24 @@ fn finish(
             l.commit = info.clone();
         }
     }
+    // A commit allowlist (gitleaks' `commits`) can only be judged once the commit is known.
+    let rules = scanner.rules();
+    if rules.has_commit_allowlists() {
+        found.retain(|f| {
+            let l = f.finding.location();
+            !l.commit.as_ref().is_some_and(|c| {
+                rules.allows_commit(
+                    &f.finding.rule_id,
+                    f.finding.secret.as_bytes(),
+                    l.path.as_bytes(),
+                    &c.id,
+                )
+            })
+        });
+        if found.is_empty() {
+            return Vec::new();
+        }
+    }
     let at_head = head_blobs(repo, end);
     // Group by (rule, secret); groups are numbered in order of first sighting.
     let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
