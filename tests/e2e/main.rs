@@ -12,6 +12,7 @@ mod decode;
 mod git;
 mod gitleaks;
 mod hook;
+mod purge;
 mod rules;
 mod scan;
 mod staged;

@@ -6,6 +6,7 @@
 mod commands;
 mod common;
 mod config;
+mod purge;
 
 use clap::{Parser, Subcommand};
 

@@ -67,6 +67,9 @@ pub struct Finding {
     pub entropy: f64,
     /// What to do.
     pub remediation: String,
+    /// The provider's page for revoking or rotating the key, if the rule names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_url: Option<String>,
     /// How likely this is a live credential.
     pub confidence: Confidence,
     /// Set when the finding is a test fixture, by value or by place.
@@ -212,6 +215,7 @@ pub fn from_matches(
                 fingerprint: fingerprint(&rule.id, secret),
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 remediation: rule.remediation.clone(),
+                revoke_url: rule.revoke_url.clone(),
                 confidence: assessment.confidence,
                 fixture: assessment.fixture,
                 context: assessment.context,

@@ -160,6 +160,13 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
         }
         writeln!(out, "    fingerprint: {}", f.fingerprint)?;
         writeln!(out, "    what to do:  {}", printable(&f.remediation))?;
+        match &f.revoke_url {
+            Some(u) => writeln!(out, "    revoke at:   {}", printable(u))?,
+            None => writeln!(
+                out,
+                "    revoke:      revoke it with the service that issued it"
+            )?,
+        }
         writeln!(out)?;
     }
     Ok(())
