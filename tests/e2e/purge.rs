@@ -1,5 +1,6 @@
-//! `--purge-plan`: the expressions file, run through the real `git filter-repo`, leaves a
-//! history in which a re-audit finds nothing.
+//! Undoing a leak: `--purge-plan` (its expressions file, run through the real `git filter-repo`,
+//! leaves a history in which a re-audit finds nothing), revoke pages, and whether a finding was
+//! pushed.
 
 use std::process::Command;
 
@@ -139,4 +140,67 @@ fn findings_name_their_revoke_page_or_say_who_revokes_them() {
             .any(|(id, u)| id.starts_with("aws") && u.is_none()),
         "{urls:?}"
     );
+}
+
+#[test]
+fn history_findings_say_whether_they_were_pushed() {
+    let origin = init_repo();
+    let pushed_key = openai_project_key();
+    write(origin.path(), "app.env", key_line(&pushed_key));
+    commit_all(origin.path(), "pushed key");
+    let work = tempfile::tempdir().unwrap();
+    git(
+        work.path(),
+        &["clone", "-q", origin.path().to_str().unwrap(), "clone"],
+    );
+    let clone = work.path().join("clone");
+    let local_key = openai_project_key();
+    write(&clone, "local.env", key_line(&local_key));
+    commit_all(&clone, "local key");
+
+    let out = keyhound_in(&clone)
+        .args(["git", ".", "--format", "json", "--no-redact"])
+        .output()
+        .unwrap();
+    let findings = json_findings(&out.stdout);
+    let pushed: Vec<(String, bool)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["secret"].as_str().unwrap().to_string(),
+                f["git"]["pushed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(pushed.contains(&(pushed_key.clone(), true)), "{pushed:?}");
+    assert!(pushed.contains(&(local_key.clone(), false)), "{pushed:?}");
+    let human = keyhound_in(&clone)
+        .args(["git", ".", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("pushed:      yes") && text.contains("rotate it now"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pushed:      no, only in local commits"),
+        "{text}"
+    );
+
+    // Once pushed, the local key has left the machine too.
+    git(&clone, &["push", "-q", "origin", "HEAD:refs/heads/topic"]);
+    git(&clone, &["fetch", "-q", "origin"]);
+    let out = keyhound_in(&clone)
+        .args(["git", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let all_pushed = json_findings(&out.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["git"]["pushed"].as_bool() == Some(true));
+    assert!(all_pushed);
 }

@@ -98,6 +98,10 @@ pub struct GitProvenance {
     pub commits: usize,
     /// Distinct paths those blobs were first seen at.
     pub paths: usize,
+    /// Whether a commit that introduced it is reachable from a remote-tracking ref
+    /// (`refs/remotes/*`): it has left the machine, so rotate the key now. `false`: only local
+    /// commits hold it (as far as this clone's remote-tracking refs know).
+    pub pushed: bool,
     /// Whether HEAD's tree still holds it (if not, it stays exposed in history).
     pub present_at_head: bool,
 }

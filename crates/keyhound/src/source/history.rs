@@ -526,9 +526,10 @@ fn finish(
     for (i, &g) in groups.iter().enumerate() {
         members[g].push(i);
     }
+    let pushed = remote_reachable(repo);
     let provenances: Vec<GitProvenance> = members
         .iter()
-        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head))
+        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head, &pushed))
         .collect();
     if !dedup {
         return found
@@ -580,14 +581,19 @@ fn provenance<'f>(
     walk: &enumerate::Walk,
     group: impl Iterator<Item = &'f Found>,
     at_head: &OidSet,
+    remote: &OidSet,
 ) -> GitProvenance {
     let mut commits = HashSet::new();
     let mut paths = HashSet::new();
     let mut present_at_head = false;
+    let mut pushed = false;
     for f in group {
         let commit = walk.blobs.origins[f.slot as usize].commit;
         if commit != NO_COMMIT {
             commits.insert(commit);
+            if let Some(id) = walk.commits.get(commit as usize) {
+                pushed |= remote.contains(&OidKey::from(*id));
+            }
         }
         paths.insert(f.finding.location().path.as_str());
         present_at_head |= at_head.contains(&walk.blobs.ids[f.slot as usize]);
@@ -596,7 +602,32 @@ fn provenance<'f>(
         commits: commits.len(),
         paths: paths.len(),
         present_at_head,
+        pushed,
     }
+}
+
+/// Every commit reachable from a remote-tracking ref (`refs/remotes/*`): what has been pushed
+/// (or fetched) as far as this clone knows. Empty when there is no remote-tracking ref.
+fn remote_reachable(repo: &Repository) -> OidSet {
+    let mut out = OidSet::default();
+    let Ok(refs) = repo.references_glob("refs/remotes/*") else {
+        return out;
+    };
+    let Ok(mut revwalk) = repo.revwalk() else {
+        return out;
+    };
+    let mut any = false;
+    for r in refs.flatten() {
+        if let Ok(c) = r.peel_to_commit() {
+            any |= revwalk.push(c.id()).is_ok();
+        }
+    }
+    if any {
+        for id in revwalk.flatten() {
+            out.insert(OidKey::from(id));
+        }
+    }
+    out
 }
 
 fn commit_info(
