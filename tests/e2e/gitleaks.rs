@@ -272,3 +272,60 @@ fn unknown_keys_and_regexes_rust_cannot_compile_are_named_and_the_rest_loads() {
         .collect();
     assert_eq!(ids, ["ok-rule"]);
 }
+
+#[test]
+fn gitleaksignore_entries_are_honoured_where_they_map_and_named_where_they_do_not() {
+    let dir = init_repo();
+    let d = dir.path();
+    write(
+        d,
+        "app.env",
+        format!("A=1\n{}", key_line(&openai_project_key())),
+    );
+    write(d, "b.env", key_line(&openai_project_key()));
+    write(d, "c.env", key_line(&openai_project_key()));
+    commit_all(d, "keys");
+    let head = git(d, &["rev-parse", "HEAD"]).trim().to_string();
+    write(
+        d,
+        ".gitleaksignore",
+        format!("# triaged\napp.env:openai-project-key:2\n{head}:b.env:openai-project-key:1\nc.env:openai-api-key:1\nnot an entry\n"),
+    );
+    let paths = |args: &[&str]| -> (BTreeSet<String>, String) {
+        let out = keyhound_in(d)
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let found = json_findings(&out.stdout)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f["locations"][0]["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string()
+            })
+            .collect();
+        (found, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // A directory scan knows no commits: the commit entry does not apply there.
+    let (scan, said) = paths(&["scan", "."]);
+    assert_eq!(
+        scan,
+        BTreeSet::from(["b.env".to_string(), "c.env".to_string()]),
+        "{said}"
+    );
+    assert!(
+        said.contains("openai-api-key") && said.contains("cannot be mapped"),
+        "{said}"
+    );
+    assert!(
+        said.contains(".gitleaksignore:5: not a gitleaks fingerprint"),
+        "{said}"
+    );
+    let (history, _) = paths(&["git", "."]);
+    assert_eq!(history, BTreeSet::from(["c.env".to_string()]));
+}

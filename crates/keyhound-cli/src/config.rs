@@ -18,7 +18,7 @@ use keyhound::rules::gitleaks;
 use keyhound::rules::syntax::RuleFile;
 use keyhound::rules::{ConfigTrust, ConfigWarning, RuleSet, VerifyIgnored};
 use keyhound::scan::Removed;
-use keyhound::suppress::Suppressions;
+use keyhound::suppress::{IgnoredLocation, Suppressions};
 
 /// The config file found at a scanned root.
 pub const CONFIG_FILE: &str = ".keyhound.toml";
@@ -27,6 +27,9 @@ pub const IGNORE_FILE: &str = ".keyhoundignore";
 /// gitleaks' and betterleaks' config files, read at a scanned root that has no
 /// [`CONFIG_FILE`], in this order.
 pub const GITLEAKS_FILES: &[&str] = &[".gitleaks.toml", ".betterleaks.toml"];
+/// gitleaks' ignore file (`commit:file:rule:line` and `file:rule:line` fingerprints), read
+/// beside `.keyhoundignore`.
+pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
 /// The environment variable naming gitleaks' config file (read after [`CONFIG_FILE`]).
 pub const GITLEAKS_ENV: &str = "GITLEAKS_CONFIG";
 
@@ -210,6 +213,7 @@ pub fn changed_since(
         (DEFAULT_FILE, &args.baseline),
     ];
     names.extend(GITLEAKS_FILES.iter().map(|n| (*n, &args.config)));
+    names.push((GITLEAKS_IGNORE, &None));
     for (name, given) in names {
         if given.is_some() {
             continue;
@@ -300,6 +304,28 @@ pub fn discover(
         }
     };
 
+    if !args.no_repo_config {
+        if let Some(found) = find(base, GITLEAKS_IGNORE)? {
+            let prefix = match base {
+                Base::Dir(d) if *d != Path::new(".") => {
+                    let d = d.display().to_string();
+                    let d = d
+                        .strip_prefix("./")
+                        .unwrap_or(&d)
+                        .trim_end_matches('/')
+                        .to_string();
+                    Some(d)
+                }
+                _ => None,
+            };
+            let (locations, notes) = gitleaks_ignore(&found, &rules, prefix.as_deref());
+            suppressions.add_locations(locations);
+            let mut u = ConfigUsed::new(ConfigKind::IgnoreFile, found.path, found.from);
+            u.warnings = notes;
+            used.push(u);
+        }
+    }
+
     if with_baseline {
         let baseline = match &args.baseline {
             Some(p) => Some(given(p, "the baseline")?),
@@ -320,6 +346,53 @@ pub fn discover(
         suppressions,
         used,
     })
+}
+
+/// The entries of a `.gitleaksignore` that can be mapped (their rule runs), and notes naming
+/// those that cannot. `prefix` is the scanned directory as findings name it.
+fn gitleaks_ignore(
+    found: &Found,
+    rules: &RuleSet,
+    prefix: Option<&str>,
+) -> (Vec<IgnoredLocation>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut foreign: Vec<String> = Vec::new();
+    let mut foreign_count = 0;
+    for (n, line) in found.text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(mut loc) = IgnoredLocation::parse(line) else {
+            notes.push(format!(
+                "{}:{}: not a gitleaks fingerprint (commit:file:rule:line or file:rule:line): ignored",
+                found.path,
+                n + 1
+            ));
+            continue;
+        };
+        if rules.get(&loc.rule).is_none() {
+            foreign_count += 1;
+            if foreign.len() < 5 && !foreign.contains(&loc.rule) {
+                foreign.push(loc.rule.clone());
+            }
+            continue;
+        }
+        if let Some(p) = prefix {
+            loc.path = format!("{p}/{}", loc.path);
+        }
+        out.push(loc);
+    }
+    if foreign_count > 0 {
+        notes.push(format!(
+            "{}: {foreign_count} entr{} name rules keyhound does not run ({}), so they cannot be mapped: ignored (a keyhound fingerprint in .keyhoundignore can replace each)",
+            found.path,
+            if foreign_count == 1 { "y" } else { "ies" },
+            foreign.join(", ")
+        ));
+    }
+    (out, notes)
 }
 
 /// The config file in force: `--config`, else the repository's `.keyhound.toml`, else

@@ -492,19 +492,26 @@ fn finish(
             l.commit = info.clone();
         }
     }
-    // A commit allowlist (gitleaks' `commits`) can only be judged once the commit is known.
+    // A commit allowlist (gitleaks' `commits`) and a `.gitleaksignore` entry naming a commit
+    // can only be judged once the commit is known.
     let rules = scanner.rules();
-    if rules.has_commit_allowlists() {
+    let ignores = &scanner.suppressions;
+    if rules.has_commit_allowlists() || ignores.has_commit_locations() {
         found.retain(|f| {
             let l = f.finding.location();
-            !l.commit.as_ref().is_some_and(|c| {
-                rules.allows_commit(
-                    &f.finding.rule_id,
-                    f.finding.secret.as_bytes(),
-                    l.path.as_bytes(),
-                    &c.id,
-                )
-            })
+            let Some(c) = &l.commit else {
+                return true;
+            };
+            let secret = f.finding.secret.as_bytes();
+            if rules.allows_commit(&f.finding.rule_id, secret, l.path.as_bytes(), &c.id) {
+                stats.removed.config_allowlist += 1;
+                return false;
+            }
+            if ignores.ignores_location(&f.finding.rule_id, &l.path, l.line, Some(&c.id)) {
+                stats.removed.ignore_fingerprints += 1;
+                return false;
+            }
+            true
         });
         if found.is_empty() {
             return Vec::new();
