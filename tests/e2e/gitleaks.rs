@@ -329,3 +329,36 @@ fn gitleaksignore_entries_are_honoured_where_they_map_and_named_where_they_do_no
     let (history, _) = paths(&["git", "."]);
     assert_eq!(history, BTreeSet::from(["c.env".to_string()]));
 }
+
+#[test]
+fn composite_rules_report_only_beside_their_required_rule() {
+    let dir = init_repo();
+    let d = dir.path();
+    let config = "[extend]\nuseDefault = false\n\n[[rules]]\nid = \"acme-key-id\"\nregex = '''ACMEID_[A-Y0-9]{12}'''\nkeywords = [\"acmeid_\"]\nskipReport = true\n\n[[rules]]\nid = \"acme-secret\"\nregex = '''acmesecret\\s*=\\s*([a-y0-9]{30})'''\nkeywords = [\"acmesecret\"]\n\n  [[rules.required]]\n  id = \"acme-key-id\"\n  withinLines = 2\n";
+    write(d, ".gitleaks.toml", config);
+    let id = || format!("ACMEID_{}", random("ABCDEFGHJKLMNPQRSTUVWXY23456789", 12));
+    let secret = || format!("acmesecret = {}", random(NO_Z, 30));
+    write(d, "both.env", format!("{}\n{}\n", id(), secret()));
+    write(d, "far.env", format!("{}\n\n\n\n\n{}\n", id(), secret()));
+    write(d, "alone.env", format!("{}\n", secret()));
+    commit_all(d, "keys");
+    let expected = BTreeSet::from([("acme-secret".to_string(), "both.env".to_string())]);
+    assert_eq!(found(d, &[]), expected);
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let imported = out_dir.path().join("k.toml");
+    keyhound_in(d)
+        .args(["config", "import", ".gitleaks.toml", "-o"])
+        .arg(&imported)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&imported).unwrap();
+    assert!(
+        text.contains("[[rules.required]]") && text.contains("report = false"),
+        "{text}"
+    );
+    assert_eq!(
+        found(d, &["--config", imported.to_str().unwrap()]),
+        expected
+    );
+}

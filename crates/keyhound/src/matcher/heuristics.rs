@@ -47,6 +47,8 @@ pub enum DropReason {
     InlineAllow,
     /// A more specific rule matched the same span.
     Overlap,
+    /// A composite rule's required rule did not match near it.
+    MissingRequired(String),
 }
 
 impl std::fmt::Display for DropReason {
@@ -63,6 +65,9 @@ impl std::fmt::Display for DropReason {
             DropReason::BuiltinAllowlisted => write!(f, "allowlisted by the rule"),
             DropReason::InlineAllow => write!(f, "inline allow marker on the line"),
             DropReason::Overlap => write!(f, "a more specific rule reported this span"),
+            DropReason::MissingRequired(id) => {
+                write!(f, "required rule `{id}` did not match near it")
+            }
         }
     }
 }

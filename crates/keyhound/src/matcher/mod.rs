@@ -10,7 +10,7 @@ pub mod prefilter;
 
 use std::ops::Range;
 
-use crate::rules::{Candidate, Rule, RuleSet};
+use crate::rules::{syntax, Candidate, Rule, RuleSet};
 use heuristics::DropReason;
 pub use prefilter::Prefilter;
 
@@ -96,7 +96,7 @@ impl<'a> Matcher<'a> {
             return;
         }
         for (index, rule) in self.rules.rules().iter().enumerate() {
-            if !self.candidates[index] || (binary && !rule.binary) {
+            if !self.candidates[index] || (binary && !rule.binary) || !rule.report {
                 continue;
             }
             if !rule.applies_to_path(path) {
@@ -109,9 +109,58 @@ impl<'a> Matcher<'a> {
                     continue;
                 }
             }
+            let first = out.kept.len();
             self.run_rule(index, rule, content, path, out);
+            if !rule.required.is_empty() && out.kept.len() > first {
+                self.require(rule, content, path, first, out);
+            }
         }
         resolve_overlaps(self.rules.rules(), out, self.explain);
+    }
+
+    /// Keeps, of the matches from `first` on (all of `rule`), those near which every rule
+    /// `rule` requires matches too (its checks passed), as gitleaks' composite rules do.
+    fn require(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        first: usize,
+        out: &mut Matches,
+    ) {
+        let index = crate::finding::LineIndex::new(content);
+        let mut near: Vec<(&syntax::RequiredSpec, Vec<(usize, usize)>)> = Vec::new();
+        for req in &rule.required {
+            let Some(r) = self.rules.index_of(&req.id) else {
+                continue;
+            };
+            let mut found = Matches::default();
+            self.run_rule(r, &self.rules.rules()[r], content, path, &mut found);
+            let at = found
+                .kept
+                .iter()
+                .map(|m| index.position(m.secret.start))
+                .collect();
+            near.push((req, at));
+        }
+        let primary = out.kept.split_off(first);
+        for m in primary {
+            let (line, col) = index.position(m.secret.start);
+            let missing = near.iter().find(|(req, at)| {
+                !at.iter().any(|&(l, c)| {
+                    req.within_lines.is_none_or(|n| l.abs_diff(line) <= n)
+                        && req.within_columns.is_none_or(|n| c.abs_diff(col) <= n)
+                })
+            });
+            match missing {
+                None => out.kept.push(m),
+                Some((req, _)) if self.explain => out.dropped.push(Dropped {
+                    candidate: m,
+                    reason: DropReason::MissingRequired(req.id.clone()),
+                }),
+                Some(_) => {}
+            }
+        }
     }
 
     fn run_rule(

@@ -17,8 +17,9 @@
 //!   A rule without keywords gets the literal prefixes of its regex, when it has some.
 //! - A regex the regex crate cannot compile (Go RE2 and Rust differ in a few places) drops its
 //!   rule, or its allowlist pattern, with a note naming it; the rest of the file loads.
-//! - Composite rules (`[[rules.required]]`) are not matched: the primary rule is reported on
-//!   its own (more findings than gitleaks), and `skipReport` rules are not loaded.
+//! - Composite rules (`[[rules.required]]`, `withinLines`, `withinColumns`) and `skipReport`
+//!   carry over as keyhound's `required` and `report = false`. A required rule that does not
+//!   load drops the requirement (the primary rule is then reported on its own), with a note.
 
 use std::collections::BTreeSet;
 
@@ -26,7 +27,7 @@ use toml::{Table, Value};
 
 use crate::error::{Error, Result};
 use crate::rules::build_regex;
-use crate::rules::syntax::{AllowlistSpec, ExtendSpec, GroupRef, RuleFile, RuleSpec};
+use crate::rules::syntax::{AllowlistSpec, ExtendSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 
 /// How far `[extend] path` is followed (gitleaks' limit).
 const MAX_EXTEND_DEPTH: usize = 2;
@@ -92,7 +93,7 @@ pub fn is_gitleaks_name(name: &str) -> bool {
     lower.contains("gitleaks") || lower.contains("betterleaks")
 }
 
-/// Keys only gitleaks files have (lowercased).
+/// Keys only gitleaks files have (lowercased; `required` is keyhound's too).
 const GITLEAKS_ONLY_KEYS: &[&str] = &[
     "title",
     "minversion",
@@ -100,7 +101,6 @@ const GITLEAKS_ONLY_KEYS: &[&str] = &[
     "disabledrules",
     "secretgroup",
     "tags",
-    "required",
     "skipreport",
     "regextarget",
     "targetrules",
@@ -151,7 +151,7 @@ struct GRule {
     keywords: Vec<String>,
     tags: Vec<String>,
     allowlists: Vec<AllowlistSpec>,
-    required: Vec<String>,
+    required: Vec<RequiredSpec>,
     skip_report: bool,
     file: String,
     line: Option<usize>,
@@ -341,6 +341,21 @@ pub fn translate(
         );
     }
 
+    let loaded: BTreeSet<String> = rules.iter().map(|s| s.id.clone()).collect();
+    for spec in &mut rules {
+        let before = spec.required.len();
+        let id = spec.id.clone();
+        spec.required
+            .retain(|q| q.id != id && loaded.contains(&q.id));
+        if spec.required.len() < before {
+            let line = r.line_of_id(&spec.id);
+            r.note(
+                NoteKind::Problem,
+                line,
+                format!("rule `{}` requires a rule that is not loaded: it is reported without that requirement (more findings than gitleaks)", spec.id),
+            );
+        }
+    }
     let defined: BTreeSet<&str> = rules.iter().map(|s| s.id.as_str()).collect();
     let builtin_ids: BTreeSet<&str> = builtins.iter().map(|s| s.id.as_str()).collect();
     let mut allowlists = Vec::new();
@@ -653,16 +668,32 @@ fn read_rule(r: &mut Reader<'_>, t: &Table) -> Option<GRule> {
             }
             "required" => {
                 for req in r.tables(k, v, &within) {
+                    let ctx = format!("[[rules.required]] of {within}");
+                    let mut spec = RequiredSpec {
+                        id: String::new(),
+                        within_lines: None,
+                        within_columns: None,
+                    };
                     for (rk, rv) in req {
-                        match rk.to_ascii_lowercase().as_str() {
-                            "id" => {
-                                if let Some(s) = rv.as_str() {
-                                    g.required.push(s.to_string());
-                                }
+                        let distance = |r: &mut Reader<'_>| match rv.as_integer() {
+                            Some(n) if n >= 0 => Some(n as usize),
+                            _ => {
+                                r.wrong_type(rk, &ctx, "a number of lines or columns");
+                                None
                             }
-                            "withinlines" | "withincolumns" => {}
-                            _ => r.unknown(rk, &format!("[[rules.required]] of {within}"), ""),
+                        };
+                        match rk.to_ascii_lowercase().as_str() {
+                            "id" => spec.id = r.string(rk, rv, &ctx).unwrap_or_default(),
+                            "withinlines" => spec.within_lines = distance(r),
+                            "withincolumns" => spec.within_columns = distance(r),
+                            _ => r.unknown(rk, &ctx, ""),
                         }
+                    }
+                    if spec.id.is_empty() {
+                        let line = r.line_of_key(k);
+                        r.note(NoteKind::Problem, line, format!("{ctx} has no id: ignored"));
+                    } else {
+                        g.required.push(spec);
                     }
                 }
             }
@@ -853,24 +884,6 @@ fn convert_rule(
         );
         return None;
     }
-    if g.skip_report {
-        r.note(
-            NoteKind::Approximate,
-            line,
-            format!("rule `{id}`: skipReport = true (it serves only composite rules in gitleaks): not loaded"),
-        );
-        return None;
-    }
-    if !g.required.is_empty() {
-        r.note(
-            NoteKind::Approximate,
-            line,
-            format!(
-                "rule `{id}` is a composite rule (requires {} nearby): keyhound has no composite rules, so it is reported on its own (more findings than gitleaks)",
-                g.required.join(", ")
-            ),
-        );
-    }
     let builtin = builtins.iter().find(|b| b.id == id);
     let Some(regex) = g.regex.clone() else {
         // An amendment of a default rule: keyhound amends its own rule of the same id.
@@ -995,6 +1008,8 @@ fn convert_rule(
         allowlist: None,
         allowlists: g.allowlists,
         revoke_url: builtin.and_then(|b| b.revoke_url.clone()),
+        required: g.required,
+        report: if g.skip_report { Some(false) } else { None },
         examples: Vec::new(),
         negative_examples: Vec::new(),
         verify: None,
@@ -1172,9 +1187,22 @@ pub fn render(imported: &Imported, source: &str) -> String {
         if let Some(u) = &rule.revoke_url {
             out.push_str(&format!("revoke_url = {}\n", q(u)));
         }
+        if rule.report == Some(false) {
+            out.push_str("report = false\n");
+        }
         for a in rule.allowlist.iter().chain(&rule.allowlists) {
             out.push_str("\n[[rules.allowlists]]\n");
             write_allowlist(&mut out, a);
+        }
+        for req in &rule.required {
+            out.push_str("\n[[rules.required]]\n");
+            out.push_str(&format!("id = {}\n", q(&req.id)));
+            if let Some(n) = req.within_lines {
+                out.push_str(&format!("within_lines = {n}\n"));
+            }
+            if let Some(n) = req.within_columns {
+                out.push_str(&format!("within_columns = {n}\n"));
+            }
         }
     }
     out
@@ -1266,6 +1294,18 @@ mod tests {
             "c.toml",
             "[[rules]]\nid='a'\ndescription='d'\nregex='x'\nkeywords=['x']\n[rules.verify]\nurl='https://h'\nheaders = { Authorization = 'x' }\n"
         ));
+    }
+
+    #[test]
+    fn an_imported_file_reads_back_as_keyhound_format() {
+        let text = "[[rules]]\nid='aux'\nregex='auxid_[a-z]{9}'\nkeywords=['auxid_']\nskipReport=true\n[[rules]]\nid='main'\nregex='main_[a-z]{9}'\nkeywords=['main_']\n[[rules.required]]\nid='aux'\nwithinLines=1\n[[allowlists]]\ntargetRules=['main']\nregexTarget='line'\nregexes=['x']\n";
+        let imported = translate("g.toml", text, &[], &mut no_load).unwrap();
+        let out = render(&imported, "g.toml");
+        assert!(!looks_like_gitleaks("k.toml", &out), "{out}");
+        let back = RuleFile::parse("k.toml", &out).unwrap();
+        assert_eq!(back.rules[1].required, imported.file.rules[1].required);
+        assert_eq!(back.rules[0].report, Some(false));
+        assert_eq!(back.allowlists[0].rules, ["main"]);
     }
 
     #[test]

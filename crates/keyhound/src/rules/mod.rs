@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
-use syntax::{AllowlistSpec, GroupRef, RuleFile, RuleSpec};
+use syntax::{AllowlistSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 
 /// How bad a finding of a rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -344,6 +344,10 @@ pub struct Rule {
     pub remediation: String,
     /// The provider's page for revoking or rotating such a key, if the rule names one.
     pub revoke_url: Option<String>,
+    /// Rules that must match near a match of this one for it to be reported.
+    pub required: Vec<RequiredSpec>,
+    /// Whether the rule is reported by itself (`false`: it only serves `required`).
+    pub report: bool,
     /// Prefilter literals (case-sensitive).
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret.
@@ -480,6 +484,8 @@ impl Rule {
                     .to_string()
             }),
             revoke_url: spec.revoke_url,
+            required: spec.required,
+            report: spec.report.unwrap_or(true),
             keywords: spec.keywords,
             entropy: spec.entropy,
             max_length: spec.max_length,
@@ -801,7 +807,27 @@ impl RuleSet {
                 None => self.rules.push(rule),
             }
         }
+        for rule in &self.rules {
+            for req in &rule.required {
+                if req.id == rule.id || self.get(&req.id).is_none() {
+                    return Err(invalid(
+                        &rule.origin,
+                        &rule.id,
+                        "required",
+                        format!(
+                            "no other rule `{}` (a required rule must be defined, and not be the rule itself)",
+                            req.id.escape_debug()
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The index of a rule by id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
     }
 
     /// Whether a commit allowlist (global, or the rule's own) drops a finding of rule `id`
@@ -949,6 +975,17 @@ mod tests {
         );
         assert!(user.warnings().is_empty());
         assert_eq!(user.config_effect().unwrap().added, 1);
+    }
+
+    #[test]
+    fn a_required_rule_must_exist() {
+        let err = parse("[[rules]]\nid='p'\ndescription='d'\nregex='p_[a-z]{4}'\nkeywords=['p_']\n[[rules.required]]\nid='nope'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`p`") && err.contains("required") && err.contains("nope"),
+            "{err}"
+        );
     }
 
     #[test]

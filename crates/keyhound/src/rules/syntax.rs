@@ -51,6 +51,13 @@ pub struct RuleSpec {
     /// The provider's page for revoking or rotating a key of this kind.
     #[serde(default)]
     pub revoke_url: Option<String>,
+    /// Rules that must also match near a match of this one for it to be reported (a
+    /// composite rule: a key id that counts only beside its secret).
+    #[serde(default)]
+    pub required: Vec<RequiredSpec>,
+    /// `false`: the rule is never reported by itself; it only serves other rules' `required`.
+    #[serde(default)]
+    pub report: Option<bool>,
     /// Text with placeholders that must yield a finding of this rule.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -60,6 +67,21 @@ pub struct RuleSpec {
     /// How to ask the provider whether a secret works (`--verify` only).
     #[serde(default)]
     pub verify: Option<VerifySpec>,
+}
+
+/// `[[rules.required]]`: a rule that must match near the rule's match (the same file, and
+/// within the given distances of the secret's start when they are set).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredSpec {
+    /// The other rule's id.
+    pub id: String,
+    /// At most this many lines above or below.
+    #[serde(default)]
+    pub within_lines: Option<usize>,
+    /// Starting at most this many columns left or right.
+    #[serde(default)]
+    pub within_columns: Option<usize>,
 }
 
 /// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
