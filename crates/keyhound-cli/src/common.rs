@@ -35,6 +35,10 @@ pub struct CommonArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also write a `git filter-repo --replace-text` file that removes the reported secrets
+    /// from every commit, and print how to use it (the file holds the secrets: mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub purge_plan: Option<PathBuf>,
     /// Show secrets in full (they are redacted by default).
     #[arg(long)]
     pub no_redact: bool,
@@ -245,6 +249,9 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         extra_summary.push(verify::apply(args, &mut kept, &kept_checks)?);
     }
     let findings = &kept[..];
+    if let Some(path) = &args.purge_plan {
+        crate::purge::write_plan(path, findings, args.show_fixtures)?;
+    }
     let opts = ReportOptions {
         no_redact: args.no_redact,
         color: color_wanted(args),

@@ -14,15 +14,24 @@ use anyhow::Context;
 use git2::{Oid, Repository};
 use keyhound::baseline::{Baseline, DEFAULT_FILE};
 use keyhound::report::{ConfigFrom, ConfigKind, ConfigUsed};
+use keyhound::rules::gitleaks;
 use keyhound::rules::syntax::RuleFile;
 use keyhound::rules::{ConfigTrust, ConfigWarning, RuleSet, VerifyIgnored};
 use keyhound::scan::Removed;
-use keyhound::suppress::Suppressions;
+use keyhound::suppress::{IgnoredLocation, Suppressions};
 
 /// The config file found at a scanned root.
 pub const CONFIG_FILE: &str = ".keyhound.toml";
 /// The ignore file found at a scanned root.
 pub const IGNORE_FILE: &str = ".keyhoundignore";
+/// gitleaks' and betterleaks' config files, read at a scanned root that has no
+/// [`CONFIG_FILE`], in this order.
+pub const GITLEAKS_FILES: &[&str] = &[".gitleaks.toml", ".betterleaks.toml"];
+/// gitleaks' ignore file (`commit:file:rule:line` and `file:rule:line` fingerprints), read
+/// beside `.keyhoundignore`.
+pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
+/// The environment variable naming gitleaks' config file (read after [`CONFIG_FILE`]).
+pub const GITLEAKS_ENV: &str = "GITLEAKS_CONFIG";
 
 /// The largest config, ignore or baseline file read from a repository's history.
 const MAX_CONFIG_BYTES: usize = 8 << 20;
@@ -88,10 +97,13 @@ pub fn count_removed(used: &mut [ConfigUsed], removed: &Removed) {
 }
 
 /// One of the repository's own files, if present: its text and how to name it.
-struct Found {
-    text: String,
-    path: String,
-    from: ConfigFrom,
+pub struct Found {
+    /// Its text.
+    pub text: String,
+    /// How to name it.
+    pub path: String,
+    /// Who provided it.
+    pub from: ConfigFrom,
 }
 
 /// Reads a config, ignore or baseline file: a regular file of bounded size (see
@@ -156,7 +168,7 @@ fn find(base: &Base<'_>, name: &str) -> anyhow::Result<Option<Found>> {
     }
 }
 
-fn given(path: &Path, what: &str) -> anyhow::Result<Found> {
+pub fn given(path: &Path, what: &str) -> anyhow::Result<Found> {
     let text = read_small_file(path).with_context(|| format!("reading {what}"))?;
     Ok(Found {
         text,
@@ -176,11 +188,14 @@ pub fn changed_since(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for (name, given) in [
+    let mut names = vec![
         (CONFIG_FILE, &args.config),
         (IGNORE_FILE, &args.ignore_file),
         (DEFAULT_FILE, &args.baseline),
-    ] {
+    ];
+    names.extend(GITLEAKS_FILES.iter().map(|n| (*n, &args.config)));
+    names.push((GITLEAKS_IGNORE, &None));
+    for (name, given) in names {
         if given.is_some() {
             continue;
         }
@@ -208,11 +223,7 @@ pub fn discover(
         }
     };
     let mut used = Vec::new();
-
-    let config = match &args.config {
-        Some(p) => Some(given(p, "the config file")?),
-        None => own(CONFIG_FILE)?,
-    };
+    let config = find_config(args, base)?;
     let rules = match config {
         None => RuleSet::builtin()?,
         Some(found) => {
@@ -221,27 +232,37 @@ pub fn discover(
                 _ if args.trust_repo_config => ConfigTrust::User,
                 _ => ConfigTrust::Repository,
             };
-            let file = RuleFile::parse(&found.path, &found.text)?;
+            let mut notes = Vec::new();
+            let file = if gitleaks::looks_like_gitleaks(&found.path, &found.text) {
+                let imported = import(&found, base)?;
+                notes = imported.notes.iter().map(|n| n.to_string()).collect();
+                imported.file
+            } else {
+                RuleFile::parse(&found.path, &found.text)?
+            };
             let rules = RuleSet::from_config(file, trust)?;
+            if rules.rules().is_empty() {
+                eprintln!(
+                    "keyhound: warning: {}: no rule is active (the file replaces the built-in rules and adds none that load): this run cannot find anything",
+                    found.path
+                );
+            }
             let mut u = ConfigUsed::new(ConfigKind::Config, found.path, found.from);
             u.effect = rules.config_effect().cloned();
-            u.warnings = rules
-                .warnings()
-                .iter()
-                .map(|w| {
-                    let mut s = w.to_string();
-                    if matches!(
-                        w,
-                        ConfigWarning::VerifyIgnored {
-                            why: VerifyIgnored::Untrusted,
-                            ..
-                        }
-                    ) {
-                        s += " (--trust-repo-config uses it)";
+            u.warnings = notes;
+            u.warnings.extend(rules.warnings().iter().map(|w| {
+                let mut s = w.to_string();
+                if matches!(
+                    w,
+                    ConfigWarning::VerifyIgnored {
+                        why: VerifyIgnored::Untrusted,
+                        ..
                     }
-                    s
-                })
-                .collect();
+                ) {
+                    s += " (--trust-repo-config uses it)";
+                }
+                s
+            }));
             used.push(u);
             rules
         }
@@ -264,6 +285,28 @@ pub fn discover(
         }
     };
 
+    if !args.no_repo_config {
+        if let Some(found) = find(base, GITLEAKS_IGNORE)? {
+            let prefix = match base {
+                Base::Dir(d) if *d != Path::new(".") => {
+                    let d = d.display().to_string();
+                    let d = d
+                        .strip_prefix("./")
+                        .unwrap_or(&d)
+                        .trim_end_matches('/')
+                        .to_string();
+                    Some(d)
+                }
+                _ => None,
+            };
+            let (locations, notes) = gitleaks_ignore(&found, &rules, prefix.as_deref());
+            suppressions.add_locations(locations);
+            let mut u = ConfigUsed::new(ConfigKind::IgnoreFile, found.path, found.from);
+            u.warnings = notes;
+            used.push(u);
+        }
+    }
+
     if with_baseline {
         let baseline = match &args.baseline {
             Some(p) => Some(given(p, "the baseline")?),
@@ -284,4 +327,131 @@ pub fn discover(
         suppressions,
         used,
     })
+}
+
+/// The entries of a `.gitleaksignore` that can be mapped (their rule runs), and notes naming
+/// those that cannot. `prefix` is the scanned directory as findings name it.
+fn gitleaks_ignore(
+    found: &Found,
+    rules: &RuleSet,
+    prefix: Option<&str>,
+) -> (Vec<IgnoredLocation>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let mut foreign: Vec<String> = Vec::new();
+    let mut foreign_count = 0;
+    for (n, line) in found.text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(mut loc) = IgnoredLocation::parse(line) else {
+            notes.push(format!(
+                "{}:{}: not a gitleaks fingerprint (commit:file:rule:line or file:rule:line): ignored",
+                found.path,
+                n + 1
+            ));
+            continue;
+        };
+        if rules.get(&loc.rule).is_none() {
+            foreign_count += 1;
+            if foreign.len() < 5 && !foreign.contains(&loc.rule) {
+                foreign.push(loc.rule.clone());
+            }
+            continue;
+        }
+        if let Some(p) = prefix {
+            loc.path = format!("{p}/{}", loc.path);
+        }
+        out.push(loc);
+    }
+    if foreign_count > 0 {
+        notes.push(format!(
+            "{}: {foreign_count} entr{} name rules keyhound does not run ({}), so they cannot be mapped: ignored (a keyhound fingerprint in .keyhoundignore can replace each)",
+            found.path,
+            if foreign_count == 1 { "y" } else { "ies" },
+            foreign.join(", ")
+        ));
+    }
+    (out, notes)
+}
+
+/// The config file in force: `--config`, else the repository's `.keyhound.toml`, else
+/// [`gitleaks_fallback`].
+pub fn find_config(args: &ConfigArgs, base: &Base<'_>) -> anyhow::Result<Option<Found>> {
+    if let Some(p) = &args.config {
+        return given(p, "the config file").map(Some);
+    }
+    let own = |name: &str| -> anyhow::Result<Option<Found>> {
+        if args.no_repo_config {
+            Ok(None)
+        } else {
+            find(base, name)
+        }
+    };
+    match own(CONFIG_FILE)? {
+        Some(f) => Ok(Some(f)),
+        None => gitleaks_fallback(&own),
+    }
+}
+
+/// With no `.keyhound.toml`: the file `GITLEAKS_CONFIG` names (the user's), else the
+/// repository's `.gitleaks.toml` or `.betterleaks.toml`.
+fn gitleaks_fallback(
+    own: &dyn Fn(&str) -> anyhow::Result<Option<Found>>,
+) -> anyhow::Result<Option<Found>> {
+    if let Some(p) = std::env::var_os(GITLEAKS_ENV).filter(|p| !p.is_empty()) {
+        return given(Path::new(&p), GITLEAKS_ENV).map(Some);
+    }
+    for name in GITLEAKS_FILES {
+        if let Some(f) = own(name)? {
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
+}
+
+/// Translates a gitleaks config. Its `[extend] path` is read relative to the file's
+/// directory; for a file from the scanned repository only inside the repository (no absolute
+/// path, no `..`), from the same place (work tree or revision) as the file itself.
+pub fn import(found: &Found, base: &Base<'_>) -> anyhow::Result<gitleaks::Imported> {
+    let builtins = gitleaks::builtin_specs()?;
+    let from_user = matches!(found.from, ConfigFrom::User);
+    let dir = Path::new(&found.path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut load = |p: &str| -> Result<(String, String), String> {
+        let rel = Path::new(p);
+        if from_user {
+            let path = if rel.is_absolute() {
+                rel.to_path_buf()
+            } else {
+                dir.join(rel)
+            };
+            return read_small_file(&path)
+                .map(|t| (path.display().to_string(), t))
+                .map_err(|e| format!("{e:#}"));
+        }
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(
+                "a file from the scanned repository may extend only files inside it".into(),
+            );
+        }
+        match find(base, p) {
+            Ok(Some(f)) => Ok((f.path, f.text)),
+            Ok(None) => Err("no such file".into()),
+            Err(e) => Err(format!("{e:#}")),
+        }
+    };
+    Ok(gitleaks::translate(
+        &found.path,
+        &found.text,
+        &builtins,
+        &mut load,
+    )?)
 }

@@ -8,6 +8,7 @@ mod commands;
 mod common;
 mod config;
 mod incomplete;
+mod purge;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// Ask providers whether keys (one a line on stdin) still work.
     Verify(commands::verify::VerifyArgs),
+    /// Import a gitleaks config, or check a config.
+    Config(commands::config::ConfigCmdArgs),
 }
 
 fn main() {
@@ -44,6 +47,7 @@ fn main() {
         Command::Baseline(args) => commands::baseline::run(args),
         Command::Rules(args) => commands::rules::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Config(args) => commands::config::run(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -69,6 +69,9 @@ pub struct Finding {
     pub entropy: f64,
     /// What to do.
     pub remediation: String,
+    /// The provider's page for revoking or rotating the key, if the rule names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_url: Option<String>,
     /// How likely this is a live credential.
     pub confidence: Confidence,
     /// Set when the finding is a test fixture, by value or by place.
@@ -97,6 +100,10 @@ pub struct GitProvenance {
     pub commits: usize,
     /// Distinct paths those blobs were first seen at.
     pub paths: usize,
+    /// Whether a commit that introduced it is reachable from a remote-tracking ref
+    /// (`refs/remotes/*`): it has left the machine, so rotate the key now. `false`: only local
+    /// commits hold it (as far as this clone's remote-tracking refs know).
+    pub pushed: bool,
     /// Whether HEAD's tree still holds it (if not, it stays exposed in history).
     pub present_at_head: bool,
 }
@@ -272,6 +279,7 @@ pub fn from_matches(
                 fingerprint: fingerprint(&rule.id, secret),
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 remediation: rule.remediation.clone(),
+                revoke_url: rule.revoke_url.clone(),
                 confidence: assessment.confidence,
                 fixture: assessment.fixture,
                 context: assessment.context,

@@ -29,6 +29,7 @@ pub mod error;
 pub mod evidence;
 pub mod finding;
 pub mod matcher;
+pub mod purge;
 pub mod report;
 pub mod rules;
 pub mod scan;

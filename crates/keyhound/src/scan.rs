@@ -442,6 +442,14 @@ impl Scanner {
             ..Removed::default()
         };
         findings.retain(|f| {
+            let l = f.location();
+            if self
+                .suppressions
+                .ignores_location(&f.rule_id, &l.path, l.line, None)
+            {
+                removed.ignore_fingerprints += 1;
+                return false;
+            }
             match self
                 .suppressions
                 .suppressed_by(&f.fingerprint, &f.rule_id, f.secret.as_bytes())

@@ -17,6 +17,59 @@ pub struct Suppressions {
     fingerprints: HashSet<String>,
     baseline: Vec<crate::baseline::Keys>,
     globs: Option<GlobSet>,
+    locations: Vec<IgnoredLocation>,
+}
+
+/// A finding left out by where it is: a `.gitleaksignore` entry (`commit:file:rule:line` or
+/// `file:rule:line`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredLocation {
+    /// The commit (lowercase hex), for history findings; `None` matches any.
+    pub commit: Option<String>,
+    /// The path, relative to the scanned root.
+    pub path: String,
+    /// The rule id.
+    pub rule: String,
+    /// The 1-based line.
+    pub line: usize,
+}
+
+impl IgnoredLocation {
+    /// Parses one `.gitleaksignore` line (the path may itself hold `:`; the commit is told by
+    /// being 40 or 64 hex digits).
+    pub fn parse(line: &str) -> Option<IgnoredLocation> {
+        let (rest, n) = line.rsplit_once(':')?;
+        let n: usize = n.trim().parse().ok().filter(|&n| n > 0)?;
+        let (rest, rule) = rest.rsplit_once(':')?;
+        let (commit, path) = match rest.split_once(':') {
+            Some((c, p))
+                if (c.len() == 40 || c.len() == 64) && c.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                (Some(c.to_ascii_lowercase()), p)
+            }
+            _ => (None, rest),
+        };
+        if path.is_empty() || rule.is_empty() {
+            return None;
+        }
+        Some(IgnoredLocation {
+            commit,
+            path: path.trim_start_matches("./").to_string(),
+            rule: rule.to_string(),
+            line: n,
+        })
+    }
+
+    fn matches(&self, rule: &str, path: &str, line: usize, commit: Option<&str>) -> bool {
+        self.rule == rule
+            && self.line == line
+            && self.path == path.trim_start_matches("./")
+            && match (&self.commit, commit) {
+                (None, _) => true,
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                (Some(_), None) => false,
+            }
+    }
 }
 
 /// What left a finding out.
@@ -70,6 +123,7 @@ impl Suppressions {
             fingerprints,
             baseline: Vec::new(),
             globs,
+            locations: Vec::new(),
         })
     }
 
@@ -105,6 +159,30 @@ impl Suppressions {
         } else {
             None
         }
+    }
+
+    /// Adds locations to leave out (from a `.gitleaksignore`).
+    pub fn add_locations(&mut self, locations: impl IntoIterator<Item = IgnoredLocation>) {
+        self.locations.extend(locations);
+    }
+
+    /// Whether a finding of `rule` at `path:line` is left out by location; `commit` is the
+    /// commit it was found in, if known (an entry naming a commit needs it).
+    pub fn ignores_location(
+        &self,
+        rule: &str,
+        path: &str,
+        line: usize,
+        commit: Option<&str>,
+    ) -> bool {
+        self.locations
+            .iter()
+            .any(|l| l.matches(rule, path, line, commit))
+    }
+
+    /// Whether some location entry names a commit (judged once commits are known).
+    pub fn has_commit_locations(&self) -> bool {
+        self.locations.iter().any(|l| l.commit.is_some())
     }
 
     /// Whether it lists any path glob.
@@ -145,5 +223,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ign") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn gitleaks_fingerprints_parse_from_the_right() {
+        let c = "a".repeat(40);
+        let l = IgnoredLocation::parse(&format!("{c}:dir/a:b.env:some-rule:12")).unwrap();
+        assert_eq!(l.commit.as_deref(), Some(c.as_str()));
+        assert_eq!(
+            (l.path.as_str(), l.rule.as_str(), l.line),
+            ("dir/a:b.env", "some-rule", 12)
+        );
+        let l = IgnoredLocation::parse("./x:y.env:r:3").unwrap();
+        assert_eq!((l.commit, l.path.as_str()), (None, "x:y.env"));
+        assert!(IgnoredLocation::parse("file:rule:0").is_none());
+        assert!(IgnoredLocation::parse("0123456789abcdef0123456789abcdef").is_none());
     }
 }

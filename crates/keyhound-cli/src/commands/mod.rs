@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod commit_msg;
+pub mod config;
 pub mod git;
 pub mod history;
 pub mod hook;

@@ -58,6 +58,8 @@ pub enum DropReason {
     ContextNotBound,
     /// The rule wants a JSON Web Token and this is none (the text says why).
     NotAJwt(&'static str),
+    /// A composite rule's required rule did not match near it.
+    MissingRequired(String),
 }
 
 impl std::fmt::Display for DropReason {
@@ -84,6 +86,9 @@ impl std::fmt::Display for DropReason {
                 "the provider word is in another statement, not bound to the value"
             ),
             DropReason::NotAJwt(why) => write!(f, "not a JSON Web Token ({why})"),
+            DropReason::MissingRequired(id) => {
+                write!(f, "required rule `{id}` did not match near it")
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod prefilter;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::rules::{Rule, RuleSet, ValueCheck};
+use crate::rules::{syntax, Candidate, Rule, RuleSet, ValueCheck};
 use heuristics::DropReason;
 pub use prefilter::Prefilter;
 
@@ -105,23 +105,81 @@ impl<'a> Matcher<'a> {
             return;
         }
         for (index, rule) in self.rules.rules().iter().enumerate() {
-            if !self.candidates[index] || (binary && !rule.binary) {
+            if !self.candidates[index] || (binary && !rule.binary) || !rule.report {
                 continue;
             }
             if !rule.applies_to_path(path) {
                 continue;
             }
             if let Some(p) = path {
-                if rule.allowlist.allows_path(p) {
+                if rule.allowlist.allows_path(p)
+                    || self.rules.allowlist.allows_path_for(&rule.id, p)
+                {
                     continue;
                 }
             }
-            self.run_rule(index, rule, content, out);
+            let first = out.kept.len();
+            self.run_rule(index, rule, content, path, out);
+            if !rule.required.is_empty() && out.kept.len() > first {
+                self.require(rule, content, path, first, out);
+            }
         }
         resolve_overlaps(self.rules.rules(), out, self.explain);
     }
 
-    fn run_rule(&self, index: usize, rule: &Rule, content: &[u8], out: &mut Matches) {
+    /// Keeps, of the matches from `first` on (all of `rule`), those near which every rule
+    /// `rule` requires matches too (its checks passed), as gitleaks' composite rules do.
+    fn require(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        first: usize,
+        out: &mut Matches,
+    ) {
+        let index = crate::finding::LineIndex::new(content);
+        let mut near: Vec<(&syntax::RequiredSpec, Vec<(usize, usize)>)> = Vec::new();
+        for req in &rule.required {
+            let Some(r) = self.rules.index_of(&req.id) else {
+                continue;
+            };
+            let mut found = Matches::default();
+            self.run_rule(r, &self.rules.rules()[r], content, path, &mut found);
+            let at = found
+                .kept
+                .iter()
+                .map(|m| index.position(m.secret.start))
+                .collect();
+            near.push((req, at));
+        }
+        let primary = out.kept.split_off(first);
+        for m in primary {
+            let (line, col) = index.position(m.secret.start);
+            let missing = near.iter().find(|(req, at)| {
+                !at.iter().any(|&(l, c)| {
+                    req.within_lines.is_none_or(|n| l.abs_diff(line) <= n)
+                        && req.within_columns.is_none_or(|n| c.abs_diff(col) <= n)
+                })
+            });
+            match missing {
+                None => out.kept.push(m),
+                Some((req, _)) if self.explain => out.dropped.push(Dropped {
+                    candidate: m,
+                    reason: DropReason::MissingRequired(req.id.clone()),
+                }),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn run_rule(
+        &self,
+        index: usize,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        out: &mut Matches,
+    ) {
         let Ok(compiled) = rule.compiled() else {
             // Rules from user files are compiled at load time; built-in ones are tested.
             return;
@@ -137,7 +195,7 @@ impl<'a> Matcher<'a> {
                 entropy,
                 name: name.map(|n| binding::full_name(content, n)),
             };
-            match self.check(rule, content, &candidate) {
+            match self.check(rule, content, path, &candidate) {
                 None => out.kept.push(candidate),
                 Some(DropReason::Allowlisted) => {
                     out.config_allowlisted += 1;
@@ -201,7 +259,13 @@ impl<'a> Matcher<'a> {
         out.dropped.append(&mut unbound);
     }
 
-    fn check(&self, rule: &Rule, content: &[u8], m: &RawMatch) -> Option<DropReason> {
+    fn check(
+        &self,
+        rule: &Rule,
+        content: &[u8],
+        path: Option<&[u8]>,
+        m: &RawMatch,
+    ) -> Option<DropReason> {
         let secret = &content[m.secret.clone()];
         if rule.max_length.is_some_and(|max| secret.len() > max) {
             return Some(DropReason::TooLong);
@@ -230,10 +294,17 @@ impl<'a> Matcher<'a> {
                 return Some(DropReason::NotAJwt(why));
             }
         }
-        if self.rules.allowlist.allows_secret(secret) {
+        let candidate = Candidate {
+            rule: &rule.id,
+            secret,
+            matched: &content[m.span.clone()],
+            line: &content[near_lines(content, &m.span)],
+            path,
+        };
+        if self.rules.allowlist.allows(&candidate, None) {
             return Some(DropReason::Allowlisted);
         }
-        if rule.allowlist.allows_secret(secret) {
+        if rule.allowlist.allows(&candidate, None) {
             // A built-in rule's own allowlist is part of the rule, not a config's doing.
             return Some(if rule.origin.starts_with("builtin:") {
                 DropReason::BuiltinAllowlisted

@@ -157,9 +157,25 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
                     "no longer at HEAD, still exposed in history"
                 }
             )?;
+            writeln!(
+                out,
+                "    pushed:      {}",
+                if g.pushed {
+                    "yes, reachable from a remote-tracking ref: it has left this machine, rotate it now"
+                } else {
+                    "no, only in local commits: rewriting them before pushing may be enough (rotate anyway if in doubt)"
+                }
+            )?;
         }
         writeln!(out, "    fingerprint: {}", f.fingerprint)?;
         writeln!(out, "    what to do:  {}", printable(&f.remediation))?;
+        match &f.revoke_url {
+            Some(u) => writeln!(out, "    revoke at:   {}", printable(u))?,
+            None => writeln!(
+                out,
+                "    revoke:      revoke it with the service that issued it"
+            )?,
+        }
         writeln!(out)?;
     }
     Ok(())

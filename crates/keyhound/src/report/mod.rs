@@ -352,6 +352,7 @@ pub(crate) mod tests_support {
             fingerprint: "00112233445566778899aabbccddeeff".into(),
             entropy: 5.1,
             remediation: "Rotate it.".into(),
+            revoke_url: None,
             confidence: crate::evidence::Confidence::High,
             fixture: None,
             context: vec!["the provider's unique format".into()],

@@ -7,6 +7,7 @@
 
 pub mod builtin;
 pub mod examples;
+pub mod gitleaks;
 pub mod syntax;
 
 use std::path::Path;
@@ -15,7 +16,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
-use syntax::{AllowlistSpec, GroupRef, RuleFile, RuleSpec};
+use syntax::{AllowlistSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 
 /// How bad a finding of a rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -89,12 +90,112 @@ impl ValueCheck {
     }
 }
 
-/// Regexes and stopwords that drop a finding.
+/// What an allowlist's regexes are tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegexTarget {
+    /// The secret (the capture group).
+    #[default]
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The lines the match is on.
+    Line,
+}
+
+/// What a finding is judged by: the secret, the whole match, its lines and where it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// The rule's id.
+    pub rule: &'a str,
+    /// The secret.
+    pub secret: &'a [u8],
+    /// The whole regex match.
+    pub matched: &'a [u8],
+    /// The lines the match is on.
+    pub line: &'a [u8],
+    /// The file's path, if known.
+    pub path: Option<&'a [u8]>,
+}
+
+/// One allowlist: things that drop a finding, any one of them (`or`) or all kinds listed
+/// (`and`).
 #[derive(Debug, Default)]
-pub struct Allowlist {
+struct AllowEntry {
     regexes: Vec<Regex>,
+    target: RegexTarget,
     stopwords: Vec<Vec<u8>>,
     paths: Vec<Regex>,
+    commits: Vec<String>,
+    and: bool,
+    /// Rule ids it is limited to (empty: every rule).
+    rules: Vec<String>,
+}
+
+impl AllowEntry {
+    fn applies_to(&self, rule: &str) -> bool {
+        self.rules.is_empty() || self.rules.iter().any(|r| r == rule)
+    }
+
+    fn path_matches(&self, path: Option<&[u8]>) -> bool {
+        path.is_some_and(|p| self.paths.iter().any(|r| r.is_match(p)))
+    }
+
+    fn regex_matches(&self, c: &Candidate<'_>) -> bool {
+        let hay = match self.target {
+            RegexTarget::Secret => c.secret,
+            RegexTarget::Match => c.matched,
+            RegexTarget::Line => c.line,
+        };
+        self.regexes.iter().any(|r| r.is_match(hay))
+    }
+
+    fn stopword_in(&self, secret: &[u8]) -> bool {
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+
+    fn commit_matches(&self, commit: Option<&str>) -> bool {
+        commit.is_some_and(|c| {
+            let c = c.to_ascii_lowercase();
+            self.commits.iter().any(|a| c.starts_with(a.as_str()))
+        })
+    }
+
+    /// Decided by the path alone: a file it matches can be skipped before reading it.
+    fn path_only(&self) -> bool {
+        !self.paths.is_empty()
+            && (!self.and
+                || (self.regexes.is_empty()
+                    && self.stopwords.is_empty()
+                    && self.commits.is_empty()))
+    }
+
+    /// Whether it drops the candidate; `commit: None` when no commit is known (a commit
+    /// condition is then unmet).
+    fn allows(&self, c: &Candidate<'_>, commit: Option<&str>) -> bool {
+        if self.and {
+            (self.paths.is_empty() || self.path_matches(c.path))
+                && (self.regexes.is_empty() || self.regex_matches(c))
+                && (self.stopwords.is_empty() || self.stopword_in(c.secret))
+                && (self.commits.is_empty() || self.commit_matches(commit))
+        } else {
+            self.path_matches(c.path)
+                || self.regex_matches(c)
+                || self.stopword_in(c.secret)
+                || self.commit_matches(commit)
+        }
+    }
+}
+
+/// Allowlists: regexes, stopwords, paths and commits that drop a finding.
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    entries: Vec<AllowEntry>,
 }
 
 impl Allowlist {
@@ -106,46 +207,127 @@ impl Allowlist {
             .iter()
             .map(|w| w.to_ascii_lowercase().into_bytes())
             .collect();
+        let target = match spec.regex_target.as_deref() {
+            None | Some("secret") => RegexTarget::Secret,
+            Some("match") => RegexTarget::Match,
+            Some("line") => RegexTarget::Line,
+            Some(other) => {
+                return Err(invalid(
+                    file,
+                    rule,
+                    "allowlist.regex_target",
+                    format!("`{other}` is not one of secret, match, line"),
+                ))
+            }
+        };
+        let and = match spec.condition.as_deref() {
+            None | Some("or") => false,
+            Some("and") => true,
+            Some(other) => {
+                return Err(invalid(
+                    file,
+                    rule,
+                    "allowlist.condition",
+                    format!("`{other}` is not one of or, and"),
+                ))
+            }
+        };
+        let mut commits = Vec::new();
+        for c in &spec.commits {
+            let c = c.trim().to_ascii_lowercase();
+            if c.len() < 7 || c.len() > 64 || !c.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    file,
+                    rule,
+                    "allowlist.commits",
+                    format!(
+                        "`{}` is not a commit id (7 to 64 hex digits)",
+                        c.escape_debug()
+                    ),
+                ));
+            }
+            commits.push(c);
+        }
+        if spec.is_empty() {
+            return Ok(Allowlist::default());
+        }
         Ok(Allowlist {
-            regexes,
-            stopwords,
-            paths,
+            entries: vec![AllowEntry {
+                regexes,
+                target,
+                stopwords,
+                paths,
+                commits,
+                and,
+                rules: spec.rules.clone(),
+            }],
         })
     }
 
     fn extend(&mut self, other: Allowlist) {
-        self.regexes.extend(other.regexes);
-        self.stopwords.extend(other.stopwords);
-        self.paths.extend(other.paths);
+        self.entries.extend(other.entries);
     }
 
-    /// Whether the secret is allowed (a regex matches or a stopword occurs in it).
+    /// Whether the secret alone is allowed (for callers that know nothing else).
     pub fn allows_secret(&self, secret: &[u8]) -> bool {
-        if self.regexes.iter().any(|r| r.is_match(secret)) {
-            return true;
-        }
-        if self.stopwords.is_empty() {
-            return false;
-        }
-        let lower = secret.to_ascii_lowercase();
-        self.stopwords
+        self.allows(
+            &Candidate {
+                rule: "",
+                secret,
+                matched: secret,
+                line: secret,
+                path: None,
+            },
+            None,
+        )
+    }
+
+    /// Whether a candidate is dropped by an allowlist that applies to its rule; `commit` is
+    /// the commit it was found in, if known.
+    pub fn allows(&self, c: &Candidate<'_>, commit: Option<&str>) -> bool {
+        self.entries
             .iter()
-            .any(|w| memchr::memmem::find(&lower, w).is_some())
+            .any(|e| (c.rule.is_empty() || e.applies_to(c.rule)) && e.allows(c, commit))
     }
 
-    /// Whether the path is allowed.
+    /// Whether every rule's findings in a file at `path` are dropped, so the file can be
+    /// skipped unread.
     pub fn allows_path(&self, path: &[u8]) -> bool {
-        self.paths.iter().any(|r| r.is_match(path))
+        self.entries
+            .iter()
+            .any(|e| e.rules.is_empty() && e.path_only() && e.path_matches(Some(path)))
     }
 
-    /// Whether it lists paths.
+    /// Whether `rule`'s findings in a file at `path` are all dropped.
+    pub fn allows_path_for(&self, rule: &str, path: &[u8]) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.applies_to(rule) && e.path_only() && e.path_matches(Some(path)))
+    }
+
+    /// Whether an allowlist that names commits drops a candidate found in `commit` (judged
+    /// after matching, when the commit is known; `c.matched` and `c.line` may be the secret).
+    pub fn allows_commit(&self, c: &Candidate<'_>, commit: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| !e.commits.is_empty() && e.applies_to(c.rule) && e.allows(c, Some(commit)))
+    }
+
+    /// Whether some allowlist names commits (which only history scans can judge).
+    pub fn has_commits(&self) -> bool {
+        self.entries.iter().any(|e| !e.commits.is_empty())
+    }
+
+    /// Whether it lists paths that skip whole files.
     pub fn has_paths(&self) -> bool {
-        !self.paths.is_empty()
+        self.entries
+            .iter()
+            .any(|e| e.rules.is_empty() && e.path_only())
     }
 
     /// True when nothing is listed.
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -187,6 +369,12 @@ pub struct Rule {
     pub severity: Severity,
     /// What to do about a finding.
     pub remediation: String,
+    /// The provider's page for revoking or rotating such a key, if the rule names one.
+    pub revoke_url: Option<String>,
+    /// Rules that must match near a match of this one for it to be reported.
+    pub required: Vec<RequiredSpec>,
+    /// Whether the rule is reported by itself (`false`: it only serves `required`).
+    pub report: bool,
     /// Prefilter literals (case-sensitive).
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret.
@@ -284,14 +472,33 @@ impl Rule {
                 "must be at least 1 byte".into(),
             ));
         }
+        if let Some(u) = &spec.revoke_url {
+            if !u.starts_with("https://") || u.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(invalid(
+                    file,
+                    &id,
+                    "revoke_url",
+                    "must be an https:// URL without spaces".into(),
+                ));
+            }
+        }
         let path = match &spec.path {
             Some(p) => Some(build_regex(p).map_err(|m| invalid(file, &id, "path", m))?),
             None => None,
         };
-        let allowlist = match &spec.allowlist {
-            Some(a) => Allowlist::compile(a, file, &id)?,
-            None => Allowlist::default(),
-        };
+        let mut allowlist = Allowlist::default();
+        for a in spec.allowlist.iter().chain(&spec.allowlists) {
+            if !a.rules.is_empty() {
+                return Err(invalid(
+                    file,
+                    &id,
+                    "allowlist.rules",
+                    "only a file's global allowlists name rules; a rule's own applies to it".into(),
+                ));
+            }
+            allowlist.extend(Allowlist::compile(a, file, &id)?);
+        }
         let check = match spec.check.as_deref() {
             None => None,
             Some(c) => Some(ValueCheck::parse(c).ok_or_else(|| {
@@ -318,6 +525,9 @@ impl Rule {
                  manager, and rotate it if it was ever pushed."
                     .to_string()
             }),
+            revoke_url: spec.revoke_url,
+            required: spec.required,
+            report: spec.report.unwrap_or(true),
             keywords: spec.keywords,
             entropy: spec.entropy,
             max_length: spec.max_length,
@@ -562,7 +772,11 @@ impl RuleSet {
             file: file.origin.clone(),
             replaced_builtins: !extend.default,
             disabled: extend.disable.clone(),
-            allowlist: file.allowlist.as_ref().is_some_and(|a| !a.is_empty()),
+            allowlist: file
+                .allowlist
+                .iter()
+                .chain(&file.allowlists)
+                .any(|a| !a.is_empty()),
             ..ConfigEffect::default()
         };
         for spec in &file.rules {
@@ -595,7 +809,7 @@ impl RuleSet {
     }
 
     fn add_file_as(&mut self, file: RuleFile, eager: bool, trust: ConfigTrust) -> Result<()> {
-        if let Some(a) = &file.allowlist {
+        for a in file.allowlist.iter().chain(&file.allowlists) {
             self.allowlist
                 .extend(Allowlist::compile(a, &file.origin, "[allowlist]")?);
         }
@@ -647,7 +861,48 @@ impl RuleSet {
                 None => self.rules.push(rule),
             }
         }
+        for rule in &self.rules {
+            for req in &rule.required {
+                if req.id == rule.id || self.get(&req.id).is_none() {
+                    return Err(invalid(
+                        &rule.origin,
+                        &rule.id,
+                        "required",
+                        format!(
+                            "no other rule `{}` (a required rule must be defined, and not be the rule itself)",
+                            req.id.escape_debug()
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The index of a rule by id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
+    }
+
+    /// Whether a commit allowlist (global, or the rule's own) drops a finding of rule `id`
+    /// with `secret` at `path`, introduced by `commit`.
+    pub fn allows_commit(&self, id: &str, secret: &[u8], path: &[u8], commit: &str) -> bool {
+        let c = Candidate {
+            rule: id,
+            secret,
+            matched: secret,
+            line: secret,
+            path: Some(path),
+        };
+        self.allowlist.allows_commit(&c, commit)
+            || self
+                .get(id)
+                .is_some_and(|r| r.allowlist.allows_commit(&c, commit))
+    }
+
+    /// Whether any allowlist names commits.
+    pub fn has_commit_allowlists(&self) -> bool {
+        self.allowlist.has_commits() || self.rules.iter().any(|r| r.allowlist.has_commits())
     }
 
     /// The rules, in load order.
@@ -774,6 +1029,17 @@ mod tests {
         );
         assert!(user.warnings().is_empty());
         assert_eq!(user.config_effect().unwrap().added, 1);
+    }
+
+    #[test]
+    fn a_required_rule_must_exist() {
+        let err = parse("[[rules]]\nid='p'\ndescription='d'\nregex='p_[a-z]{4}'\nkeywords=['p_']\n[[rules.required]]\nid='nope'\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`p`") && err.contains("required") && err.contains("nope"),
+            "{err}"
+        );
     }
 
     #[test]

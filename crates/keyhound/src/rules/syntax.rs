@@ -50,6 +50,19 @@ pub struct RuleSpec {
     /// Per-rule allowlist.
     #[serde(default)]
     pub allowlist: Option<AllowlistSpec>,
+    /// More per-rule allowlists (`[[rules.allowlists]]`), each judged on its own.
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistSpec>,
+    /// The provider's page for revoking or rotating a key of this kind.
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    /// Rules that must also match near a match of this one for it to be reported (a
+    /// composite rule: a key id that counts only beside its secret).
+    #[serde(default)]
+    pub required: Vec<RequiredSpec>,
+    /// `false`: the rule is never reported by itself; it only serves other rules' `required`.
+    #[serde(default)]
+    pub report: Option<bool>,
     /// Text with placeholders that must yield a finding of this rule.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -63,6 +76,21 @@ pub struct RuleSpec {
     /// How to ask the provider whether a secret works (`--verify` only).
     #[serde(default)]
     pub verify: Option<VerifySpec>,
+}
+
+/// `[[rules.required]]`: a rule that must match near the rule's match (the same file, and
+/// within the given distances of the secret's start when they are set).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredSpec {
+    /// The other rule's id.
+    pub id: String,
+    /// At most this many lines above or below.
+    #[serde(default)]
+    pub within_lines: Option<usize>,
+    /// Starting at most this many columns left or right.
+    #[serde(default)]
+    pub within_columns: Option<usize>,
 }
 
 /// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
@@ -97,25 +125,46 @@ pub enum GroupRef {
     Name(String),
 }
 
-/// Things that drop a finding even though a rule matched.
+/// Things that drop a finding even though a rule matched. With `condition = "or"` (the
+/// default) any one listed thing drops it; with `"and"` every kind listed must match.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistSpec {
-    /// Regexes tested against the secret.
+    /// What it is for (shown nowhere yet; kept so imported files keep their reasons).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Regexes tested against the secret (or what `regex_target` names).
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// What `regexes` are tested against: `secret` (default), `match` (the whole regex
+    /// match) or `line` (the lines the match is on).
+    #[serde(default)]
+    pub regex_target: Option<String>,
     /// Case-insensitive substrings of the secret.
     #[serde(default)]
     pub stopwords: Vec<String>,
     /// Regexes tested against the path.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Commit ids (full, or a prefix of at least 7 hex digits): findings introduced by these
+    /// commits are dropped (history scans).
+    #[serde(default)]
+    pub commits: Vec<String>,
+    /// `or` (default) or `and`.
+    #[serde(default)]
+    pub condition: Option<String>,
+    /// In a file's global allowlists only: the rule ids it applies to (default: every rule).
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 impl AllowlistSpec {
     /// True when it lists nothing.
     pub fn is_empty(&self) -> bool {
-        self.regexes.is_empty() && self.stopwords.is_empty() && self.paths.is_empty()
+        self.regexes.is_empty()
+            && self.stopwords.is_empty()
+            && self.paths.is_empty()
+            && self.commits.is_empty()
     }
 }
 
@@ -165,6 +214,8 @@ pub struct RuleFile {
     pub scan: Option<ScanSpec>,
     /// `[allowlist]`: applies to every rule.
     pub allowlist: Option<AllowlistSpec>,
+    /// `[[allowlists]]`: more global allowlists, each judged on its own.
+    pub allowlists: Vec<AllowlistSpec>,
     /// `[[rules]]`.
     pub rules: Vec<RuleSpec>,
 }
@@ -178,6 +229,8 @@ struct RawFile {
     scan: Option<ScanSpec>,
     #[serde(default)]
     allowlist: Option<AllowlistSpec>,
+    #[serde(default)]
+    allowlists: Vec<AllowlistSpec>,
     #[serde(default)]
     rules: Vec<toml::Value>,
 }
@@ -212,6 +265,7 @@ impl RuleFile {
             extend: raw.extend,
             scan: raw.scan,
             allowlist: raw.allowlist,
+            allowlists: raw.allowlists,
             rules,
         })
     }

@@ -576,6 +576,31 @@ fn finish(
             l.commit = info.clone();
         }
     }
+    // A commit allowlist (gitleaks' `commits`) and a `.gitleaksignore` entry naming a commit
+    // can only be judged once the commit is known.
+    let rules = scanner.rules();
+    let ignores = &scanner.suppressions;
+    if rules.has_commit_allowlists() || ignores.has_commit_locations() {
+        found.retain(|f| {
+            let l = f.finding.location();
+            let Some(c) = &l.commit else {
+                return true;
+            };
+            let secret = f.finding.secret.as_bytes();
+            if rules.allows_commit(&f.finding.rule_id, secret, l.path.as_bytes(), &c.id) {
+                stats.removed.config_allowlist += 1;
+                return false;
+            }
+            if ignores.ignores_location(&f.finding.rule_id, &l.path, l.line, Some(&c.id)) {
+                stats.removed.ignore_fingerprints += 1;
+                return false;
+            }
+            true
+        });
+        if found.is_empty() {
+            return Vec::new();
+        }
+    }
     let at_head = head_blobs(repo, end);
     // Group by (rule, secret); groups are numbered in order of first sighting.
     let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
@@ -592,9 +617,10 @@ fn finish(
     for (i, &g) in groups.iter().enumerate() {
         members[g].push(i);
     }
+    let pushed = remote_reachable(repo);
     let provenances: Vec<GitProvenance> = members
         .iter()
-        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head))
+        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head, &pushed))
         .collect();
     if !dedup {
         return found
@@ -646,14 +672,19 @@ fn provenance<'f>(
     walk: &enumerate::Walk,
     group: impl Iterator<Item = &'f Found>,
     at_head: &OidSet,
+    remote: &OidSet,
 ) -> GitProvenance {
     let mut commits = HashSet::new();
     let mut paths = HashSet::new();
     let mut present_at_head = false;
+    let mut pushed = false;
     for f in group {
         let commit = f.at.commit(walk);
         if commit != NO_COMMIT {
             commits.insert(commit);
+            if let Some(id) = walk.commits.get(commit as usize) {
+                pushed |= remote.contains(&OidKey::from(*id));
+            }
         }
         paths.insert(f.finding.location().path.as_str());
         if let At::Blob(slot) = f.at {
@@ -664,7 +695,32 @@ fn provenance<'f>(
         commits: commits.len(),
         paths: paths.len(),
         present_at_head,
+        pushed,
     }
+}
+
+/// Every commit reachable from a remote-tracking ref (`refs/remotes/*`): what has been pushed
+/// (or fetched) as far as this clone knows. Empty when there is no remote-tracking ref.
+fn remote_reachable(repo: &Repository) -> OidSet {
+    let mut out = OidSet::default();
+    let Ok(refs) = repo.references_glob("refs/remotes/*") else {
+        return out;
+    };
+    let Ok(mut revwalk) = repo.revwalk() else {
+        return out;
+    };
+    let mut any = false;
+    for r in refs.flatten() {
+        if let Ok(c) = r.peel_to_commit() {
+            any |= revwalk.push(c.id()).is_ok();
+        }
+    }
+    if any {
+        for id in revwalk.flatten() {
+            out.insert(OidKey::from(id));
+        }
+    }
+    out
 }
 
 fn commit_info(
