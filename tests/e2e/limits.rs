@@ -479,3 +479,56 @@ fn blob_over_the_limit_is_never_inflated_even_as_a_small_delta() {
         assert!(kib < 32 << 10, "peak RSS {kib} KiB: {verify}");
     }
 }
+
+#[test]
+fn utf16_without_a_byte_order_mark_is_text_in_files_and_in_commits() {
+    let dir = repo_with_hook();
+    let d = dir.path();
+    let key = openai_project_key();
+    // As PowerShell's `Out-File -Encoding unicode` writes it, minus the byte-order mark some
+    // tools leave out; and the big-endian form.
+    let settings = format!("# settings\r\nOPENAI_API_KEY={key}\r\n");
+    let le: Vec<u8> = settings.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = settings.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    write(d, "config/settings.ps1", &le);
+    write(d, "config/legacy.txt", &be);
+    let out = keyhound()
+        .args(["scan", "-f", "json", "config"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let found = json_findings(&out.stdout);
+    let mut got: Vec<(String, Value, Value)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let l = &f["locations"][0];
+            (
+                l["path"].as_str().unwrap().to_string(),
+                l["line"].clone(),
+                l["column"].clone(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        vec![
+            ("config/legacy.txt".into(), json!(2), json!(16)),
+            ("config/settings.ps1".into(), json!(2), json!(16)),
+        ]
+    );
+    // The staged blob too, in a real commit through the hook.
+    git(d, &["add", "config/settings.ps1"]);
+    let before = head(d);
+    let out = git_output(d, &["commit", "-q", "-m", "settings"], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert_eq!(head(d), before);
+    assert!(
+        t.contains("config/settings.ps1:2:16: openai-project-key"),
+        "{t}"
+    );
+}

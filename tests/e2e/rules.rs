@@ -91,3 +91,34 @@ fn a_closed_pipe_ends_rules_list_quietly() {
         );
     }
 }
+
+#[test]
+fn check_names_a_placeholder_too_large_to_expand() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "huge.toml",
+        "[[rules]]\nid=\"rep\"\ndescription=\"d\"\nregex=\"x+\"\nkeywords=[\"x\"]\n\
+         examples=[\"{rep:x:18446744073709551615}\"]\n\
+         [[rules]]\nid=\"alnum\"\ndescription=\"d\"\nregex=\"y[a-z]+\"\nkeywords=[\"y\"]\n\
+         examples=[\"y{lower:4}\"]\nnegative_examples=[\"{alnum:4000000000}\"]\n",
+    );
+    // It panicked (capacity overflow, exit 101) or aborted (out of memory) before.
+    keyhound()
+        .args(["rules", "check", "huge.toml"])
+        .current_dir(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains(
+                "FAIL rule `rep`: placeholder `{rep:x:18446744073709551615}` asks for \
+                 18446744073709551615 characters; an example may hold at most 1048576 (1 MiB) \
+                 (seed 1, example \"{rep:x:18446744073709551615}\")",
+            )
+            .and(predicate::str::contains(
+                "FAIL rule `alnum`: placeholder `{alnum:4000000000}` asks for 4000000000",
+            ))
+            .and(predicate::str::contains("2 example failures")),
+        );
+}

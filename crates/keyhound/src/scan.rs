@@ -320,19 +320,47 @@ pub struct Scanner {
     pub(crate) nested: crate::decode::Nested,
 }
 
+/// Whether `content` is UTF-16 text without a byte-order mark: `Some(true)` for little-endian,
+/// `Some(false)` for big-endian. ASCII text in UTF-16 has a NUL as one byte of every unit, so
+/// it looks binary; it is taken for text when at least 90% of the units of its first 4 KiB
+/// (and at least 8) are an ASCII character (printable, tab, CR or LF) beside a NUL, all on the
+/// same side.
+pub fn utf16_without_bom(content: &[u8]) -> Option<bool> {
+    let head = &content[..content.len().min(4096)];
+    let units = head.len() / 2;
+    // Most content has no NUL at all: one fast pass says so.
+    if units < 8 || memchr::memchr(0, head).is_none() {
+        return None;
+    }
+    let text = |b: u8| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e);
+    let (mut le, mut be) = (0, 0);
+    for u in head.chunks_exact(2) {
+        le += usize::from(u[1] == 0 && text(u[0]));
+        be += usize::from(u[0] == 0 && text(u[1]));
+    }
+    if le * 10 >= units * 9 {
+        Some(true)
+    } else if be * 10 >= units * 9 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Content starting with NUL bytes in its first 8 KiB is treated as binary (as git does).
 pub fn is_binary(content: &[u8]) -> bool {
     memchr::memchr(0, &content[..content.len().min(8192)]).is_some()
 }
 
-/// UTF-16 text with a byte-order mark, decoded to UTF-8; `None` for anything else.
+/// UTF-16 text, decoded to UTF-8; `None` for anything else. Text with a byte-order mark, and
+/// text without one as some Windows tools write it (see [`utf16_without_bom`]).
 pub fn decode_utf16(content: &[u8]) -> Option<Vec<u8>> {
-    let le = match content {
-        [0xFF, 0xFE, ..] => true,
-        [0xFE, 0xFF, ..] => false,
-        _ => return None,
+    let (le, body) = match content {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => (utf16_without_bom(content)?, content),
     };
-    let units = content[2..].chunks_exact(2).map(|c| {
+    let units = body.chunks_exact(2).map(|c| {
         if le {
             u16::from_le_bytes([c[0], c[1]])
         } else {
@@ -554,3 +582,34 @@ pub fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
 
 /// Keep the type reachable for callers matching on reasons.
 pub type Reason = DropReason;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str, le: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_text() {
+        let text = "OPENAI_API_KEY=x\r\nname = café — ok\r\n".repeat(3);
+        for le in [true, false] {
+            let bytes = utf16(&text, le);
+            assert!(is_binary(&bytes));
+            assert_eq!(utf16_without_bom(&bytes), Some(le));
+            assert_eq!(decode_utf16(&bytes).as_deref(), Some(text.as_bytes()));
+        }
+        // Binary data with NULs is not: zeros, a NUL every other byte beside non-text bytes,
+        // or too little to tell.
+        assert_eq!(utf16_without_bom(&[0u8; 64]), None);
+        let odd: Vec<u8> = (0..64u8)
+            .flat_map(|i| [i.wrapping_mul(37) | 0x80, 0])
+            .collect();
+        assert_eq!(utf16_without_bom(&odd), None);
+        assert_eq!(utf16_without_bom(&utf16("k=v", true)), None);
+        assert_eq!(decode_utf16(b"plain text, no NULs"), None);
+    }
+}

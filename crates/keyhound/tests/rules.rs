@@ -112,7 +112,7 @@ fn hard_negatives_yield_nothing() {
     ];
     for template in cases {
         for seed in examples::CHECK_SEEDS {
-            let text = expand(template, seed);
+            let text = expand(template, seed).unwrap();
             let found = findings(&text, "config.py");
             assert!(found.is_empty(), "{text:?} gave {found:?}");
         }
@@ -121,7 +121,7 @@ fn hard_negatives_yield_nothing() {
 
 #[test]
 fn deepseek_key_needs_context() {
-    let key = expand("sk-{hex:32}", 9);
+    let key = expand("sk-{hex:32}", 9).unwrap();
     assert!(findings(&format!("key = \"{key}\""), "a.py").is_empty());
     let found = findings(&format!("DEEPSEEK_API_KEY=\"{key}\""), "a.py");
     assert_eq!(found.len(), 1, "{found:?}");
@@ -130,7 +130,7 @@ fn deepseek_key_needs_context() {
 
 #[test]
 fn one_secret_one_finding() {
-    let key = expand("sk-proj-{base64url:74}T3BlbkFJ{base64url:74}", 5);
+    let key = expand("sk-proj-{base64url:74}T3BlbkFJ{base64url:74}", 5).unwrap();
     for text in [
         format!("api_key = \"{key}\""),
         format!("curl -H \"Authorization: Bearer {key}\" https://api.openai.com/v1/models"),

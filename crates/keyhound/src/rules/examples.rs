@@ -28,19 +28,31 @@ fn alphabet(name: &str) -> Option<String> {
     })
 }
 
+/// Most characters one placeholder, or one whole example, may expand to: far more than any
+/// credential, little enough that `{rep:x:18446744073709551615}` is an error, not an abort.
+pub const MAX_EXPANSION: usize = 1 << 20;
+
 /// Expands every placeholder in `template` with a generator seeded by `seed`.
-/// The same template and seed always give the same text.
-pub fn expand(template: &str, seed: u64) -> String {
+/// The same template and seed always give the same text. A placeholder (or the whole example)
+/// asking for more than [`MAX_EXPANSION`] characters is an error saying which.
+pub fn expand(template: &str, seed: u64) -> Result<String, String> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut out = String::with_capacity(template.len() * 2);
+    let mut out = String::with_capacity(template.len().min(MAX_EXPANSION) * 2);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after
-            .find('}')
-            .and_then(|close| expand_one(&after[..close], &mut rng).map(|text| (close, text)))
-        {
+        let placeholder = match after.find('}') {
+            Some(close) => expand_one(
+                &after[..close],
+                MAX_EXPANSION - out.len().min(MAX_EXPANSION),
+                &mut rng,
+            )
+            .map_err(|why| format!("placeholder `{{{}}}` {why}", &after[..close]))?
+            .map(|text| (close, text)),
+            None => None,
+        };
+        match placeholder {
             Some((close, text)) => {
                 out.push_str(&text);
                 rest = &after[close + 1..];
@@ -52,29 +64,57 @@ pub fn expand(template: &str, seed: u64) -> String {
         }
     }
     out.push_str(rest);
-    out
+    if out.len() > MAX_EXPANSION {
+        return Err(format!(
+            "expands to more than {MAX_EXPANSION} characters (1 MiB)"
+        ));
+    }
+    Ok(out)
 }
 
-fn expand_one(inner: &str, rng: &mut fastrand::Rng) -> Option<String> {
+/// The text of one placeholder (`Ok(None)`: not a placeholder, so literal text), given that
+/// `room` characters are left for it.
+fn expand_one(inner: &str, room: usize, rng: &mut fastrand::Rng) -> Result<Option<String>, String> {
     if let Some(fields) = inner.strip_prefix("b64json:") {
-        return Some(b64json(fields));
+        return Ok(Some(b64json(fields)));
     }
     let mut parts = inner.split(':');
-    let kind = parts.next()?;
-    if kind == "rep" {
-        let c = parts.next()?;
-        let n: usize = parts.next()?.parse().ok()?;
-        if parts.next().is_some() || c.chars().count() != 1 {
-            return None;
+    let Some(kind) = parts.next() else {
+        return Ok(None);
+    };
+    let (fill, count) = if kind == "rep" {
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(c), Some(n), None) if c.chars().count() == 1 => (Fill::Rep(c), n),
+            _ => return Ok(None),
         }
-        return Some(c.repeat(n));
+    } else {
+        match (alphabet(kind), parts.next(), parts.next()) {
+            (Some(a), Some(n), None) => (Fill::Random(a.chars().collect()), n),
+            _ => return Ok(None),
+        }
+    };
+    if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
     }
-    let chars: Vec<char> = alphabet(kind)?.chars().collect();
-    let n: usize = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((0..n).map(|_| chars[rng.usize(..chars.len())]).collect())
+    let n = match count.parse::<usize>() {
+        Ok(n) if n <= room => n,
+        _ => {
+            return Err(format!(
+                "asks for {count} characters; an example may hold at most {MAX_EXPANSION} \
+                 (1 MiB)"
+            ))
+        }
+    };
+    Ok(Some(match fill {
+        Fill::Rep(c) => c.repeat(n),
+        Fill::Random(chars) => (0..n).map(|_| chars[rng.usize(..chars.len())]).collect(),
+    }))
+}
+
+/// What a placeholder is filled with.
+enum Fill<'a> {
+    Rep(&'a str),
+    Random(Vec<char>),
 }
 
 /// `K=V;K=V` as unpadded base64url of a JSON object.
@@ -100,7 +140,7 @@ mod tests {
     #[test]
     fn b64json_builds_token_parts() {
         use base64::Engine;
-        let s = expand("{b64json:alg=HS256;exp=1700000000}", 1);
+        let s = expand("{b64json:alg=HS256;exp=1700000000}", 1).unwrap();
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(s)
             .unwrap();
@@ -111,8 +151,28 @@ mod tests {
     }
 
     #[test]
+    fn huge_counts_are_errors_not_aborts() {
+        for template in [
+            "{rep:x:18446744073709551615}",
+            "{alnum:4000000000}",
+            "{hex:99999999999999999999999}",
+            "{rep:x:1048577}",
+        ] {
+            let err = expand(template, 1).unwrap_err();
+            assert!(
+                err.contains(&template[1..template.len() - 1]) && err.contains("at most"),
+                "{err}"
+            );
+        }
+        // Each is within the bound, all of them together are not.
+        let err = expand("{rep:x:600000}{rep:y:600000}", 1).unwrap_err();
+        assert!(err.contains("{rep:y:600000}"), "{err}");
+        assert_eq!(expand("{rep:x:1048576}", 1).unwrap().len(), 1 << 20);
+    }
+
+    #[test]
     fn expands_known_placeholders_only() {
-        let s = expand("a{hex:8}b{rep:x:3}c{not:3}{json}", 7);
+        let s = expand("a{hex:8}b{rep:x:3}c{not:3}{json}", 7).unwrap();
         assert_eq!(s.len(), "a".len() + 8 + 1 + 3 + 1 + "{not:3}{json}".len());
         assert!(s.starts_with('a') && s.ends_with("cxxx{not:3}{json}".trim_start_matches("cxxx")));
         assert!(s.contains("bxxxc"));
@@ -123,6 +183,7 @@ mod tests {
     fn deterministic_per_seed() {
         assert_eq!(expand("{alnum:20}", 1), expand("{alnum:20}", 1));
         assert_ne!(expand("{alnum:20}", 1), expand("{alnum:20}", 2));
+        assert!(expand("{alnum:20}", 1).is_ok());
     }
 }
 
@@ -183,7 +244,13 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
         }
         for template in &rule.examples {
             for seed in CHECK_SEEDS {
-                let text = expand(template, seed);
+                let text = match expand(template, seed) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        failures.push(fail(template, seed, why));
+                        break;
+                    }
+                };
                 let Ok(compiled) = rule.compiled() else {
                     failures.push(fail(template, seed, "regex does not compile".into()));
                     break;
@@ -210,7 +277,13 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
         }
         for template in &rule.negative_examples {
             for seed in CHECK_SEEDS {
-                let text = expand(template, seed);
+                let text = match expand(template, seed) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        failures.push(fail(template, seed, why));
+                        break;
+                    }
+                };
                 matcher.find(text.as_bytes(), path, false, &mut matches);
                 if matches.kept.iter().any(|m| m.rule == index) {
                     failures.push(fail(

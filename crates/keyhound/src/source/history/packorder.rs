@@ -97,9 +97,6 @@ fn be32(data: &[u8], at: usize) -> Option<u32> {
 pub(super) struct Ordered {
     /// Indices into the blob table, in reading order.
     pub order: Vec<u32>,
-    /// For each blob of `order`, the bytes its entry takes in its pack (compressed; for a
-    /// delta, the delta's), or `u64::MAX` when not placed.
-    pub spans: Vec<u64>,
     /// How many of them were placed by a pack index (the rest are loose or unplaced).
     pub in_packs: usize,
     /// Pack indexes read.
@@ -111,7 +108,7 @@ pub(super) struct Ordered {
 /// Orders `blobs` (keys into `index`) for reading: by pack, then offset; then the rest in hash
 /// order.
 pub(super) fn order(objects: &Path, ids: &[OidKey], index: &OidMap<u32>) -> Ordered {
-    let mut placed: Vec<(u32, u64, u32, u64)> = Vec::with_capacity(ids.len());
+    let mut placed: Vec<(u32, u64, u32)> = Vec::with_capacity(ids.len());
     let mut seen = vec![false; ids.len()];
     let mut out = Ordered::default();
     for (pack, path) in index_files(objects).iter().enumerate() {
@@ -123,51 +120,33 @@ pub(super) fn order(objects: &Path, ids: &[OidKey], index: &OidMap<u32>) -> Orde
             }
         };
         out.packs += 1;
-        let mut offsets: Vec<u64> = Vec::new();
-        let first = placed.len();
         let r = for_each_entry(&data, |oid, offset| {
-            offsets.push(offset);
             if let Some(&slot) = index.get(&OidKey(*oid)) {
                 if !std::mem::replace(&mut seen[slot as usize], true) {
-                    placed.push((pack as u32, offset, slot, u64::MAX));
+                    placed.push((pack as u32, offset, slot));
                 }
             }
         });
         if let Err(BadIndex(why)) = r {
             out.bad.push(format!("{}: {why}", path.display()));
         }
-        // An entry ends where the next one starts; the last one before the 20-byte trailer.
-        offsets.sort_unstable();
-        let end = std::fs::metadata(path.with_extension("pack"))
-            .map_or(u64::MAX, |m| m.len().saturating_sub(20));
-        for p in &mut placed[first..] {
-            let next = offsets.partition_point(|&o| o <= p.1);
-            p.3 = offsets
-                .get(next)
-                .copied()
-                .unwrap_or(end)
-                .saturating_sub(p.1);
-        }
     }
     placed.sort_unstable();
     out.in_packs = placed.len();
     out.order = placed.iter().map(|p| p.2).collect();
-    out.spans = placed.iter().map(|p| p.3).collect();
     let mut rest: Vec<u32> = (0..ids.len() as u32)
         .filter(|&s| !seen[s as usize])
         .collect();
     rest.sort_unstable_by_key(|&s| ids[s as usize]);
-    out.spans.resize(out.spans.len() + rest.len(), u64::MAX);
     out.order.extend(rest);
     out
 }
 
-/// Plain hash order, for comparison and as the fallback (no spans known).
+/// Plain hash order, for comparison and as the fallback.
 pub(super) fn hash_order(ids: &[OidKey]) -> Ordered {
     let mut order: Vec<u32> = (0..ids.len() as u32).collect();
     order.sort_unstable_by_key(|&s| ids[s as usize]);
     Ordered {
-        spans: vec![u64::MAX; order.len()],
         order,
         ..Ordered::default()
     }
