@@ -176,6 +176,38 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
         "986c0dc956dc822b5d8f698661b9eb1e",
         "the UUID that documentation uses as its example",
     ),
+    (
+        "95a4db2dd430bb3f690bf0c7487f3bc8",
+        "Firebase documentation's example API key",
+    ),
+    (
+        "279a2219c2388e7f062e82cf79c635e6",
+        "Firebase documentation's example API key",
+    ),
+    (
+        "281cbc35f6814ed4e401cdf03223a65a",
+        "the Firebase JS SDK's public test-project API key",
+    ),
+    (
+        "fe686096b4987fed70f96ffa6572cccb",
+        "the Firebase JS SDK's public test-project API key",
+    ),
+    (
+        "4c1bbecaca97449149fb0c08669495db",
+        "the Firebase JS SDK's public test-project API key",
+    ),
+    (
+        "c85debb55f2f204d868cc1552c42faa1",
+        "the Supabase CLI's local development secret key",
+    ),
+    (
+        "0011cc25eb4320717494d2703e8cba85",
+        "the Azurite storage emulator's documented account key",
+    ),
+    (
+        "0b5dd075ccdd03c42f4edda8e299e683",
+        "Telegram documentation's example bot token",
+    ),
 ];
 
 /// Words that, inside a secret, say it was made up.

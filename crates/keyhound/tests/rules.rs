@@ -141,3 +141,153 @@ fn one_secret_one_finding() {
         assert!(found[0].starts_with("openai-project-key "), "{found:?}");
     }
 }
+
+fn assessed(text: &str, path: &str) -> Vec<keyhound::Finding> {
+    let s = scanner();
+    let mut m = s.matcher();
+    s.scan_content(&mut m, path, text.as_bytes()).findings
+}
+
+#[test]
+fn published_example_values_are_value_fixtures() {
+    // Assembled at run time so that the repository holds no key-shaped literal.
+    let cases = [
+        (
+            "google-api-key",
+            format!(
+                "apiKey: \"{}\",",
+                ["AIzaSyBNHCyZ-bpv", "-WA-HpXTmigJm2aq3z1kaH8"].concat()
+            ),
+        ),
+        (
+            "supabase-secret-key",
+            format!(
+                "SUPABASE_SECRET_KEY={}  # supabase start",
+                ["sb_secret_N7UND0Ugj", "KTVK-Uodkm0Hg_xSvEMPvz"].concat()
+            ),
+        ),
+        (
+            "azure-storage-account-key",
+            format!(
+                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={};",
+                [
+                    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U",
+                    "VErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+                ]
+                .concat()
+            ),
+        ),
+        (
+            "telegram-bot-token",
+            format!(
+                "TELEGRAM_BOT_TOKEN={}",
+                ["110201543:AAHdqTcvCH1v", "GWJxfSeofSAs0K5PALDsaw"].concat()
+            ),
+        ),
+    ];
+    for (rule, text) in cases {
+        let found = assessed(&text, "src/app.js");
+        let f = found
+            .iter()
+            .find(|f| f.rule_id == rule)
+            .unwrap_or_else(|| panic!("{rule}: not found in {text:?}: {found:?}"));
+        assert_eq!(
+            f.fixture,
+            Some(keyhound::evidence::Fixture::Value),
+            "{rule}"
+        );
+        assert_eq!(f.confidence, keyhound::evidence::Confidence::Low, "{rule}");
+    }
+}
+
+#[test]
+fn sk_live_keys_of_other_providers_are_not_stripe() {
+    let stripe_old = expand("sk_live_{alnum:24}", 3).unwrap();
+    let stripe_new = expand("sk_live_51{alnum:97}", 3).unwrap();
+    let clerk = expand("sk_live_{alnum:42}", 3).unwrap();
+    let highnote = expand("sk_live_a2V5Xz{base64:69}=", 3).unwrap();
+    for key in [&stripe_old, &stripe_new] {
+        let found = findings(&format!("STRIPE_SECRET_KEY={key}"), "a.env");
+        assert_eq!(found, vec![format!("stripe-secret-key {key}")]);
+    }
+    // A Clerk key is Clerk's where Clerk is named, and nobody's elsewhere.
+    let found = findings(&format!("CLERK_SECRET_KEY={clerk}"), "a.env");
+    assert_eq!(found, vec![format!("clerk-secret-key {clerk}")]);
+    assert!(findings(&format!("SECRET={clerk}"), "a.env")
+        .iter()
+        .all(|f| !f.starts_with("stripe")));
+    let found = findings(&format!("HIGHNOTE_API_KEY=\"{highnote}\""), "a.env");
+    assert!(found.iter().all(|f| !f.starts_with("stripe")), "{found:?}");
+}
+
+#[test]
+fn provider_database_urls_win_over_url_password() {
+    let cases = [
+        (
+            "mongodb-atlas-url",
+            "MONGODB_URI=mongodb+srv://app:{alnum:16}@cluster0.{lowernum:5}.mongodb.net/app",
+        ),
+        (
+            "neon-database-url",
+            "DATABASE_URL=postgresql://app:{alnum:16}@ep-{lowernum:12}.us-east-2.aws.neon.tech/neondb",
+        ),
+        (
+            "supabase-database-url",
+            "DATABASE_URL=postgresql://postgres:{alnum:16}@db.{lowernum:20}.supabase.co:5432/postgres",
+        ),
+        (
+            "upstash-redis-url",
+            "REDIS_URL=rediss://default:{alnum:32}@{lower:6}-{digits:5}.upstash.io:6379",
+        ),
+        (
+            "planetscale-token",
+            "DATABASE_URL=mysql://{lowernum:12}:pscale_pw_{base64url:43}@aws.connect.psdb.cloud/app",
+        ),
+    ];
+    for (rule, template) in cases {
+        for seed in examples::CHECK_SEEDS {
+            let text = expand(template, seed).unwrap();
+            let found = assessed(&text, "config/.env");
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            assert_eq!(found[0].rule_id, rule, "{text}");
+            assert_eq!(found[0].confidence, keyhound::evidence::Confidence::High);
+        }
+    }
+    // Elsewhere the generic rule still reports the password.
+    let text = expand("DATABASE_URL=postgresql://app:{alnum:16}@db.acme.io/app", 1).unwrap();
+    let found = findings(&text, "config/.env");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("url-password "), "{found:?}");
+}
+
+#[test]
+fn digit_heavy_prefixed_tokens_pass_their_entropy_floor() {
+    // Random tokens of these shapes are mostly digits: a floor fitted to free-form values
+    // drops a few in a hundred. Every one of them must be found.
+    let cases = [
+        (
+            "slack-legacy-token",
+            "SLACK_TOKEN=xoxs-{digits:12}-{digits:12}-{digits:12}-{hex:10}",
+        ),
+        (
+            "slack-legacy-token",
+            "t: xoxo-{digits:6}-{digits:6}-{digits:6}-{hex:20}",
+        ),
+        (
+            "telegram-bot-token",
+            "TELEGRAM_BOT_TOKEN={digits:10}:AA{base64url:33}",
+        ),
+    ];
+    let s = scanner();
+    let mut m = s.matcher();
+    for (rule, template) in cases {
+        for seed in 0..600 {
+            let text = expand(template, seed).unwrap();
+            let found = s.scan_content(&mut m, "bot.env", text.as_bytes()).findings;
+            assert!(
+                found.iter().any(|f| f.rule_id == rule),
+                "{text:?} (seed {seed}) not found by {rule}: {found:?}"
+            );
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! The built-in rule pack: `rules/*.toml` at the repository root, embedded at compile time.
 
-/// `(name, TOML text)` of every built-in rule file, in load order.
+/// `(name, TOML text)` of every built-in rule file, in load order. generic.toml comes last:
+/// where two generic rules report the same span, the one loaded first is kept, and a
+/// provider's context rule should win over the catch-all assignment rule.
 pub const FILES: &[(&str, &str)] = &[
     ("openai.toml", include_str!("../../../../rules/openai.toml")),
     (
@@ -12,6 +14,21 @@ pub const FILES: &[(&str, &str)] = &[
     ("vcs.toml", include_str!("../../../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../../../rules/saas.toml")),
     ("keys.toml", include_str!("../../../../rules/keys.toml")),
+    ("data.toml", include_str!("../../../../rules/data.toml")),
+    (
+        "messaging.toml",
+        include_str!("../../../../rules/messaging.toml"),
+    ),
+    ("deploy.toml", include_str!("../../../../rules/deploy.toml")),
+    (
+        "productivity.toml",
+        include_str!("../../../../rules/productivity.toml"),
+    ),
+    (
+        "identity.toml",
+        include_str!("../../../../rules/identity.toml"),
+    ),
+    ("speech.toml", include_str!("../../../../rules/speech.toml")),
     ("tokens.toml", include_str!("../../../../rules/tokens.toml")),
     ("agents.toml", include_str!("../../../../rules/agents.toml")),
     (
