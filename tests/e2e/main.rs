@@ -13,6 +13,7 @@ mod git;
 mod gitleaks;
 mod hook;
 mod purge;
+mod revoke;
 mod rules;
 mod scan;
 mod staged;
