@@ -362,3 +362,67 @@ fn composite_rules_report_only_beside_their_required_rule() {
         expected
     );
 }
+
+#[test]
+fn a_repository_gitleaks_file_extends_only_files_inside_the_repository() {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = init_repo();
+    let d = dir.path();
+    let rule = |id: &str| {
+        format!(
+            "[[rules]]\nid = \"{id}\"\nregex = '''{id}_[a-y0-9]{{20}}'''\nkeywords = [\"{id}_\"]\n"
+        )
+    };
+    std::fs::write(outside.path().join("base.toml"), rule("outer")).unwrap();
+    write(d, "conf/base.toml", rule("inner"));
+    write(
+        d,
+        "a.txt",
+        format!("outer_{} inner_{}\n", random(NO_Z, 20), random(NO_Z, 20)),
+    );
+    let escape = format!("{}/base.toml", outside.path().display());
+    for (path, loads, refused) in [
+        ("conf/base.toml", "inner", false),
+        (escape.as_str(), "", true),
+        ("../x/base.toml", "", true),
+    ] {
+        write(d, ".gitleaks.toml", format!("[extend]\npath = {path:?}\n"));
+        let out = keyhound_in(d)
+            .args(["scan", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        let ids: Vec<String> = json_findings(&out.stdout)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .filter(|id| id == "inner" || id == "outer")
+            .collect();
+        if loads.is_empty() {
+            assert!(ids.is_empty(), "{path}: {ids:?}");
+        } else {
+            assert_eq!(ids, [loads], "{path}: {said}");
+        }
+        assert_eq!(
+            said.contains("may extend only files inside it"),
+            refused,
+            "{path}: {said}"
+        );
+    }
+    // The user's own file (--config) may extend what it likes.
+    let mine = outside.path().join("mine.gitleaks.toml");
+    std::fs::write(&mine, "[extend]\npath = \"base.toml\"\n").unwrap();
+    let out = keyhound_in(d)
+        .args(["scan", "a.txt", "--format", "json", "--config"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    let ids: Vec<String> = json_findings(&out.stdout)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&"outer".to_string()), "{ids:?}");
+}

@@ -15,6 +15,7 @@ mod hook;
 mod limits;
 mod purge;
 mod recall;
+mod revoke;
 mod rules;
 mod scan;
 mod staged;

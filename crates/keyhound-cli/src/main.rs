@@ -34,6 +34,9 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// Ask providers whether keys (one a line on stdin) still work.
     Verify(commands::verify::VerifyArgs),
+    /// Revoke GitHub tokens found in files through GitHub's public revocation endpoint
+    /// (asks first).
+    Revoke(commands::revoke::RevokeArgs),
     /// Import a gitleaks config, or check a config.
     Config(commands::config::ConfigCmdArgs),
 }
@@ -48,6 +51,7 @@ fn main() {
         Command::Rules(args) => commands::rules::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Config(args) => commands::config::run(args),
+        Command::Revoke(args) => commands::revoke::run(args),
     };
     let code = match result {
         Ok(code) => code,

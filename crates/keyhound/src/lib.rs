@@ -31,6 +31,7 @@ pub mod finding;
 pub mod matcher;
 pub mod purge;
 pub mod report;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -689,8 +689,9 @@ impl Verifier {
     }
 }
 
-/// `http://host:port` with nothing after it (a trailing `/` is dropped).
-fn validate_override(base: &str) -> Result<String, VerifyError> {
+/// `http://host:port` with nothing after it (a trailing `/` is dropped): the testing hook's
+/// value, checked.
+pub fn validate_override(base: &str) -> Result<String, VerifyError> {
     let bad = || VerifyError::BadOverride(base.to_string());
     let trimmed = base.trim_end_matches('/');
     let rest = trimmed

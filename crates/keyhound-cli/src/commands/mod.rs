@@ -6,6 +6,7 @@ pub mod config;
 pub mod git;
 pub mod history;
 pub mod hook;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod staged;

@@ -766,8 +766,13 @@ fn read_allowlist(
         }
     }
     for re in regexes {
-        match build_regex(&re) {
-            Ok(_) => spec.regexes.push(re),
+        match go_regex(&re) {
+            Ok((fixed, rewritten)) => {
+                if rewritten {
+                    r.note(NoteKind::Info, None, format!("{within}: regex `{}` rewritten for Rust as `{}` (Go reads a `{{` that starts no repetition as a literal)", re.escape_debug(), fixed.escape_debug()));
+                }
+                spec.regexes.push(fixed)
+            }
             Err(e) => {
                 bad_patterns = true;
                 r.note(
@@ -783,7 +788,7 @@ fn read_allowlist(
         }
     }
     for p in paths {
-        let compiled = build_regex(&p);
+        let compiled = go_regex(&p).map(|(fixed, _)| fixed);
         if looks_like_glob(&p) {
             r.note(
                 NoteKind::Problem,
@@ -797,7 +802,7 @@ fn read_allowlist(
             );
         }
         match compiled {
-            Ok(_) => spec.paths.push(p),
+            Ok(fixed) => spec.paths.push(fixed),
             Err(e) => {
                 bad_patterns = true;
                 if !looks_like_glob(&p) {
@@ -909,8 +914,14 @@ fn convert_rule(
         }
         return None;
     };
-    let compiled = match build_regex(&regex) {
-        Ok(c) => c,
+    let (regex, compiled) = match go_regex(&regex) {
+        Ok((fixed, rewritten)) => {
+            if rewritten {
+                r.note(NoteKind::Info, line, format!("rule `{id}`: regex rewritten for Rust (a `{{` that starts no repetition escaped, as Go reads it)"));
+            }
+            let c = build_regex(&fixed).expect("go_regex checked that it compiles");
+            (fixed, c)
+        }
         Err(e) => {
             problem(
                 r,
@@ -922,16 +933,20 @@ fn convert_rule(
             return None;
         }
     };
-    if let Some(p) = &g.path {
-        if let Err(e) = build_regex(p) {
-            problem(
-                r,
-                format!(
-                    "its path regex does not compile here: {}: not loaded",
-                    first_line(&e)
-                ),
-            );
-            return None;
+    let mut g = g;
+    if let Some(p) = g.path.take() {
+        match go_regex(&p) {
+            Ok((fixed, _)) => g.path = Some(fixed),
+            Err(e) => {
+                problem(
+                    r,
+                    format!(
+                        "its path regex does not compile here: {}: not loaded",
+                        first_line(&e)
+                    ),
+                );
+                return None;
+            }
         }
     }
     let groups = compiled.captures_len() - 1;
@@ -1017,6 +1032,78 @@ fn convert_rule(
         check: None,
         verify: None,
     })
+}
+
+/// Compiles a Go RE2 regex as keyhound would: as written, else with the one rewrite that
+/// keeps Go's meaning (a `{` that starts no repetition is a literal in Go, an error in Rust,
+/// so it is escaped). Returns the source to use and whether it was rewritten.
+fn go_regex(re: &str) -> std::result::Result<(String, bool), String> {
+    let first = match build_regex(re) {
+        Ok(_) => return Ok((re.to_string(), false)),
+        Err(e) => e,
+    };
+    let fixed = escape_literal_braces(re);
+    if fixed != re && build_regex(&fixed).is_ok() {
+        return Ok((fixed, true));
+    }
+    Err(first)
+}
+
+/// Escapes each `{` outside a class that does not start `{n}`, `{n,}` or `{n,m}`.
+fn escape_literal_braces(re: &str) -> String {
+    let b = re.as_bytes();
+    let mut out = String::with_capacity(re.len() + 4);
+    let mut i = 0;
+    let mut in_class = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\\' => {
+                let end = (i + 2).min(b.len());
+                out.push_str(&re[i..end]);
+                i = end;
+                continue;
+            }
+            b'[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // `[]...]` and `[^]...]`: a `]` right after the opening is a literal.
+                let mut j = i + 1;
+                if b.get(j) == Some(&b'^') {
+                    out.push('^');
+                    j += 1;
+                }
+                if b.get(j) == Some(&b']') {
+                    out.push(']');
+                    j += 1;
+                }
+                i = j;
+                continue;
+            }
+            b']' if in_class => in_class = false,
+            b'{' if !in_class => {
+                let rest = &re[i + 1..];
+                let close = rest.find('}');
+                let quantifier = close.is_some_and(|n| {
+                    let inner = &rest[..n];
+                    let (a, z) = inner.split_once(',').unwrap_or((inner, "0"));
+                    !a.is_empty()
+                        && a.bytes().all(|d| d.is_ascii_digit())
+                        && z.bytes().all(|d| d.is_ascii_digit())
+                });
+                if !quantifier {
+                    out.push_str("\\{");
+                    i += 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let ch = re[i..].chars().next().unwrap_or('\0');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 /// A gitleaks keyword (matched case-insensitively there) in its usual casings.
@@ -1275,6 +1362,24 @@ mod tests {
         assert_eq!(casings("apiKey"), ["apikey", "APIKEY", "Apikey"]);
         assert_eq!(literal_prefixes("zorp-[0-9]{8}").unwrap(), ["zorp-"]);
         assert!(literal_prefixes("[a-z]{30}").is_none());
+    }
+
+    #[test]
+    fn go_literal_braces_are_escaped_and_nothing_else_changes() {
+        assert_eq!(
+            escape_literal_braces(r"^\$(?:\d+|{\d+})$"),
+            r"^\$(?:\d+|\{\d+})$"
+        );
+        assert_eq!(
+            escape_literal_braces(r"a{2,3}[{x]\{b{,1}"),
+            r"a{2,3}[{x]\{b\{,1}"
+        );
+        let (fixed, rewritten) = go_regex(r"import[ \t]+{[ \t\w,]+}[ \t]+from").unwrap();
+        assert!(rewritten);
+        let re = build_regex(&fixed).unwrap();
+        assert!(re.is_match(b"import { a, b } from"));
+        assert_eq!(go_regex("ab{2}").unwrap(), ("ab{2}".to_string(), false));
+        assert!(go_regex("(unclosed").is_err());
     }
 
     #[test]
