@@ -174,7 +174,25 @@ pub fn scanner(args: &CommonArgs, root: &Path) -> anyhow::Result<Scanner> {
             max_file_size: args.max_file_size,
             explain: args.explain,
             max_decode_depth: args.max_decode_depth,
+            scan_budget: Some(scan_budget()?),
         }))
+}
+
+/// The time budget of each blob: the library's default, or `KEYHOUND_SCAN_BUDGET_MS` (a flat
+/// budget, for tests of what running out does; not a user option).
+fn scan_budget() -> anyhow::Result<keyhound::ScanBudget> {
+    match std::env::var("KEYHOUND_SCAN_BUDGET_MS") {
+        Ok(v) if !v.is_empty() => {
+            let ms: u64 = v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("KEYHOUND_SCAN_BUDGET_MS: `{v}` is not a number"))?;
+            Ok(keyhound::ScanBudget {
+                base: std::time::Duration::from_millis(ms),
+                per_mib: std::time::Duration::ZERO,
+            })
+        }
+        _ => Ok(keyhound::ScanBudget::default()),
+    }
 }
 
 /// Whether to colour human output on stdout.

@@ -109,7 +109,7 @@ impl Cx<'_> {
         counted: bool,
         out: &mut ContentResult,
     ) -> bool {
-        if self.members_left == 0 {
+        if self.members_left == 0 || matcher.expired() {
             return false;
         }
         self.members_left -= 1;
