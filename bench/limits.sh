@@ -33,7 +33,8 @@ mkdir -p "$work"
 # measure capped|free STDIN COMMAND...: runs COMMAND under /usr/bin/time with a timeout (TO
 # seconds, default TIMEOUT) and, for the old binary, a memory cap; STDIN is `none`, `held` (a
 # pipe nobody writes to or closes) or a shell command whose output is fed in. Prints
-# `seconds peak-MiB exit` (exit 124: timed out; 134 or 137: killed at the cap).
+# `wall-seconds cpu-seconds peak-MiB exit` (exit 124: timed out; 134 or 137: killed at the
+# cap). CPU time (user + system) is what to compare on a shared machine.
 measure() {
   local limit=$1 input=$2; shift 2
   local to=${TO:-$timeout} out code
@@ -41,7 +42,7 @@ measure() {
   set +e
   (
     [ "$limit" = capped ] && ulimit -v "$cap"
-    run() { /usr/bin/time -f 'time %e %M' -o "$out" timeout "$to" "$@"; }
+    run() { /usr/bin/time -f 'time %e %U %S %M' -o "$out" timeout "$to" "$@"; }
     case $input in
       none) run "$@" </dev/null ;;
       held) run "$@" < <(sleep $((to + 5))) ;;
@@ -50,12 +51,13 @@ measure() {
   ) >/dev/null 2>&1
   code=$?
   set -e
-  local t rss
+  local t cpu rss
   t=$(awk '/^time/ {print $2}' "$out")
-  rss=$(awk '/^time/ {printf "%.0f", $3 / 1024}' "$out")
+  cpu=$(awk '/^time/ {printf "%.2f", $3 + $4}' "$out")
+  rss=$(awk '/^time/ {printf "%.0f", $5 / 1024}' "$out")
   rm -f "$out"
-  if [ "$code" -eq 124 ]; then t=">$to"; fi
-  echo "${t:-?} ${rss:-?} $code"
+  if [ "$code" -eq 124 ]; then t=">$to" cpu=">$to"; fi
+  echo "${t:-?} ${cpu:-?} ${rss:-?} $code"
 }
 
 gen() { # gen SIZE_MIB oneline|multi OUT
@@ -86,7 +88,7 @@ open(out, "w").write(sep.join(parts)[:size])
 PY
 }
 
-echo "## Long lines (seconds / peak MiB; one run each)"
+echo "## Long lines (wall s (CPU s) / peak MiB; one run each; the ratio is of CPU time)"
 echo
 if [ -n "$before" ]; then
   printf '| MiB | before one line | before many lines | after one line | after many lines | after one / many |\n|---|---|---|---|---|---|\n'
@@ -99,19 +101,19 @@ for s in $sizes; do
   row="| $s |"
   if [ -n "$before" ]; then
     for m in one multi; do
-      read -r t rss _ < <(measure capped none "$before" scan -q -f jsonl -o /dev/null "$work/$m-$s.js")
-      row="$row $t / $rss |"
+      read -r t cpu rss _ < <(measure capped none "$before" scan -q -f jsonl -o /dev/null "$work/$m-$s.js")
+      row="$row $t ($cpu) / $rss |"
     done
   fi
-  read -r t1 r1 _ < <(measure free none "$after" scan -q -f jsonl -o /dev/null "$work/one-$s.js")
-  read -r t2 r2 _ < <(measure free none "$after" scan -q -f jsonl -o /dev/null "$work/multi-$s.js")
-  ratio=$(python3 -c "print(f'{float(\"$t1\") / max(float(\"$t2\"), 0.001):.2f}x')" 2>/dev/null || echo "?")
-  echo "$row $t1 / $r1 | $t2 / $r2 | $ratio |"
+  read -r t1 c1 r1 _ < <(measure free none "$after" scan -q -f jsonl -o /dev/null "$work/one-$s.js")
+  read -r t2 c2 r2 _ < <(measure free none "$after" scan -q -f jsonl -o /dev/null "$work/multi-$s.js")
+  ratio=$(python3 -c "print(f'{float(\"$c1\") / max(float(\"$c2\"), 0.001):.2f}x')" 2>/dev/null || echo "?")
+  echo "$row $t1 ($c1) / $r1 | $t2 ($c2) / $r2 | $ratio |"
   rm -f "$work/one-$s.js" "$work/multi-$s.js"
 done
 
 echo
-echo "## Unbounded reads (seconds / peak MiB / exit; 124 = timed out, 134 or 137 = killed at the $((cap >> 20)) GiB cap)"
+echo "## Unbounded reads (wall s / peak MiB / exit; 124 = timed out, 134 or 137 = killed at the $((cap >> 20)) GiB cap)"
 echo
 # Settings files pointing where reading never ends or never starts.
 mkdir -p "$work/zero" "$work/stdin"
@@ -167,7 +169,7 @@ for c in "${cases[@]}"; do
     limit=free
     [ "$bin" = "$before" ] && limit=capped
     # shellcheck disable=SC2086
-    read -r t rss code < <(cd "$dir" && TO=$to measure "$limit" "$input" "$bin" $args)
+    read -r t _ rss code < <(cd "$dir" && TO=$to measure "$limit" "$input" "$bin" $args)
     row="$row $t / $rss / $code |"
   done
   echo "$row"
