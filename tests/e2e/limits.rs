@@ -161,6 +161,15 @@ struct Run {
 /// Runs keyhound with `args` in `dir` under `/usr/bin/time` when installed, with `input` on
 /// stdin; a run that has not ended after 60 seconds fails the test (it would have hung).
 fn run_bounded(dir: &Path, args: &[&str], input: Input) -> Run {
+    run_bounded_with(dir, args, input, &[])
+}
+
+/// [`run_bounded`] with extra environment variables and nothing on stdin.
+fn run_bounded_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_bounded_with(dir, args, Input::Held, env)
+}
+
+fn run_bounded_with(dir: &Path, args: &[&str], input: Input, env: &[(&str, &str)]) -> Run {
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
     let bin = assert_cmd::cargo::cargo_bin("keyhound");
@@ -175,6 +184,7 @@ fn run_bounded(dir: &Path, args: &[&str], input: Input) -> Run {
     cmd.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -530,5 +540,85 @@ fn utf16_without_a_byte_order_mark_is_text_in_files_and_in_commits() {
     assert!(
         t.contains("config/settings.ps1:2:16: openai-project-key"),
         "{t}"
+    );
+}
+
+#[test]
+fn a_config_that_would_stall_every_run_is_rejected_naming_file_rule_and_field() {
+    let dir = repo_with_hook();
+    let d = dir.path();
+    write(d, "a.txt", "hi\n");
+    git(d, &["add", "a.txt"]);
+    let before = head(d);
+    // One 40,000-byte keyword made a 3-byte file take 131 s on every hook run; the regex cost
+    // about 90 s per MiB searched.
+    let long = "k".repeat(40_000);
+    for (rule, field, problem) in [
+        (
+            format!("id = \"long\"\nregex = 'k+'\nkeywords = [\"{long}\"]\n"),
+            "`keywords`",
+            "a keyword of 40000 bytes",
+        ),
+        (
+            "id = \"slow\"\nregex = '(?:a|aa){2000}X'\nkeywords = [\"X\"]\n".to_string(),
+            "`regex`",
+            "compiles to more than 256 KiB",
+        ),
+    ] {
+        write(
+            d,
+            ".keyhound.toml",
+            format!("[[rules]]\ndescription = \"d\"\n{rule}"),
+        );
+        let r = run_bounded(d, &["scan", "a.txt"], Input::Held);
+        assert_eq!(r.code, Some(2), "{}", r.stderr);
+        let id = if field == "`keywords`" {
+            "`long`"
+        } else {
+            "`slow`"
+        };
+        for part in [".keyhound.toml", id, field, problem] {
+            assert!(r.stderr.contains(part), "{part}: {}", r.stderr);
+        }
+        // The hook stops the commit with the same message, at once.
+        let out = git_output(d, &["commit", "-q", "-m", "a"], &[]);
+        let t = text(&out);
+        assert!(!out.status.success() && t.contains(problem), "{t}");
+        assert_eq!(head(d), before);
+    }
+}
+
+#[test]
+fn a_costly_config_regex_runs_out_of_its_budget_and_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Small enough to load (29 KiB compiled), but no lazy DFA can follow it on text of a and
+    // b: about 6 s per MiB searched. The keyword occurs every 32 KiB.
+    write(
+        d,
+        ".keyhound.toml",
+        "[[rules]]\nid = \"costly\"\ndescription = \"d\"\nregex = '[ab]*a[ab]{400}X'\nkeywords = [\"KW\"]\n",
+    );
+    let mut text = String::new();
+    while text.len() < 256 << 10 {
+        text += &random("ab", 32 << 10);
+        text += "KW";
+    }
+    write(d, "ab.txt", &text);
+    let r = run_bounded_env(
+        d,
+        &["scan", "-f", "json", "ab.txt"],
+        &[("KEYHOUND_SCAN_BUDGET_MS", "100")],
+    );
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert_eq!(
+        json_summary(&r.stdout)["incomplete"],
+        json!([{"what": "ab.txt", "reason": {"kind": "scan_budget", "limit_ms": 100}}])
+    );
+    assert!(
+        r.stderr
+            .contains("incomplete: ab.txt: scanning it took longer than its budget (0.1 s)"),
+        "{}",
+        r.stderr
     );
 }

@@ -130,14 +130,19 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// The scanner for a run's rules and suppressions, with the run's options.
-pub fn scanner(args: &CommonArgs, rules: RuleSet, suppressions: Suppressions) -> Scanner {
-    Scanner::new(rules)
+pub fn scanner(
+    args: &CommonArgs,
+    rules: RuleSet,
+    suppressions: Suppressions,
+) -> anyhow::Result<Scanner> {
+    Ok(Scanner::new(rules)
         .with_suppressions(suppressions)
         .with_options(ScanOptions {
             max_file_size: args.max_file_size,
             explain: args.explain,
             max_decode_depth: args.max_decode_depth,
-        })
+            scan_budget: Some(scan_budget()?),
+        }))
 }
 
 /// The verify check of each finding's rule, in the order of `findings` (empty unless
@@ -180,6 +185,23 @@ pub struct Outcome {
     pub unit: &'static str,
     /// Lines the source adds to the summary.
     pub extra_summary: Vec<String>,
+}
+
+/// The time budget of each blob: the library's default, or `KEYHOUND_SCAN_BUDGET_MS` (a flat
+/// budget, for tests of what running out does; not a user option).
+fn scan_budget() -> anyhow::Result<keyhound::ScanBudget> {
+    match std::env::var("KEYHOUND_SCAN_BUDGET_MS") {
+        Ok(v) if !v.is_empty() => {
+            let ms: u64 = v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("KEYHOUND_SCAN_BUDGET_MS: `{v}` is not a number"))?;
+            Ok(keyhound::ScanBudget {
+                base: std::time::Duration::from_millis(ms),
+                per_mib: std::time::Duration::ZERO,
+            })
+        }
+        _ => Ok(keyhound::ScanBudget::default()),
+    }
 }
 
 /// Whether to colour human output on stdout.

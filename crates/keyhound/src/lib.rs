@@ -41,4 +41,4 @@ pub mod verify;
 pub use error::{Error, Result};
 pub use finding::{Finding, Location};
 pub use rules::RuleSet;
-pub use scan::{Incomplete, OnIncomplete, ScanOptions, Scanner, Stats, Unread};
+pub use scan::{Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread};

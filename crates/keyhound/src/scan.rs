@@ -20,6 +20,8 @@ pub struct ScanOptions {
     /// How many layers of encodings and containers to look inside (0: none); see
     /// [`crate::decode`].
     pub max_decode_depth: usize,
+    /// The time one top-level blob (with all it holds) may take to scan; `None`: no limit.
+    pub scan_budget: Option<ScanBudget>,
 }
 
 impl Default for ScanOptions {
@@ -28,7 +30,39 @@ impl Default for ScanOptions {
             max_file_size: 100 * 1024 * 1024,
             explain: false,
             max_decode_depth: 2,
+            scan_budget: Some(ScanBudget::default()),
         }
+    }
+}
+
+/// The time a blob may take to scan: `base`, and `per_mib` more for each MiB it holds. Past it
+/// the matcher runs no more rules on the blob and the scan is incomplete ([`Unread::ScanBudget`])
+/// rather than stalled by a costly regex. The default (10 s and 1 s per MiB) is about a hundred
+/// times what scanning takes; only a pathological regex in a config file reaches it. Time is
+/// checked between rules, between the keyword occurrences a config rule searches near, and
+/// every few hundred matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanBudget {
+    /// Time for any blob.
+    pub base: std::time::Duration,
+    /// Time for each MiB of it.
+    pub per_mib: std::time::Duration,
+}
+
+impl Default for ScanBudget {
+    fn default() -> Self {
+        ScanBudget {
+            base: std::time::Duration::from_secs(10),
+            per_mib: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+impl ScanBudget {
+    /// The budget of a blob of `bytes`.
+    pub fn for_size(&self, bytes: usize) -> std::time::Duration {
+        let mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
+        self.base.saturating_add(self.per_mib.saturating_mul(mib))
     }
 }
 
@@ -447,8 +481,17 @@ impl Scanner {
         path: &str,
         content: &[u8],
     ) -> ContentResult {
+        let budget = self.options.scan_budget.map(|b| b.for_size(content.len()));
+        matcher.set_budget(budget);
         let mut result = self.scan_plain(matcher, path, content);
         crate::decode::scan_nested(self, matcher, path, content, &mut result);
+        if let (true, Some(budget)) = (matcher.expired(), budget) {
+            let limit_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+            result
+                .incomplete
+                .push(Incomplete::new(path, Unread::ScanBudget { limit_ms }));
+        }
+        matcher.set_budget(None);
         result
     }
 

@@ -40,7 +40,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         suppressions,
         mut used,
     } = config::discover(&args.common.config, &Base::WorkTree(&root), true)?;
-    let scanner = common::scanner(&args.common, rules, suppressions);
+    let scanner = common::scanner(&args.common, rules, suppressions)?;
     let mut matcher = scanner.matcher();
     let mut result = scanner.scan_content(
         &mut matcher,

@@ -65,7 +65,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let scanner = common::scanner(&args.common, rules, suppressions);
+    let scanner = common::scanner(&args.common, rules, suppressions)?;
     let options = HistoryOptions {
         branches: args.branch.clone(),
         range: range.clone(),

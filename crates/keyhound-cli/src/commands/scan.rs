@@ -79,7 +79,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             suppressions,
             mut used,
         } = config::discover(&args.common.config, &Base::Dir(Path::new(&root)), true)?;
-        let scanner = common::scanner(&args.common, rules, suppressions);
+        let scanner = common::scanner(&args.common, rules, suppressions)?;
         // Each root's config speaks for itself only: one asking to fail keeps the run failing.
         outcome.config_on_incomplete =
             match (outcome.config_on_incomplete, scanner.rules().on_incomplete) {

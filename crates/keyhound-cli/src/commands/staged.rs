@@ -35,9 +35,9 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     // the index and comparing it with HEAD: do both at once.
     let (scanner, changes) = std::thread::scope(|s| {
         let scanner = s.spawn(|| {
-            config::discover(&args.common.config, &Base::WorkTree(&root), true).map(|d| {
-                let scanner = common::scanner(&args.common, d.rules, d.suppressions);
-                (scanner, d.used)
+            config::discover(&args.common.config, &Base::WorkTree(&root), true).and_then(|d| {
+                let scanner = common::scanner(&args.common, d.rules, d.suppressions)?;
+                Ok((scanner, d.used))
             })
         });
         let changes = staged::changes(&repo, &opts);

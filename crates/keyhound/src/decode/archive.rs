@@ -109,7 +109,7 @@ impl Cx<'_> {
         counted: bool,
         out: &mut ContentResult,
     ) -> bool {
-        if self.members_left == 0 {
+        if self.members_left == 0 || matcher.expired() {
             return false;
         }
         self.members_left -= 1;
@@ -214,7 +214,9 @@ fn zip(
         if !file.is_file() {
             continue;
         }
-        let size = file.size();
+        // Deflate inflates at most 1032 to 1: a header that claims more is not believed even
+        // for setting room aside.
+        let size = file.size().min(file.compressed_size().saturating_mul(1032));
         if !cx.listed_member(
             matcher,
             path,

@@ -411,7 +411,8 @@ impl<'s> Cx<'s> {
         out: &mut ContentResult,
     ) -> bool {
         for d in pieces.drain(..) {
-            if !self.spend(d.bytes.len() as u64, blob.path) {
+            // Out of time: the scanner records it; decoding more would be matched by no rule.
+            if matcher.expired() || !self.spend(d.bytes.len() as u64, blob.path) {
                 return false;
             }
             let frame = Frame {

@@ -9,8 +9,10 @@ pub mod binding;
 pub mod heuristics;
 pub mod prefilter;
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use crate::rules::{syntax, Candidate, Rule, RuleSet, ValueCheck};
 use heuristics::DropReason;
@@ -66,6 +68,14 @@ pub const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
     b"pragma: allowlist secret",
 ];
 
+/// How far either side of an occurrence of one of its keywords a config rule's regex searches
+/// (see [`Rule::from_config`]): far past any credential, and little enough that a costly
+/// regex costs little per occurrence, with the time budget checked between occurrences.
+pub const KEYWORD_REACH: usize = 8 << 10;
+
+/// Matches looked at between two checks of the time budget.
+const BUDGET_EVERY: usize = 256;
+
 /// Per-thread matcher.
 #[derive(Debug)]
 pub struct Matcher<'a> {
@@ -73,6 +83,9 @@ pub struct Matcher<'a> {
     prefilter: &'a Prefilter,
     candidates: Vec<bool>,
     explain: bool,
+    /// When the current blob's time runs out (see [`Matcher::set_budget`]).
+    deadline: Option<Instant>,
+    expired: Cell<bool>,
 }
 
 impl<'a> Matcher<'a> {
@@ -83,6 +96,8 @@ impl<'a> Matcher<'a> {
             prefilter,
             candidates: vec![false; rules.rules().len()],
             explain: false,
+            deadline: None,
+            expired: Cell::new(false),
         }
     }
 
@@ -92,6 +107,27 @@ impl<'a> Matcher<'a> {
         self
     }
 
+    /// Gives what follows `budget` of time (`None`: no limit), until the next call: once it has
+    /// run out, [`Matcher::find`] runs no more rules (it checks between rules, between the
+    /// keyword occurrences a config rule searches near, and every few hundred matches) and
+    /// [`Matcher::expired`] says so.
+    pub fn set_budget(&mut self, budget: Option<Duration>) {
+        self.deadline = budget.map(|b| Instant::now() + b);
+        self.expired.set(false);
+    }
+
+    /// Whether the budget given by [`Matcher::set_budget`] ran out.
+    pub fn expired(&self) -> bool {
+        self.expired.get()
+    }
+
+    fn out_of_time(&self) -> bool {
+        if !self.expired.get() && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.expired.set(true);
+        }
+        self.expired.get()
+    }
+
     /// Finds the secrets in `content`. `path` (if known) selects path-specific rules and path
     /// allowlists; `binary` content runs only the rules meant for it. Results are appended to
     /// `out` (cleared first).
@@ -99,6 +135,9 @@ impl<'a> Matcher<'a> {
         out.kept.clear();
         out.dropped.clear();
         out.config_allowlisted = 0;
+        if self.out_of_time() {
+            return;
+        }
         self.candidates.iter_mut().for_each(|c| *c = false);
         out.candidate_rules = self.prefilter.candidates(content, &mut self.candidates);
         if out.candidate_rules == 0 {
@@ -117,6 +156,9 @@ impl<'a> Matcher<'a> {
                 {
                     continue;
                 }
+            }
+            if self.out_of_time() {
+                break;
             }
             let first = out.kept.len();
             self.run_rule(index, rule, content, path, out);
@@ -210,51 +252,73 @@ impl<'a> Matcher<'a> {
                 Some(_) => {}
             }
         };
-        if group == 0 && compiled.name_group.is_none() && compiled.context_group.is_none() {
-            for m in compiled.regex.find_iter(content) {
-                push(m.range(), m.range(), None);
-            }
-            return;
-        }
+        let plain = group == 0 && compiled.name_group.is_none() && compiled.context_group.is_none();
+        let windows = if rule.from_config() {
+            keyword_windows(rule, content)
+        } else {
+            std::iter::once(0..content.len()).collect()
+        };
         let mut unbound = Vec::new();
-        let mut at = 0;
-        while at <= content.len() {
-            let Some(caps) = compiled.regex.captures_at(content, at) else {
+        'windows: for window in windows {
+            if self.out_of_time() {
                 break;
-            };
-            let whole = caps.get(0).map(|m| m.range()).unwrap_or_default();
-            let secret = caps.get(group).map(|m| m.range()).filter(|r| !r.is_empty());
-            let name = compiled
-                .name_group
-                .and_then(|g| caps.get(g))
-                .map(|m| m.range());
-            let context = compiled
-                .context_group
-                .and_then(|g| caps.get(g))
-                .map(|m| m.range());
-            at = whole.end.max(whole.start + 1);
-            let Some(secret) = secret else { continue };
-            if let Some(context) = context {
-                if !binding::context_bound(content, &context, &secret) {
-                    // A nearer context word may be bound: search again from just after this one.
-                    if self.explain {
-                        let candidate = RawMatch {
-                            rule: index,
-                            span: whole.clone(),
-                            entropy: heuristics::shannon_entropy(&content[secret.clone()]),
-                            secret,
-                            name: None,
-                        };
-                        unbound.push(Dropped {
-                            candidate,
-                            reason: DropReason::ContextNotBound,
-                        });
+            }
+            // The window's end is the haystack's; its start keeps what precedes it as context.
+            let hay = &content[..window.end];
+            let mut at = window.start;
+            let mut seen = 0usize;
+            while at <= hay.len() {
+                seen += 1;
+                if seen.is_multiple_of(BUDGET_EVERY) && self.out_of_time() {
+                    break 'windows;
+                }
+                if plain {
+                    let Some(m) = compiled.regex.find_at(hay, at) else {
+                        break;
+                    };
+                    at = m.end().max(m.start() + 1);
+                    if !m.is_empty() {
+                        push(m.range(), m.range(), None);
                     }
-                    at = context.start + 1;
                     continue;
                 }
+                let Some(caps) = compiled.regex.captures_at(hay, at) else {
+                    break;
+                };
+                let whole = caps.get(0).map(|m| m.range()).unwrap_or_default();
+                let secret = caps.get(group).map(|m| m.range()).filter(|r| !r.is_empty());
+                let name = compiled
+                    .name_group
+                    .and_then(|g| caps.get(g))
+                    .map(|m| m.range());
+                let context = compiled
+                    .context_group
+                    .and_then(|g| caps.get(g))
+                    .map(|m| m.range());
+                at = whole.end.max(whole.start + 1);
+                let Some(secret) = secret else { continue };
+                if let Some(context) = context {
+                    if !binding::context_bound(content, &context, &secret) {
+                        // A nearer context word may be bound: search again from just after it.
+                        if self.explain {
+                            let candidate = RawMatch {
+                                rule: index,
+                                span: whole.clone(),
+                                entropy: heuristics::shannon_entropy(&content[secret.clone()]),
+                                secret,
+                                name: None,
+                            };
+                            unbound.push(Dropped {
+                                candidate,
+                                reason: DropReason::ContextNotBound,
+                            });
+                        }
+                        at = context.start + 1;
+                        continue;
+                    }
+                }
+                push(whole, secret, name);
             }
-            push(whole, secret, name);
         }
         out.dropped.append(&mut unbound);
     }
@@ -339,6 +403,24 @@ fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
     INLINE_ALLOW_MARKERS
         .iter()
         .any(|m| memchr::memmem::find(lines, m).is_some())
+}
+
+/// Where a config rule's regex runs: [`KEYWORD_REACH`] bytes either side of each occurrence
+/// of its keywords, windows that meet merged, in order.
+fn keyword_windows(rule: &Rule, content: &[u8]) -> Vec<Range<usize>> {
+    let Some(finder) = rule.keyword_finder() else {
+        return std::iter::once(0..content.len()).collect();
+    };
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for m in finder.find_iter(content) {
+        let w = m.start().saturating_sub(KEYWORD_REACH)
+            ..m.end().saturating_add(KEYWORD_REACH).min(content.len());
+        match out.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => out.push(w),
+        }
+    }
+    out
 }
 
 /// One secret, one finding: where secret spans overlap, a specific rule beats a generic one and
@@ -527,6 +609,42 @@ entropy = 3.0
             resolve_overlaps(rules, &mut out, false);
             assert_eq!(out.kept, want);
         }
+    }
+
+    #[test]
+    fn config_rules_run_near_their_keywords_only() {
+        let text = "[[rules]]\nid='c'\ndescription='d'\nregex='zz_[0-9]{8}'\nkeywords=['kw:']\n";
+        let load = |config: bool| {
+            let mut set = RuleSet::default();
+            set.add_file(RuleFile::parse("c.toml", text).unwrap(), config)
+                .unwrap();
+            set
+        };
+        let set = load(true);
+        assert!(set.rules()[0].from_config());
+        let value = "zz_31415926";
+        let near = format!("kw: {}{value}\n", "y".repeat(KEYWORD_REACH - 20));
+        assert_eq!(find(&set, &near, false).kept.len(), 1);
+        let far = format!("kw: {}{value}\n", "y".repeat(KEYWORD_REACH + 10));
+        assert!(find(&set, &far, false).kept.is_empty());
+        // A built-in rule searches the whole blob.
+        assert_eq!(find(&load(false), &far, false).kept.len(), 1);
+    }
+
+    #[test]
+    fn an_expired_budget_stops_the_rules() {
+        let set = rules(RULES);
+        let p = Prefilter::new(set.rules());
+        let mut m = Matcher::new(&set, &p);
+        let mut out = Matches::default();
+        let text = ["x SPEC_q8Zt2LmX9", "vR4pN7w\n"].concat();
+        m.set_budget(Some(Duration::ZERO));
+        m.find(text.as_bytes(), None, false, &mut out);
+        assert!(out.kept.is_empty() && m.expired());
+        m.set_budget(None);
+        m.find(text.as_bytes(), None, false, &mut out);
+        assert_eq!(out.kept.len(), 1);
+        assert!(!m.expired());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! fixtures); they never drop a finding or decide exit codes.
 //!
 //! `--format json` is one document: `{"findings": [...], "summary": {...}}`, the summary holding
-//! the counts, errors and notes of the run. `jsonl` is one finding a line, then one last line
-//! `{"summary": {...}}`.
+//! the counts, what was not read whole (`incomplete`), errors and notes of the run. `jsonl` is
+//! one finding a line, then one last line `{"summary": {...}}`.
 
 mod escape;
 mod human;

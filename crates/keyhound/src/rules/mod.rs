@@ -4,6 +4,11 @@
 //! lazily, on first use, with Unicode off: a pre-commit check that sees no keyword compiles none.
 //! Rules from a user's file are compiled eagerly so that a bad regex fails at load time with the
 //! file, rule id and field in the message.
+//!
+//! A repository's config must not be able to stall every scan: keywords are bounded
+//! ([`MAX_KEYWORD_LEN`], [`MAX_KEYWORDS_PER_RULE`], [`MAX_KEYWORDS`]), a config file's regexes
+//! compile within [`CONFIG_REGEX_SIZE`], and its rules run near their keywords only (see
+//! [`Rule::from_config`]); the matcher's time budget per blob covers the rest.
 
 pub mod builtin;
 pub mod examples;
@@ -199,9 +204,9 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
-    fn compile(spec: &AllowlistSpec, file: &str, rule: &str) -> Result<Allowlist> {
-        let regexes = compile_all(&spec.regexes, file, rule, "allowlist.regexes")?;
-        let paths = compile_all(&spec.paths, file, rule, "allowlist.paths")?;
+    fn compile(spec: &AllowlistSpec, file: &str, rule: &str, size: usize) -> Result<Allowlist> {
+        let regexes = compile_all(&spec.regexes, file, rule, "allowlist.regexes", size)?;
+        let paths = compile_all(&spec.paths, file, rule, "allowlist.paths", size)?;
         let stopwords = spec
             .stopwords
             .iter()
@@ -331,10 +336,16 @@ impl Allowlist {
     }
 }
 
-fn compile_all(sources: &[String], file: &str, rule: &str, field: &str) -> Result<Vec<Regex>> {
+fn compile_all(
+    sources: &[String],
+    file: &str,
+    rule: &str,
+    field: &str,
+    size: usize,
+) -> Result<Vec<Regex>> {
     sources
         .iter()
-        .map(|s| build_regex(s).map_err(|m| invalid(file, rule, field, m)))
+        .map(|s| build_regex_within(s, size).map_err(|m| invalid(file, rule, field, m)))
         .collect()
 }
 
@@ -347,15 +358,45 @@ fn invalid(file: &str, rule: &str, field: &str, message: String) -> Error {
     }
 }
 
+/// Longest keyword, in bytes. A keyword is a short literal a rule's matches contain; a long one
+/// made the keyword automaton slow to build (40,000 bytes took minutes on every run).
+pub const MAX_KEYWORD_LEN: usize = 256;
+/// Most keywords one rule may have.
+pub const MAX_KEYWORDS_PER_RULE: usize = 64;
+/// Most distinct keywords of all rules in force (the built-in rules have about 120). Each 64
+/// more are one more pass of the prefilter over every blob: 1,024 made scans three times
+/// slower, 4,096 thirteen times.
+pub const MAX_KEYWORDS: usize = 512;
+/// Most memory a built-in rule's regex may compile to.
+const BUILTIN_REGEX_SIZE: usize = 16 << 20;
+/// Most memory a config file's regex may compile to: four times the largest built-in rule
+/// (63 KiB), room for an alternation of 200 words. Past about 256 KiB an automaton such as
+/// `(?:a|aa){1600}X` no longer fits the 1 MiB lazy-DFA cache, and searching falls back to an
+/// engine that took 100 s per MiB.
+pub const CONFIG_REGEX_SIZE: usize = 256 << 10;
+
 /// Compiles a bytes regex the way every rule regex is compiled: Unicode off, so `\w`, `\d`,
 /// `\b` and `(?i)` are ASCII-only (fast to build, and secrets are ASCII anyway).
 pub fn build_regex(source: &str) -> std::result::Result<Regex, String> {
+    build_regex_within(source, BUILTIN_REGEX_SIZE)
+}
+
+/// [`build_regex`] within `size` bytes of compiled program.
+fn build_regex_within(source: &str, size: usize) -> std::result::Result<Regex, String> {
     RegexBuilder::new(source)
         .unicode(false)
-        .size_limit(16 << 20)
+        .size_limit(size)
         .dfa_size_limit(1 << 20)
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => format!(
+                "compiles to more than {} KiB, the most a config file's regex may take \
+                 (counted repetitions such as {{0,4096}} and long alternations grow it; bound a \
+                 block with max_length instead)",
+                limit >> 10
+            ),
+            e => e.to_string(),
+        })
 }
 
 /// One runnable rule.
@@ -399,6 +440,11 @@ pub struct Rule {
     pub allowlist: Allowlist,
     /// How to ask the provider whether a secret works (`--verify`), if the rule says.
     pub verify: Option<crate::verify::Check>,
+    /// From a user's file rather than built in: its regexes compile within
+    /// [`CONFIG_REGEX_SIZE`], and it runs only near its keywords (see [`Rule::from_config`]).
+    from_config: bool,
+    /// An automaton over the keywords, to find where they occur (config rules only).
+    keyword_finder: OnceLock<Option<aho_corasick::AhoCorasick>>,
     path: Option<Regex>,
     regex_source: String,
     group: Option<GroupRef>,
@@ -406,7 +452,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn from_spec(spec: RuleSpec, file: &str) -> Result<Rule> {
+    fn from_spec(spec: RuleSpec, file: &str, from_config: bool) -> Result<Rule> {
         let id = spec.id.clone();
         if id.trim().is_empty() {
             return Err(invalid(file, "?", "id", "must not be empty".into()));
@@ -443,6 +489,35 @@ impl Rule {
                 "needs at least one non-empty keyword (the prefilter runs the rule only where one occurs)".into(),
             ));
         }
+        if let Some(k) = spec.keywords.iter().find(|k| k.len() > MAX_KEYWORD_LEN) {
+            return Err(invalid(
+                file,
+                &id,
+                "keywords",
+                format!(
+                    "a keyword of {} bytes (`{}…`); at most {MAX_KEYWORD_LEN}: a keyword is a \
+                     short literal the rule's matches contain",
+                    k.len(),
+                    k.chars().take(16).collect::<String>()
+                ),
+            ));
+        }
+        if spec.keywords.len() > MAX_KEYWORDS_PER_RULE {
+            return Err(invalid(
+                file,
+                &id,
+                "keywords",
+                format!(
+                    "{} keywords; a rule may have at most {MAX_KEYWORDS_PER_RULE}",
+                    spec.keywords.len()
+                ),
+            ));
+        }
+        let size = if from_config {
+            CONFIG_REGEX_SIZE
+        } else {
+            BUILTIN_REGEX_SIZE
+        };
         let severity = match spec.severity.as_deref() {
             None => Severity::High,
             Some(s) => Severity::parse(s).ok_or_else(|| {
@@ -484,7 +559,9 @@ impl Rule {
             }
         }
         let path = match &spec.path {
-            Some(p) => Some(build_regex(p).map_err(|m| invalid(file, &id, "path", m))?),
+            Some(p) => {
+                Some(build_regex_within(p, size).map_err(|m| invalid(file, &id, "path", m))?)
+            }
             None => None,
         };
         let mut allowlist = Allowlist::default();
@@ -497,7 +574,7 @@ impl Rule {
                     "only a file's global allowlists name rules; a rule's own applies to it".into(),
                 ));
             }
-            allowlist.extend(Allowlist::compile(a, file, &id)?);
+            allowlist.extend(Allowlist::compile(a, file, &id, size)?);
         }
         let check = match spec.check.as_deref() {
             None => None,
@@ -542,6 +619,8 @@ impl Rule {
             origin: file.to_string(),
             allowlist,
             verify,
+            from_config,
+            keyword_finder: OnceLock::new(),
             path,
             regex_source: spec.regex,
             group: spec.secret_group,
@@ -557,10 +636,35 @@ impl Rule {
 
     /// The compiled regex, compiling it on first use. The error says what is wrong with it.
     pub fn compiled(&self) -> std::result::Result<&CompiledRegex, &str> {
+        let size = if self.from_config {
+            CONFIG_REGEX_SIZE
+        } else {
+            BUILTIN_REGEX_SIZE
+        };
         self.compiled
-            .get_or_init(|| compile_rule(&self.regex_source, self.group.as_ref()))
+            .get_or_init(|| compile_rule(&self.regex_source, self.group.as_ref(), size))
             .as_ref()
             .map_err(|e| e.as_str())
+    }
+
+    /// Whether the rule comes from a user's config file. Such a rule's regex runs only within
+    /// [`KEYWORD_REACH`](crate::matcher::KEYWORD_REACH) bytes of where its keywords occur,
+    /// not over the whole blob: a costly regex then costs in proportion to its keywords'
+    /// occurrences, and the matcher's time budget is checked between them.
+    pub fn from_config(&self) -> bool {
+        self.from_config
+    }
+
+    /// Finds the occurrences of the rule's keywords (`None` if the automaton cannot be built).
+    pub(crate) fn keyword_finder(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.keyword_finder
+            .get_or_init(|| {
+                aho_corasick::AhoCorasickBuilder::new()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(&self.keywords)
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// Compiles now, turning a failure into an error naming the rule.
@@ -582,8 +686,9 @@ impl Rule {
 fn compile_rule(
     source: &str,
     group: Option<&GroupRef>,
+    size: usize,
 ) -> std::result::Result<CompiledRegex, String> {
-    let regex = build_regex(source)?;
+    let regex = build_regex_within(source, size)?;
     let secret_group = match group {
         Some(GroupRef::Index(i)) => {
             if *i >= regex.captures_len() {
@@ -808,10 +913,16 @@ impl RuleSet {
         self.add_file_as(file, eager, ConfigTrust::User)
     }
 
+    /// `eager` for a user's file: its rules compile now, within the limits of config rules.
     fn add_file_as(&mut self, file: RuleFile, eager: bool, trust: ConfigTrust) -> Result<()> {
+        let size = if eager {
+            CONFIG_REGEX_SIZE
+        } else {
+            BUILTIN_REGEX_SIZE
+        };
         for a in file.allowlist.iter().chain(&file.allowlists) {
             self.allowlist
-                .extend(Allowlist::compile(a, &file.origin, "[allowlist]")?);
+                .extend(Allowlist::compile(a, &file.origin, "[allowlist]", size)?);
         }
         let mut seen = std::collections::HashSet::new();
         for spec in file.rules {
@@ -823,10 +934,11 @@ impl RuleSet {
                     "defined twice in this file".into(),
                 ));
             }
-            let mut rule = Rule::from_spec(spec, &file.origin)?;
+            let mut rule = Rule::from_spec(spec, &file.origin, eager)?;
             if eager {
                 rule.check()?;
             }
+            let id = rule.id.clone();
             let old = self.rules.iter().position(|r| r.id == rule.id);
             if let Some(check) = rule.verify.take() {
                 let builtin = old
@@ -859,6 +971,24 @@ impl RuleSet {
             match old {
                 Some(i) => self.rules[i] = rule,
                 None => self.rules.push(rule),
+            }
+            let distinct = self
+                .rules
+                .iter()
+                .flat_map(|r| &r.keywords)
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            if distinct > MAX_KEYWORDS {
+                return Err(invalid(
+                    &file.origin,
+                    &id,
+                    "keywords",
+                    format!(
+                        "brings the rules in force to {distinct} distinct keywords; at most \
+                         {MAX_KEYWORDS} (every 64 more make each scan pass over every file once \
+                         more)"
+                    ),
+                ));
             }
         }
         for rule in &self.rules {
@@ -1059,6 +1189,68 @@ mod tests {
             .map(|r| r.compiled().unwrap().secret_group)
             .collect();
         assert_eq!(groups, vec![1, 1, 0]);
+    }
+
+    fn user_config(text: &str) -> Result<RuleSet> {
+        let mut set = RuleSet::builtin()?;
+        set.add_file(RuleFile::parse(".keyhound.toml", text)?, true)?;
+        Ok(set)
+    }
+
+    fn rule_with(keywords: &[String], regex: &str) -> String {
+        let list: Vec<String> = keywords.iter().map(|k| format!("{k:?}")).collect();
+        format!(
+            "[[rules]]\nid='big'\ndescription='d'\nregex='''{regex}'''\nkeywords=[{}]\n",
+            list.join(",")
+        )
+    }
+
+    #[test]
+    fn config_keywords_are_bounded() {
+        let named = |e: Error, what: &str| {
+            let e = e.to_string();
+            assert!(
+                e.contains(".keyhound.toml") && e.contains("`big`") && e.contains("`keywords`"),
+                "{e}"
+            );
+            assert!(e.contains(what), "{e}");
+        };
+        let long = "k".repeat(40_000);
+        named(
+            user_config(&rule_with(&[long], "k+")).unwrap_err(),
+            "a keyword of 40000 bytes",
+        );
+        let many: Vec<String> = (0..65).map(|i| format!("kw{i}")).collect();
+        named(
+            user_config(&rule_with(&many, "kw")).unwrap_err(),
+            "65 keywords",
+        );
+        // 64 each are allowed, but not ten rules of them on top of the built-in rules.
+        let mut text = String::new();
+        for r in 0..10 {
+            let kws: Vec<String> = (0..64).map(|i| format!("kw{r}x{i}")).collect();
+            text += &rule_with(&kws, "kw").replace("'big'", &format!("'big{r}'"));
+        }
+        let e = user_config(&text).unwrap_err().to_string();
+        assert!(e.contains("distinct keywords; at most 512"), "{e}");
+        assert!(user_config(&rule_with(&["kw".into()], "kw[0-9]+")).is_ok());
+    }
+
+    #[test]
+    fn config_regex_size_is_bounded() {
+        let e = user_config(&rule_with(&["X".into()], "(?:a|aa){2000}X"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`big`") && e.contains("`regex`") && e.contains("more than 256 KiB"),
+            "{e}"
+        );
+        // A built-in rule may be larger (they are tested); a config's allowlists may not.
+        assert!(build_regex("(?:a|aa){2000}X").is_ok());
+        let allow = rule_with(&["kw".into()], "kw")
+            + "[rules.allowlist]\nregexes=['''(?:a|aa){2000}X''']\n";
+        let e = user_config(&allow).unwrap_err().to_string();
+        assert!(e.contains("allowlist.regexes"), "{e}");
     }
 
     #[test]
