@@ -14,6 +14,7 @@ mod gitleaks;
 mod hook;
 mod limits;
 mod purge;
+mod reading;
 mod recall;
 mod revoke;
 mod rules;

@@ -204,6 +204,20 @@ fn scan_budget() -> anyhow::Result<keyhound::ScanBudget> {
     }
 }
 
+/// Whether `path` is itself (not through a link) a character device or a FIFO.
+#[cfg(unix)]
+fn is_stream(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_char_device() || m.file_type().is_fifo())
+        .unwrap_or(false)
+}
+
+#[cfg(not(unix))]
+fn is_stream(_: &std::path::Path) -> bool {
+    false
+}
+
 /// Whether to colour human output on stdout.
 pub fn color_wanted(args: &CommonArgs) -> bool {
     match args.color {
@@ -291,6 +305,17 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         config: &config,
     };
     match &args.output {
+        Some(path) if is_stream(path) => {
+            // `-o /dev/null`, a FIFO: written as they are (nothing to rename over).
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(args.format, report, &opts, &mut w)?;
+            w.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
         Some(path) => {
             // A temporary file renamed over the destination: a reader never sees half a
             // report, and a planted symbolic link is refused, not written through.

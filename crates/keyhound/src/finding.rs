@@ -91,6 +91,62 @@ pub struct Finding {
     pub verification: Option<crate::verify::Verification>,
     /// Every place the secret was seen (one for a plain scan).
     pub locations: Vec<Location>,
+    /// The text around the secret on its (first) line, at most [`LINE_REACH`] bytes either
+    /// side of it: reports redact every secret found in it unless asked not to.
+    pub line: String,
+    /// Byte ranges in `line` of the secrets found there (this one and others), for redaction.
+    #[serde(skip)]
+    pub line_secrets: Vec<std::ops::Range<usize>>,
+}
+
+/// How far either side of a secret [`Finding::line`] reaches, in bytes.
+pub const LINE_REACH: usize = 80;
+
+/// The text of `content` around `span` on its line (see [`Finding::line`]), with the ranges in
+/// it of every span of `secrets` that falls in it (clipped to it).
+pub fn line_excerpt<'s>(
+    index: &LineIndex<'_>,
+    content: &[u8],
+    span: std::ops::Range<usize>,
+    secrets: impl Iterator<Item = &'s std::ops::Range<usize>>,
+) -> (String, Vec<std::ops::Range<usize>>) {
+    let whole = index.line_near(span.start, span.end, usize::MAX);
+    let line_start = whole.as_ptr() as usize - content.as_ptr() as usize;
+    let line_end = line_start + whole.len();
+    let secrets: Vec<&std::ops::Range<usize>> = secrets.collect();
+    let mut from = span.start.saturating_sub(LINE_REACH).max(line_start);
+    let mut to = span.end.saturating_add(LINE_REACH).min(line_end).max(from);
+    // A secret cut by the window's edge is taken whole (within the line), so that redaction
+    // never shows a piece of one.
+    for r in &secrets {
+        if r.start < from && r.end > from {
+            from = r.start.max(line_start);
+        }
+        if r.start < to && r.end > to {
+            to = r.end.min(line_end);
+        }
+    }
+    let mut inside: Vec<std::ops::Range<usize>> = secrets
+        .into_iter()
+        .filter(|r| r.start < to && r.end > from)
+        .map(|r| r.start.max(from)..r.end.min(to))
+        .collect();
+    inside.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut text = String::with_capacity(to - from);
+    let mut ranges = Vec::with_capacity(inside.len());
+    let mut at = from;
+    for r in inside {
+        if r.start < at {
+            continue;
+        }
+        text.push_str(&String::from_utf8_lossy(&content[at..r.start]));
+        let begin = text.len();
+        text.push_str(&String::from_utf8_lossy(&content[r.clone()]));
+        ranges.push(begin..text.len());
+        at = r.end;
+    }
+    text.push_str(&String::from_utf8_lossy(&content[at..to]));
+    (text, ranges)
 }
 
 /// A secret's place in git history, over every blob that holds it.
@@ -271,6 +327,12 @@ pub fn from_matches(
             let near = index.line_near(m.secret.start, m.secret.end, crate::matcher::LINE_REACH);
             let name = m.name.clone().map(|n| &content[n]);
             let assessment = evidence::assess(rule, secret, path, near, name);
+            let (line_text, line_secrets) = line_excerpt(
+                &index,
+                content,
+                m.secret.clone(),
+                matches.iter().map(|m| &m.secret),
+            );
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
@@ -296,6 +358,8 @@ pub fn from_matches(
                     commit: None,
                     blob: None,
                 }],
+                line: line_text,
+                line_secrets,
             }
         })
         .collect()

@@ -305,6 +305,9 @@ pub struct Stats {
     pub notes: Vec<String>,
     /// What the configuration (config allowlists, ignore file, baseline) left out.
     pub removed: Removed,
+    /// Files and directories a walk left out because `.gitignore` (or `.ignore`, git's
+    /// `info/exclude`, the global excludes file) excludes them; a directory counts once.
+    pub excluded_by_ignore_files: u64,
 }
 
 impl Stats {
@@ -312,6 +315,7 @@ impl Stats {
     /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: Stats) {
         self.removed.add(&other.removed);
+        self.excluded_by_ignore_files += other.excluded_by_ignore_files;
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.binary += other.binary;

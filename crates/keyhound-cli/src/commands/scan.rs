@@ -117,5 +117,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
         }
     }
     outcome.stats.sort();
+    match outcome.stats.excluded_by_ignore_files {
+        0 => {}
+        n => outcome.extra_summary.push(format!(
+            "{n} path{} excluded by .gitignore (or .ignore, git's exclude files); --no-ignore scans them",
+            if n == 1 { "" } else { "s" }
+        )),
+    }
     common::finish(&args.common, outcome)
 }

@@ -97,11 +97,14 @@ pub(crate) fn scan_nested(
         members_left: MAX_MEMBERS,
         budget_noted: false,
         seen: Seen::default(),
+        decoded_spans: Vec::new(),
         incomplete: Vec::new(),
         notes: Vec::new(),
     };
     cx.remember(&result.findings);
+    let plain = result.findings.len();
     cx.inside(matcher, path, content, 0, result.binary, result);
+    disown(scanner, plain, &cx.decoded_spans, result);
     result.incomplete.append(&mut cx.incomplete);
     result.notes.append(&mut cx.notes);
 }
@@ -118,6 +121,8 @@ struct Cx<'s> {
     budget_noted: bool,
     /// Findings reported so far.
     seen: Seen,
+    /// Where in the top-level blob a decoded finding's encoded text sits.
+    decoded_spans: Vec<Range<usize>>,
     incomplete: Vec<Incomplete>,
     notes: Vec<String>,
 }
@@ -169,6 +174,8 @@ struct Blob<'a> {
     path: &'a str,
     content: &'a [u8],
     index: OnceCell<LineIndex<'a>>,
+    /// The top-level blob itself (not an archive member or notebook cell).
+    top: bool,
 }
 
 /// One layer of decoding between a blob and decoded bytes.
@@ -289,6 +296,7 @@ impl<'s> Cx<'s> {
             path,
             content,
             index: OnceCell::new(),
+            top: depth == 0,
         };
         self.encodings(matcher, &blob, content, depth, None, out);
     }
@@ -452,6 +460,12 @@ impl<'s> Cx<'s> {
             (l.offset, l.line, l.column, l.end_line, l.end_column) =
                 (s, line, column, end_line, end_column);
             f.decoded = Some(frame.chain());
+            if blob.top {
+                self.decoded_spans.push(s..e);
+            }
+            // The line shown is the blob's own, the encoded text standing for the secret.
+            (f.line, f.line_secrets) =
+                crate::finding::line_excerpt(index, blob.content, s..e, std::iter::once(&(s..e)));
             self.seen.insert(blob.path, &f.fingerprint, s..e);
             out.findings.push(f);
         }
@@ -461,6 +475,25 @@ impl<'s> Cx<'s> {
             self.encodings(matcher, blob, bytes, depth, Some(frame), out);
         }
     }
+}
+
+/// A decoded finding owns the encoded text it came from: drops the generic findings of the
+/// blob's plain scan (the first `plain` findings) whose secret overlaps such text (a base64
+/// value in a Kubernetes Secret is one key, not a key and a generic finding on its encoding).
+fn disown(scanner: &Scanner, plain: usize, spans: &[Range<usize>], out: &mut ContentResult) {
+    if spans.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    out.findings.retain(|f| {
+        i += 1;
+        if i > plain {
+            return true;
+        }
+        let generic = scanner.rules().get(&f.rule_id).is_some_and(|r| r.generic);
+        let at = f.location().offset..f.location().offset + f.secret.len().max(1);
+        !(generic && spans.iter().any(|s| s.start < at.end && at.start < s.end))
+    });
 }
 
 /// Drops findings of the raw bytes of `path` (the ones before `mark`) whose secret was also

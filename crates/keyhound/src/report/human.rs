@@ -98,6 +98,10 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
             "    secret:      {}",
             p.wrap("33", &printable(&f.secret))
         )?;
+        let line = f.line.trim();
+        if !line.is_empty() && line != f.secret {
+            writeln!(out, "    line:        {}", printable(line))?;
+        }
         if let Some(how) = &f.decoded {
             writeln!(
                 out,

@@ -190,6 +190,12 @@ fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
                 c.summary_secrets.clear();
             }
         }
+        let mut line = redact_spans(&f.line, &f.line_secrets);
+        if !secret.is_empty() {
+            line = line.replace(&secret, &redacted);
+        }
+        f.line = line;
+        f.line_secrets.clear();
         f.secret = redacted;
     }
     f
@@ -369,6 +375,8 @@ pub(crate) mod tests_support {
                 commit: None,
                 blob: None,
             }],
+            line: "KEY=abcdefghijklmnopqrstuvwxyz0123456789".into(),
+            line_secrets: vec![4..40],
         }
     }
 }

@@ -6,7 +6,13 @@
 //! anything): a file found larger is recorded as incomplete, never read whole. A FIFO, socket
 //! or device met in a walked directory is skipped and counted, never waited on; one named as a
 //! root (`/dev/stdin`, a process substitution, a FIFO) is read, up to the limit.
+//!
+//! `.gitignore` files (and git's exclude files) apply only inside a git repository: a directory
+//! that is not one is read whole, a gitignored `.env` included. Inside one, what they excluded
+//! is counted: each directory's entries are counted once more and compared with what the walk
+//! yielded from it, so that the summary can say how much was left out.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -89,6 +95,7 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
             matcher: scanner.matcher(),
             out: FsScan::default(),
             total: None,
+            balance: None,
         };
         for root in special {
             worker.named(root);
@@ -109,24 +116,29 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
         .git_global(!options.no_ignore)
         .git_exclude(!options.no_ignore)
         .parents(!options.no_ignore)
-        .require_git(false)
+        .require_git(true)
         .follow_links(options.follow_links)
         .threads(options.threads)
         .filter_entry(|e| e.file_name() != ".git");
-    let total = Mutex::new(total);
+    let total = Mutex::new((total, HashMap::new()));
     builder.build_parallel().run(|| {
         let mut worker = Worker {
             scanner,
             matcher: scanner.matcher(),
             out: FsScan::default(),
             total: Some(&total),
+            balance: (!options.no_ignore).then(HashMap::new),
         };
         Box::new(move |entry| {
             worker.visit(entry);
             WalkState::Continue
         })
     });
-    let total = total.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (mut total, balance) = total.into_inner().unwrap_or_else(|p| p.into_inner());
+    total.stats.excluded_by_ignore_files = balance
+        .values()
+        .map(|&n| u64::try_from(n).unwrap_or(0))
+        .sum();
     Ok(total.finish())
 }
 
@@ -135,14 +147,23 @@ struct Worker<'s> {
     matcher: crate::matcher::Matcher<'s>,
     out: FsScan,
     /// Where a walking thread's results go when it is done.
-    total: Option<&'s Mutex<FsScan>>,
+    total: Option<&'s Mutex<(FsScan, Balance)>>,
+    /// When ignore files apply: for each directory, its entries less those the walk yielded.
+    balance: Option<Balance>,
 }
+
+/// For each directory walked: how many of its entries the walk did not yield.
+type Balance = HashMap<PathBuf, i64>;
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
         if let Some(total) = self.total {
             let out = std::mem::take(&mut self.out);
-            total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
+            let mut total = total.lock().unwrap_or_else(|p| p.into_inner());
+            total.0.merge(out);
+            for (dir, n) in self.balance.take().unwrap_or_default() {
+                *total.1.entry(dir).or_insert(0) += n;
+            }
         }
     }
 }
@@ -160,6 +181,21 @@ impl Worker<'_> {
             return;
         };
         let path = entry.path();
+        if let Some(balance) = &mut self.balance {
+            if entry.depth() > 0 {
+                if let Some(parent) = path.parent() {
+                    *balance.entry(parent.to_path_buf()).or_insert(0) -= 1;
+                }
+            }
+            if file_type.is_dir() {
+                // `.git` is left out by the walk's own filter, not by an ignore file.
+                let entries = std::fs::read_dir(path)
+                    .map(|d| d.flatten().filter(|e| e.file_name() != ".git").count())
+                    .unwrap_or(0);
+                *balance.entry(path.to_path_buf()).or_insert(0) +=
+                    i64::try_from(entries).unwrap_or(i64::MAX);
+            }
+        }
         if file_type.is_dir() || file_type.is_symlink() {
             return;
         }
@@ -247,6 +283,7 @@ pub fn scan_reader(scanner: &Scanner, reader: impl Read) -> Result<FsScan> {
         matcher: scanner.matcher(),
         out: FsScan::default(),
         total: None,
+        balance: None,
     };
     let limit = scanner.options.max_file_size;
     match bounded::read_to_limit(reader, limit, 0) {
