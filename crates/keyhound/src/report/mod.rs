@@ -376,7 +376,7 @@ pub(crate) mod tests_support {
                 blob: None,
             }],
             line: "KEY=abcdefghijklmnopqrstuvwxyz0123456789".into(),
-            line_secrets: vec![4..40],
+            line_secrets: std::iter::once(4..40).collect(),
         }
     }
 }
