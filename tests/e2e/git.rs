@@ -811,7 +811,7 @@ fn the_small_things_a_newcomer_trips_over() {
     );
     let (code, text, _) = audit_text(d, &["--range", "root..HEAD"]);
     assert_eq!(code, 1);
-    assert!(text.contains("1 finding in 1 blob ("), "{text}");
+    assert!(text.contains("1 finding in 1 file version ("), "{text}");
     assert!(text.contains(" bytes, 0 binary)"), "{text}");
     let (_, text, _) = audit_text(d, &[]);
     assert!(

@@ -30,6 +30,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A path pattern (a glob) is not valid.
+    #[error("path pattern `{pattern}`: {message}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Reading a file or directory failed.
     #[error("{}: {error}", path.display())]
     Io {

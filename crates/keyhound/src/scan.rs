@@ -115,6 +115,8 @@ impl Removed {
         match why {
             PathSkip::ConfigAllowlist => self.config_paths += 1,
             PathSkip::IgnoreFile => self.ignore_paths += 1,
+            // The user's own choice, not something a configuration removed.
+            PathSkip::NotSelected => {}
         }
     }
 }
@@ -126,6 +128,53 @@ pub enum PathSkip {
     ConfigAllowlist,
     /// A path glob of the ignore file matches it.
     IgnoreFile,
+    /// The scan is limited to some paths ([`Scanner::with_paths`]) and this is not one.
+    NotSelected,
+}
+
+/// The paths a scan is limited to: gitignore-style globs over paths relative to the root (a
+/// pattern without `/` matches a name at any depth; a directory stands for what it holds).
+#[derive(Debug, Clone)]
+pub struct PathFilter(globset::GlobSet);
+
+impl PathFilter {
+    /// The filter of `patterns`; `None` when there are none (every path is scanned).
+    pub fn new(patterns: &[String]) -> crate::Result<Option<PathFilter>> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for line in patterns {
+            let pattern = line.trim_start_matches("./");
+            let anchored = pattern.starts_with('/');
+            let pattern = pattern.trim_start_matches('/').trim_end_matches('/');
+            let pattern = if anchored || pattern.contains('/') {
+                pattern.to_string()
+            } else {
+                format!("**/{pattern}")
+            };
+            for p in [pattern.clone(), format!("{pattern}/**")] {
+                let glob = globset::GlobBuilder::new(&p)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| crate::Error::BadPattern {
+                        pattern: line.clone(),
+                        message: e.kind().to_string(),
+                    })?;
+                builder.add(glob);
+            }
+        }
+        let set = builder.build().map_err(|e| crate::Error::BadPattern {
+            pattern: patterns.join(" "),
+            message: e.to_string(),
+        })?;
+        Ok(Some(PathFilter(set)))
+    }
+
+    /// Whether `path` is one of the selected paths.
+    pub fn selects(&self, path: &str) -> bool {
+        self.0.is_match(path.trim_start_matches("./"))
+    }
 }
 
 /// What scanning one piece of content found.
@@ -352,6 +401,8 @@ pub struct Scanner {
     prefilter: Prefilter,
     /// Fingerprints and path globs to leave out.
     pub suppressions: Suppressions,
+    /// The only paths to scan, if limited.
+    paths: Option<PathFilter>,
     /// Options.
     pub options: ScanOptions,
     /// Built on first use by [`crate::decode`].
@@ -423,6 +474,7 @@ impl Scanner {
             rules,
             prefilter,
             suppressions: Suppressions::default(),
+            paths: None,
             options: ScanOptions::default(),
             nested: crate::decode::Nested::default(),
         }
@@ -437,6 +489,12 @@ impl Scanner {
     /// Sets the suppressions.
     pub fn with_suppressions(mut self, suppressions: Suppressions) -> Self {
         self.suppressions = suppressions;
+        self
+    }
+
+    /// Limits the scan to the paths `filter` selects (`None`: every path).
+    pub fn with_paths(mut self, filter: Option<PathFilter>) -> Self {
+        self.paths = filter;
         self
     }
 
@@ -467,6 +525,8 @@ impl Scanner {
             Some(PathSkip::ConfigAllowlist)
         } else if self.suppressions.ignores_path(path) {
             Some(PathSkip::IgnoreFile)
+        } else if self.paths.as_ref().is_some_and(|f| !f.selects(path)) {
+            Some(PathSkip::NotSelected)
         } else {
             None
         }
@@ -474,7 +534,7 @@ impl Scanner {
 
     /// Whether any path is skipped at all (a config allowlist of paths or ignore-file globs).
     pub fn skips_paths(&self) -> bool {
-        self.rules.allowlist.has_paths() || self.suppressions.has_globs()
+        self.rules.allowlist.has_paths() || self.suppressions.has_globs() || self.paths.is_some()
     }
 
     /// Scans one piece of content that lives at `path`: its text, then what is nested in it

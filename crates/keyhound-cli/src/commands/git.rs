@@ -35,8 +35,23 @@ pub struct GitArgs {
     /// Scan a commit message file (what the commit-msg hook passes) instead of history.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "range", "branch", "since", "until"])]
     pub commit_msg: Option<PathBuf>,
+    /// Scan only files whose path matches GLOB (gitignore-style, relative to the repository's
+    /// root; repeatable). Globs after `--` count the same.
+    #[arg(long = "path", value_name = "GLOB")]
+    pub paths: Vec<String>,
+    /// Globs after `--`, as `--path`.
+    #[arg(last = true, value_name = "GLOB")]
+    pub pathspec: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl GitArgs {
+    /// The path filter of `--path` and the globs after `--`.
+    pub fn path_filter(&self) -> anyhow::Result<Option<keyhound::scan::PathFilter>> {
+        let all: Vec<String> = self.paths.iter().chain(&self.pathspec).cloned().collect();
+        Ok(keyhound::scan::PathFilter::new(&all)?)
+    }
 }
 
 /// Runs the staged or the history scan.

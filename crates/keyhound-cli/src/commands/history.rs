@@ -65,7 +65,8 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let scanner = common::scanner(&args.common, rules, suppressions)?;
+    let scanner =
+        common::scanner(&args.common, rules, suppressions)?.with_paths(args.path_filter()?);
     let options = HistoryOptions {
         branches: args.branch.clone(),
         range: range.clone(),
@@ -96,7 +97,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             checks,
             config: used,
             config_on_incomplete: scanner.rules().on_incomplete,
-            unit: "blobs",
+            unit: "file versions",
             extra_summary: extra,
         },
     )
@@ -189,9 +190,9 @@ fn summary(result: &HistoryScan, elapsed: Duration) -> Vec<String> {
         plural(h.refs as u64, "ref", "refs"),
         h.blobs,
         if h.introduced_only {
-            "blobs introduced by them"
+            "file versions (blobs) introduced by them"
         } else {
-            "blobs"
+            "file versions (blobs)"
         }
     ));
     if h.messages > 0 {
@@ -219,7 +220,7 @@ fn summary(result: &HistoryScan, elapsed: Duration) -> Vec<String> {
     if h.skipped_by_path > 0 {
         lines.push(format!(
             "skipped {} whose path is allowlisted or ignored",
-            plural(h.skipped_by_path, "blob", "blobs")
+            plural(h.skipped_by_path, "file version", "file versions")
         ));
     }
     if h.lfs_pointers > 0 {
@@ -273,7 +274,7 @@ impl Bar {
             ProgressBar::hidden()
         };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} walking history: {pos} commits")
+            ProgressStyle::with_template("{spinner} 1/2 walking history: {pos} commits")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         if visible {
@@ -302,7 +303,7 @@ impl history::Progress for Bar {
         self.bar.set_length(blobs);
         self.bar.set_style(
             ProgressStyle::with_template(
-                "[{elapsed_precise}] {bar:20} {pos}/{len} blobs {msg} ETA {eta}",
+                "2/2 [{elapsed_precise}] {bar:20} {pos}/{len} file versions {msg} ETA {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );

@@ -36,7 +36,8 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     let (scanner, changes) = std::thread::scope(|s| {
         let scanner = s.spawn(|| {
             config::discover(&args.common.config, &Base::WorkTree(&root), true).and_then(|d| {
-                let scanner = common::scanner(&args.common, d.rules, d.suppressions)?;
+                let scanner = common::scanner(&args.common, d.rules, d.suppressions)?
+                    .with_paths(args.path_filter()?);
                 Ok((scanner, d.used))
             })
         });

@@ -408,8 +408,10 @@ fn has_inline_allow(content: &[u8], span: &Range<usize>) -> bool {
 /// Where a config rule's regex runs: [`KEYWORD_REACH`] bytes either side of each occurrence
 /// of its keywords, windows that meet merged, in order.
 fn keyword_windows(rule: &Rule, content: &[u8]) -> Vec<Range<usize>> {
-    let Some(finder) = rule.keyword_finder() else {
-        return std::iter::once(0..content.len()).collect();
+    let finder = match rule.keyword_finder() {
+        Some(f) if !rule.keywords.is_empty() => f,
+        // No keywords (a user's own rule): the whole blob, with the time budget.
+        _ => return std::iter::once(0..content.len()).collect(),
     };
     let mut out: Vec<Range<usize>> = Vec::new();
     for m in finder.find_iter(content) {

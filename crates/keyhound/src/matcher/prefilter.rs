@@ -49,6 +49,8 @@ pub struct Prefilter {
     passes: Vec<Pass>,
     /// For each distinct keyword, the rules it may stand for.
     rules_for: Vec<Vec<u32>>,
+    /// Rules without keywords (a user's own, see `RuleSet::add_file`): candidates everywhere.
+    always: Vec<u32>,
 }
 
 /// One pass over the content: a searcher and, for each of its patterns, the keyword it is.
@@ -105,7 +107,11 @@ impl Prefilter {
     pub fn new(rules: &[Rule]) -> Prefilter {
         let mut keywords: Vec<&str> = Vec::new();
         let mut owners: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                always.push(i as u32);
+            }
             for kw in &rule.keywords {
                 match keywords.iter().position(|k| k == kw) {
                     Some(p) => owners[p].push(i as u32),
@@ -138,13 +144,24 @@ impl Prefilter {
                 }
             })
             .collect();
-        Prefilter { passes, rules_for }
+        Prefilter {
+            passes,
+            rules_for,
+            always,
+        }
     }
 
     /// Marks in `candidates` (one flag per rule) every rule that may match `hay`.
     /// Returns how many distinct rules were marked.
     pub fn candidates(&self, hay: &[u8], candidates: &mut [bool]) -> usize {
         let mut marked = 0;
+        for &r in &self.always {
+            let flag = &mut candidates[r as usize];
+            if !*flag {
+                *flag = true;
+                marked += 1;
+            }
+        }
         for pass in &self.passes {
             let mut at = 0;
             while at < hay.len() {

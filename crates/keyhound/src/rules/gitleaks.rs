@@ -1120,7 +1120,7 @@ fn casings(k: &str) -> Vec<String> {
 
 /// The literals every match of `regex` starts with, when there are few enough of them and
 /// each is at least 3 bytes of UTF-8.
-fn literal_prefixes(regex: &str) -> Option<Vec<String>> {
+pub(crate) fn literal_prefixes(regex: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)

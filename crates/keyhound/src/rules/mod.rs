@@ -481,12 +481,21 @@ impl Rule {
                 format!("{} characters is too long (at most 128)", id.len()),
             ));
         }
-        if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
+        if spec.keywords.iter().any(|k| k.is_empty()) {
             return Err(invalid(
                 file,
                 &id,
                 "keywords",
-                "needs at least one non-empty keyword (the prefilter runs the rule only where one occurs)".into(),
+                "an empty keyword (the prefilter runs the rule only where one occurs)".into(),
+            ));
+        }
+        if spec.keywords.is_empty() && !from_config {
+            return Err(invalid(
+                file,
+                &id,
+                "keywords",
+                "needs at least one keyword (the prefilter runs the rule only where one occurs)"
+                    .into(),
             ));
         }
         if let Some(k) = spec.keywords.iter().find(|k| k.len() > MAX_KEYWORD_LEN) {
@@ -759,6 +768,19 @@ pub enum ConfigWarning {
         /// The id as written.
         rule: String,
     },
+    /// A rule has no `keywords`: they were taken from its regex (`derived`), or, when it
+    /// starts with no literal, it runs on every file (`loaded`: a user's file) or is not
+    /// loaded at all (a repository's own file, which must not be able to slow every scan).
+    NoKeywords {
+        /// The config file.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// The keywords taken from the regex (empty: none could be).
+        derived: Vec<String>,
+        /// Whether the rule is used.
+        loaded: bool,
+    },
     /// A rule's `[rules.verify]` block was dropped (the rule itself is used).
     VerifyIgnored {
         /// The config file.
@@ -778,6 +800,30 @@ impl std::fmt::Display for ConfigWarning {
                 "{file}: extend.disable: no rule `{}` (nothing disabled for it; `keyhound rules list` lists the ids)",
                 rule.escape_debug()
             ),
+            ConfigWarning::NoKeywords {
+                file,
+                rule,
+                derived,
+                loaded,
+            } => match (derived.is_empty(), loaded) {
+                (false, _) => write!(
+                    f,
+                    "{file}: rule `{rule}`: no keywords; using the literal start of its regex: {}",
+                    derived
+                        .iter()
+                        .map(|k| format!("`{}`", k.escape_debug()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                (true, true) => write!(
+                    f,
+                    "{file}: rule `{rule}`: no keywords, and its regex starts with no literal: it runs on every file, which slows every scan (add `keywords`)"
+                ),
+                (true, false) => write!(
+                    f,
+                    "{file}: rule `{rule}`: not loaded: no keywords, and its regex starts with no literal; a repository's own config may not run a regex on every file (add `keywords`)"
+                ),
+            },
             ConfigWarning::VerifyIgnored { file, rule, why } => {
                 write!(f, "{file}: rule `{rule}`: verify block ignored: ")?;
                 match why {
@@ -893,6 +939,13 @@ impl RuleSet {
         }
         set.on_incomplete = file.scan.as_ref().and_then(|s| s.on_incomplete);
         set.add_file_as(file, true, trust)?;
+        // Rules not loaded (see `ConfigWarning::NoKeywords`) add nothing.
+        let not_loaded = set
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, ConfigWarning::NoKeywords { loaded: false, .. }))
+            .count();
+        effect.added = effect.added.saturating_sub(not_loaded);
         set.effect = Some(effect);
         Ok(set)
     }
@@ -934,9 +987,31 @@ impl RuleSet {
                     "defined twice in this file".into(),
                 ));
             }
+            let mut spec = spec;
+            let mut derived = false;
+            if spec.keywords.is_empty() {
+                // Keywords from the literal start of the regex (`acme_[a-z]{32}` → `acme_`).
+                if let Some(lits) = gitleaks::literal_prefixes(&spec.regex) {
+                    spec.keywords = lits;
+                    derived = true;
+                }
+            }
             let mut rule = Rule::from_spec(spec, &file.origin, eager)?;
             if eager {
                 rule.check()?;
+            }
+            if derived || rule.keywords.is_empty() {
+                let every_file = rule.keywords.is_empty();
+                self.warnings.push(ConfigWarning::NoKeywords {
+                    file: file.origin.clone(),
+                    rule: rule.id.clone(),
+                    derived: rule.keywords.clone(),
+                    loaded: !(every_file && trust == ConfigTrust::Repository),
+                });
+                if every_file && trust == ConfigTrust::Repository {
+                    // A regex run on every file could stall every scan of the repository.
+                    continue;
+                }
             }
             let id = rule.id.clone();
             let old = self.rules.iter().position(|r| r.id == rule.id);
@@ -1174,10 +1249,26 @@ mod tests {
 
     #[test]
     fn empty_keywords_rejected() {
-        let err = parse("[[rules]]\nid='r4'\ndescription='d'\nregex='a'\nkeywords=[]\n")
+        // An empty keyword anywhere; no keywords at all in a built-in rule.
+        let err = parse("[[rules]]\nid='r4'\ndescription='d'\nregex='a'\nkeywords=['']\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("`keywords`"), "{err}");
+        assert!(
+            err.contains("`keywords`") && err.contains("empty keyword"),
+            "{err}"
+        );
+        let text = "[[rules]]\nid='r5'\ndescription='d'\nregex='a'\nkeywords=[]\n";
+        let mut set = RuleSet::default();
+        let err = set
+            .add_file(RuleFile::parse("builtin:x", text).unwrap(), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`r5`") && err.contains("`keywords`"), "{err}");
+        // A user's rule may leave them out: they come from the regex, or it runs everywhere.
+        let set = parse("[[rules]]\nid='r6'\ndescription='d'\nregex='acme_[a-z]{8}'\n").unwrap();
+        assert_eq!(set.rules()[0].keywords, ["acme_"]);
+        let set = parse("[[rules]]\nid='r7'\ndescription='d'\nregex='[a-z]{8}'\n").unwrap();
+        assert!(set.rules()[0].keywords.is_empty());
     }
 
     #[test]

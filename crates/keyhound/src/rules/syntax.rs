@@ -18,7 +18,9 @@ pub struct RuleSpec {
     /// Capture group (index or name) holding the secret.
     #[serde(default)]
     pub secret_group: Option<GroupRef>,
-    /// Case-sensitive literals; the regex only runs where one occurs.
+    /// Case-sensitive literals; the regex only runs where one occurs. Optional in a config
+    /// file (see [`crate::rules::RuleSet::add_file`]); every built-in rule has some.
+    #[serde(default)]
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy (bits per byte) of the secret.
     #[serde(default)]
