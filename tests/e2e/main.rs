@@ -13,6 +13,7 @@ mod git;
 mod gitleaks;
 mod hook;
 mod limits;
+mod packed;
 mod purge;
 mod recall;
 mod revoke;
