@@ -13,6 +13,7 @@ mod git;
 mod gitleaks;
 mod hook;
 mod limits;
+mod packed;
 mod paths;
 mod purge;
 mod reading;

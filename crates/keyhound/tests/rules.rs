@@ -63,6 +63,17 @@ fn ai_provider_rules_say_where_to_revoke() {
             "mistral",
             "cohere",
             "azure",
+            "together",
+            "cerebras",
+            "minimax",
+            "nvidia",
+            "langsmith",
+            "wandb",
+            "devin",
+            "elevenlabs",
+            "moonshot",
+            "zhipu",
+            "cursor",
         ]
         .iter()
         .any(|p| r.id.starts_with(p));

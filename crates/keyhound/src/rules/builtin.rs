@@ -10,6 +10,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../../rules/anthropic.toml"),
     ),
     ("ai.toml", include_str!("../../../../rules/ai.toml")),
+    (
+        "ai-platforms.toml",
+        include_str!("../../../../rules/ai-platforms.toml"),
+    ),
     ("cloud.toml", include_str!("../../../../rules/cloud.toml")),
     ("vcs.toml", include_str!("../../../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../../../rules/saas.toml")),

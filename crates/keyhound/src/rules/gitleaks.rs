@@ -1020,6 +1020,7 @@ fn convert_rule(
         severity: None,
         generic: false,
         binary: None,
+        packed: false,
         remediation: None,
         allowlist: None,
         allowlists: g.allowlists,

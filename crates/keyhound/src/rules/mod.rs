@@ -426,6 +426,9 @@ pub struct Rule {
     pub generic: bool,
     /// Runs on binary content.
     pub binary: bool,
+    /// May match glued to other letters and digits: its regex runs without its outer
+    /// boundaries (see [`relax_boundaries`]).
+    pub packed: bool,
     /// The engine's check on the value, if the rule names one.
     pub check: Option<ValueCheck>,
     /// Example texts (with placeholders).
@@ -447,6 +450,8 @@ pub struct Rule {
     keyword_finder: OnceLock<Option<aho_corasick::AhoCorasick>>,
     path: Option<Regex>,
     regex_source: String,
+    /// What is compiled when it differs from `regex_source` (a packed rule's relaxed regex).
+    compiled_source: Option<String>,
     group: Option<GroupRef>,
     compiled: OnceLock<std::result::Result<CompiledRegex, String>>,
 }
@@ -567,6 +572,28 @@ impl Rule {
                 ));
             }
         }
+        let compiled_source = if spec.packed {
+            if spec.generic {
+                return Err(invalid(
+                    file,
+                    &id,
+                    "packed",
+                    "a generic rule keeps its boundaries (its value has no marker to trust a glued match by)".into(),
+                ));
+            }
+            Some(relax_boundaries(&spec.regex).ok_or_else(|| {
+                invalid(
+                    file,
+                    &id,
+                    "packed",
+                    "the regex has no outer boundary to relax (packed drops a leading `\\b` or \
+                     `(?:^|[^…])` and a trailing `\\b` or `(?:[^…]|$)`)"
+                        .into(),
+                )
+            })?)
+        } else {
+            None
+        };
         let path = match &spec.path {
             Some(p) => {
                 Some(build_regex_within(p, size).map_err(|m| invalid(file, &id, "path", m))?)
@@ -619,6 +646,7 @@ impl Rule {
             max_length: spec.max_length,
             generic: spec.generic,
             binary: spec.binary.unwrap_or(!spec.generic),
+            packed: spec.packed,
             check,
             examples: spec.examples,
             negative_examples: spec.negative_examples,
@@ -632,6 +660,7 @@ impl Rule {
             keyword_finder: OnceLock::new(),
             path,
             regex_source: spec.regex,
+            compiled_source,
             group: spec.secret_group,
             compiled: OnceLock::new(),
             id,
@@ -651,7 +680,10 @@ impl Rule {
             BUILTIN_REGEX_SIZE
         };
         self.compiled
-            .get_or_init(|| compile_rule(&self.regex_source, self.group.as_ref(), size))
+            .get_or_init(|| {
+                let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
+                compile_rule(source, self.group.as_ref(), size)
+            })
             .as_ref()
             .map_err(|e| e.as_str())
     }
@@ -690,6 +722,41 @@ impl Rule {
             (Some(_), None) | (None, _) => true,
         }
     }
+}
+
+/// A packed rule's regex without its outer boundaries: a leading `\b` or `(?:^|[^…])`, a
+/// trailing `\b` or `(?:[^…]|$)`. `None` when it has neither. Only the very start and end of
+/// the source are looked at, so the relaxed regex is the written one minus those groups and
+/// matches everything the written one matched.
+pub fn relax_boundaries(source: &str) -> Option<String> {
+    let mut s = source;
+    let mut relaxed = false;
+    if let Some(rest) = s.strip_prefix("\\b") {
+        s = rest;
+        relaxed = true;
+    } else if let Some(rest) = s.strip_prefix("(?:^|[^") {
+        if let Some(end) = rest.find("])") {
+            if !rest[..end].contains(['[', '(', ')']) {
+                s = &rest[end + 2..];
+                relaxed = true;
+            }
+        }
+    }
+    if let Some(rest) = s.strip_suffix("\\b") {
+        if !rest.ends_with('\\') {
+            s = rest;
+            relaxed = true;
+        }
+    } else if s.ends_with("]|$)") {
+        if let Some(start) = s.rfind("(?:[^") {
+            let class = &s[start + 5..s.len() - 4];
+            if !class.contains(['[', ']', '(', ')']) {
+                s = &s[..start];
+                relaxed = true;
+            }
+        }
+    }
+    relaxed.then(|| s.to_string())
 }
 
 fn compile_rule(
@@ -1150,6 +1217,43 @@ mod tests {
             err.contains("t.toml") && err.contains("`r1`") && err.contains("`regex`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn packed_drops_only_the_outer_boundaries() {
+        let cases = [
+            (r"\b(ghp_[A-Za-z0-9]{36})\b", Some(r"(ghp_[A-Za-z0-9]{36})")),
+            (
+                r"\b(sk-ant-api03-[A-Za-z0-9_-]{93}AA)(?:[^A-Za-z0-9_-]|$)",
+                Some(r"(sk-ant-api03-[A-Za-z0-9_-]{93}AA)"),
+            ),
+            (
+                r"(?:^|[^A-Za-z0-9_-])(?P<secret>tok_[a-z]{8})\b",
+                Some(r"(?P<secret>tok_[a-z]{8})"),
+            ),
+            (r"tok_[a-z]{8}\b", Some(r"tok_[a-z]{8}")),
+            (r"tok_[a-z]{8}", None),
+            (r"tok_[a-z]{8}\\b", None),
+        ];
+        for (written, relaxed) in cases {
+            assert_eq!(relax_boundaries(written).as_deref(), relaxed, "{written}");
+        }
+        let set = parse(
+            "[[rules]]\nid='p'\ndescription='d'\nregex='\\b(tok_[a-z]{8})\\b'\nkeywords=['tok_']\npacked=true\n",
+        )
+        .unwrap();
+        let rule = set.get("p").unwrap();
+        assert!(rule.packed);
+        assert_eq!(rule.regex_source(), r"\b(tok_[a-z]{8})\b");
+        let re = &rule.compiled().unwrap().regex;
+        assert!(re.is_match(b"\x00xtok_abcdefghz\x00"));
+        for bad in [
+            "[[rules]]\nid='q'\ndescription='d'\nregex='tok_[a-z]{8}'\nkeywords=['tok_']\npacked=true\n",
+            "[[rules]]\nid='q'\ndescription='d'\nregex='\\btok_[a-z]{8}'\nkeywords=['tok_']\npacked=true\ngeneric=true\n",
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("`q`") && err.contains("packed"), "{err}");
+        }
     }
 
     #[test]

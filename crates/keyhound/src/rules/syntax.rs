@@ -41,6 +41,13 @@ pub struct RuleSpec {
     /// Whether the rule runs on binary content (default: not generic).
     #[serde(default)]
     pub binary: Option<bool>,
+    /// The secret carries a marker distinctive enough (OpenAI's `T3BlbkFJ`, a fixed prefix and
+    /// checksum) that a match glued to other letters or digits is still a key: the engine
+    /// drops the regex's outer boundaries (a leading `\b` or `(?:^|[^…])`, a trailing `\b` or
+    /// `(?:[^…]|$)`), so keys packed into binary records and minified text are found. The rule
+    /// file keeps the bounded regex; a rule with nothing to relax, or a generic one, is an error.
+    #[serde(default)]
+    pub packed: bool,
     /// A check the engine runs on the value itself: `jwt` (decode a JSON Web Token's header
     /// and claims; what is not one is dropped, the claims are evidence) or `private-key` (a
     /// PEM block whose body must decode, judged like the private-key rules).
