@@ -14,6 +14,7 @@
 //! JSON Web Tokens are judged by their claims ([`jwt`]); generic findings by the name the value
 //! is bound to and by how random the value is.
 
+pub mod basic;
 pub mod jwt;
 
 use base64::Engine;
@@ -105,7 +106,7 @@ impl RuleClass {
         match rule.check {
             Some(ValueCheck::Jwt) => return RuleClass::Jwt,
             Some(ValueCheck::PrivateKey) => return RuleClass::PrivateKey,
-            None => {}
+            Some(ValueCheck::BasicAuth) | None => {}
         }
         if rule.generic {
             RuleClass::Generic
@@ -602,7 +603,18 @@ pub fn assess(
             Confidence::High
         }
         RuleClass::Generic => {
-            let judged = generic_confidence(secret, name, &mut context);
+            // Basic credentials are judged by their password (the matcher kept only values
+            // that decode).
+            let basic = (rule.check == Some(ValueCheck::BasicAuth))
+                .then(|| basic::Basic::decode(secret).ok())
+                .flatten();
+            let judged = match &basic {
+                Some(b) => {
+                    context.push(format!("HTTP Basic credentials of the user `{}`", b.user));
+                    generic_confidence(b.password.as_bytes(), Some(b"password"), &mut context)
+                }
+                None => generic_confidence(secret, name, &mut context),
+            };
             if context_guarded(rule) {
                 // The matcher keeps a guarded rule's match only when its provider word belongs
                 // to the value's assignment, call or block: that binding is evidence.

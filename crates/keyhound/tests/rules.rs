@@ -353,3 +353,62 @@ fn auth_and_key_words_count_only_as_the_assigned_name() {
         }
     }
 }
+
+#[test]
+fn basic_auth_token_schemes_and_curl_user_are_found() {
+    let cases = [
+        (
+            "basic-auth-header",
+            "curl -H \"Authorization: Basic {b64basic:deploy:20}\" https://ci.acme.io/",
+        ),
+        (
+            "basic-auth-header",
+            "headers = {'Authorization': 'Basic {b64basic::24}'}",
+        ),
+        (
+            "bearer-token",
+            "curl -H \"Authorization: Token {alnum:38}{digits:2}\" https://api.acme.io/",
+        ),
+        (
+            "curl-user-password",
+            "curl -fsS -u ci:{alnum:14}{digits:2} https://nexus.acme.io/repository/x",
+        ),
+    ];
+    let s = scanner();
+    let mut m = s.matcher();
+    for (rule, template) in cases {
+        for seed in 0..40 {
+            let text = expand(template, seed).unwrap();
+            let found = s
+                .scan_content(&mut m, "deploy.sh", text.as_bytes())
+                .findings;
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.rule_id == rule
+                        && f.confidence == keyhound::evidence::Confidence::Medium),
+                "{text:?}: {:?}",
+                found
+                    .iter()
+                    .map(|f| (&f.rule_id, f.confidence))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    for template in [
+        "Authorization: Basic {b64:user:password}",
+        "Authorization: Basic {b64:user:$TOKEN}",
+        "Authorization: Basic {b64:user:<token>}",
+        "curl -H \"Authorization: Basic ${TOKEN}\" https://api.acme.io",
+        "curl -u user:password https://example.com",
+        "curl -u user:${TOKEN} https://example.com",
+        "curl -u user:<token> https://example.com",
+        "curl -H \"Authorization: Token $TOKEN\" https://api.acme.io",
+    ] {
+        let text = expand(template, 1).unwrap();
+        let found = s
+            .scan_content(&mut m, "deploy.sh", text.as_bytes())
+            .findings;
+        assert!(found.is_empty(), "{text:?} gave {found:?}");
+    }
+}

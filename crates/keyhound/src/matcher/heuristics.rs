@@ -58,6 +58,8 @@ pub enum DropReason {
     ContextNotBound,
     /// The rule wants a JSON Web Token and this is none (the text says why).
     NotAJwt(&'static str),
+    /// The rule wants HTTP Basic credentials and this is none (the text says why).
+    NotBasicAuth(&'static str),
     /// A composite rule's required rule did not match near it.
     MissingRequired(String),
 }
@@ -86,6 +88,7 @@ impl std::fmt::Display for DropReason {
                 "the provider word is in another statement, not bound to the value"
             ),
             DropReason::NotAJwt(why) => write!(f, "not a JSON Web Token ({why})"),
+            DropReason::NotBasicAuth(why) => write!(f, "not HTTP Basic credentials ({why})"),
             DropReason::MissingRequired(id) => {
                 write!(f, "required rule `{id}` did not match near it")
             }
