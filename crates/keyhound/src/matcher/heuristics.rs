@@ -287,15 +287,23 @@ fn is_identifier(s: &[u8]) -> bool {
     let short = |p: &[u8]| {
         p.len() <= 4 && p.iter().all(u8::is_ascii_alphanumeric) && p[0].is_ascii_alphabetic()
     };
-    // One short part among words (`g4f_api_key`); a value of short parts only is more likely
-    // a random code (`k9x2-m3n4-p5q6`).
+    // An algorithm or curve name: a few letters and a number (`x25519`, `sha256`, `p384`).
+    let numbered = |p: &[u8]| {
+        let letters = p.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = p.len() - letters;
+        (1..=5).contains(&letters)
+            && (1..=6).contains(&digits)
+            && p[letters..].iter().all(u8::is_ascii_digit)
+    };
+    // One short or numbered part among words (`g4f_api_key`, `x25519_generate_private_key`);
+    // a value of short parts only is more likely a random code (`k9x2-m3n4-p5q6`).
     let mut shorts = 0;
     parts.iter().all(|p| {
         if word(p) || p.iter().all(u8::is_ascii_digit) {
             return true;
         }
         shorts += 1;
-        parts.len() > 1 && shorts == 1 && short(p)
+        parts.len() > 1 && shorts == 1 && (short(p) || numbered(p))
     })
 }
 
@@ -341,6 +349,8 @@ mod tests {
             (b"AUTH0_CLIENT_SECRET!", true),
             (b"_X509_SUBJECT_TOKEN_TYPE", true),
             (b"AppConfig.g4f_api_key", true),
+            (b"x25519_generate_private_key", true),
+            (b"ed25519_check_private_key_bytes", true),
             (b"config.md#registrytoken", true),
             (b"0x0002000", true),
             (b"loading=", true),
