@@ -188,6 +188,11 @@ pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
     if lower.starts_with(b"0x") && lower.len() > 2 && lower[2..].iter().all(u8::is_ascii_hexdigit) {
         return Some(DropReason::NotASecretShape("a number"));
     }
+    if encoded_text_file(secret) {
+        return Some(DropReason::NotASecretShape(
+            "base64 of a text file (its decoded layer is scanned)",
+        ));
+    }
     if is_file_reference(&lower) {
         return Some(DropReason::NotASecretShape("a file name or link target"));
     }
@@ -195,6 +200,37 @@ pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
         return Some(DropReason::Identifier);
     }
     None
+}
+
+/// Base64 of text with lines or `NAME=` assignments (an encoded `.env` or config file): a
+/// container of secrets that the decoder opens, not one credential. Long values only, since
+/// values got long enough to hold whole files.
+fn encoded_text_file(secret: &[u8]) -> bool {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        general_purpose::NO_PAD.with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    if secret.len() < 64 {
+        return false;
+    }
+    let Ok(text) = LENIENT.decode(secret) else {
+        return false;
+    };
+    if !text
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
+    {
+        return false;
+    }
+    let assignment = text.windows(4).any(|w| {
+        w[..3]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            && w[3] == b'='
+    });
+    text.contains(&b'\n') || assignment
 }
 
 /// A UUID or a hex string of a digest's length: the shapes a name decides.
@@ -365,6 +401,22 @@ mod tests {
                 String::from_utf8_lossy(v)
             );
         }
+    }
+
+    #[test]
+    fn base64_of_a_text_file_is_not_one_credential() {
+        use base64::Engine;
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let env = b64(&format!(
+            "OPENAI_API_KEY={}\n",
+            "q8Zt2LmX9vR4pN7wK1cY".repeat(4)
+        ));
+        assert!(matches!(
+            generic_value(env.as_bytes(), Some(b"token")),
+            Some(DropReason::NotASecretShape(_))
+        ));
+        let token = b64(&"q8Zt2LmX9vR4pN7wK1cY".repeat(4));
+        assert_eq!(generic_value(token.as_bytes(), Some(b"token")), None);
     }
 
     #[test]
