@@ -14,6 +14,7 @@
 //! JSON Web Tokens are judged by their claims ([`jwt`]); generic findings by the name the value
 //! is bound to and by how random the value is.
 
+pub mod basic;
 pub mod jwt;
 
 use base64::Engine;
@@ -105,7 +106,7 @@ impl RuleClass {
         match rule.check {
             Some(ValueCheck::Jwt) => return RuleClass::Jwt,
             Some(ValueCheck::PrivateKey) => return RuleClass::PrivateKey,
-            None => {}
+            Some(ValueCheck::BasicAuth) | None => {}
         }
         if rule.generic {
             RuleClass::Generic
@@ -197,6 +198,18 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
         "the Firebase JS SDK's public test-project API key",
     ),
     (
+        "395994d252046759dc676a5dc6af97e5",
+        "the Firebase JS SDK's auth demo project API key",
+    ),
+    (
+        "dd07a0586b989a86a27244bb3f275c37",
+        "the Firebase JS SDK's public end-to-end test project API key",
+    ),
+    (
+        "f1385f1e79feaa3cbe87ef4c9c384154",
+        "the Firebase JS SDK's public messaging test project API key",
+    ),
+    (
         "c85debb55f2f204d868cc1552c42faa1",
         "the Supabase CLI's local development secret key",
     ),
@@ -209,6 +222,14 @@ const PUBLISHED_EXAMPLES: &[(&str, &str)] = &[
         "Telegram documentation's example bot token",
     ),
 ];
+
+/// Published example values that documentation and tutorials vary at the end (a digit
+/// dropped, letters appended to reach a real key's length), by [`digest`] of their first bytes.
+const PUBLISHED_EXAMPLE_PREFIXES: &[(usize, &str, &str)] = &[(
+    30,
+    "b60ec292cf3fc843a5922585ec04144e",
+    "Firebase documentation's example API key, or a variant of it",
+)];
 
 /// Words that, inside a secret, say it was made up.
 const MADE_UP_WORDS: &[&str] = &[
@@ -260,6 +281,12 @@ const FIXTURE_WORDS: &[&str] = &["fake", "dummy", "example", "sample", "mock", "
 pub fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<String> {
     let d = digest(secret);
     if let Some((_, what)) = PUBLISHED_EXAMPLES.iter().find(|(h, _)| *h == d) {
+        return Some(format!("a published example value ({what})"));
+    }
+    if let Some((_, _, what)) = PUBLISHED_EXAMPLE_PREFIXES
+        .iter()
+        .find(|(n, h, _)| secret.len() >= *n && digest(&secret[..*n]) == *h)
+    {
         return Some(format!("a published example value ({what})"));
     }
     let lower = secret.to_ascii_lowercase();
@@ -538,6 +565,11 @@ fn generic_confidence(secret: &[u8], name: Option<&[u8]>, context: &mut Vec<Stri
     Confidence::Low
 }
 
+/// A rule whose regex has a `context` group: its provider word must be bound to the value.
+fn context_guarded(rule: &Rule) -> bool {
+    rule.compiled().is_ok_and(|c| c.context_group.is_some())
+}
+
 /// Judges one finding of `rule` with `secret`, at `path`, on `line`; `name` is the name the
 /// value is bound to, when the rule captures one.
 pub fn assess(
@@ -570,7 +602,28 @@ pub fn assess(
             context.push("a private key block whose body decodes".into());
             Confidence::High
         }
-        RuleClass::Generic => generic_confidence(secret, name, &mut context),
+        RuleClass::Generic => {
+            // Basic credentials are judged by their password (the matcher kept only values
+            // that decode).
+            let basic = (rule.check == Some(ValueCheck::BasicAuth))
+                .then(|| basic::Basic::decode(secret).ok())
+                .flatten();
+            let judged = match &basic {
+                Some(b) => {
+                    context.push(format!("HTTP Basic credentials of the user `{}`", b.user));
+                    generic_confidence(b.password.as_bytes(), Some(b"password"), &mut context)
+                }
+                None => generic_confidence(secret, name, &mut context),
+            };
+            if context_guarded(rule) {
+                // The matcher keeps a guarded rule's match only when its provider word belongs
+                // to the value's assignment, call or block: that binding is evidence.
+                context.push("the provider is named in the same assignment, call or block".into());
+                judged.max(Confidence::Medium)
+            } else {
+                judged
+            }
+        }
         RuleClass::Jwt => match jwt::Jwt::decode(secret).map(|t| jwt::judge(&t, now())) {
             Ok(jwt::Verdict::Token {
                 confidence,
@@ -665,6 +718,51 @@ mod tests {
         let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
         let why = value_evidence(RuleClass::Marked, "aws", aws.as_bytes()).unwrap();
         assert!(why.contains("published example"), "{why}");
+    }
+
+    #[test]
+    fn a_bound_provider_word_is_evidence() {
+        let rules = crate::RuleSet::builtin().expect("built-in rules load");
+        // Letters only: no random-looking value by itself, so a generic rule says low.
+        let key: String = (0..32)
+            .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+            .collect();
+        let line = format!("MISTRAL_API_KEY={key}");
+        let mistral = rules.get("mistral-api-key").expect("mistral rule");
+        let a = assess(
+            mistral,
+            key.as_bytes(),
+            "app/config.py",
+            line.as_bytes(),
+            None,
+        );
+        assert_eq!(a.confidence, Confidence::Medium, "{:?}", a.context);
+        assert!(a.context.iter().any(|c| c.contains("provider is named")));
+        let generic = rules.get("generic-api-key").expect("generic rule");
+        let name: &[u8] = b"MISTRAL_API_KEY";
+        let g = assess(
+            generic,
+            key.as_bytes(),
+            "app/config.py",
+            line.as_bytes(),
+            Some(name),
+        );
+        assert_eq!(g.confidence, Confidence::Low, "{:?}", g.context);
+    }
+
+    #[test]
+    fn firebase_documentation_examples_and_their_variants_are_value_fixtures() {
+        let stem = ["AIzaSyDOC", "AbC123dEf456", "GhI789jKl"].concat();
+        for tail in ["012-MnO", "01-MnO", "01MnOpQrS", "01-MnO2345"] {
+            let key = format!("{stem}{tail}");
+            let why = value_evidence(RuleClass::Marked, "google-api-key", key.as_bytes()).unwrap();
+            assert!(why.contains("Firebase documentation"), "{why}");
+        }
+        let other = format!("{}{}", &stem[..29], "Q012-MnOpQrS");
+        assert_eq!(
+            value_evidence(RuleClass::Marked, "google-api-key", other.as_bytes()),
+            None
+        );
     }
 
     /// A PEM block of `kind` with a DER-shaped random body, its lines joined by `sep`.

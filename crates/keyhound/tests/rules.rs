@@ -302,3 +302,124 @@ fn digit_heavy_prefixed_tokens_pass_their_entropy_floor() {
         }
     }
 }
+
+#[test]
+fn generic_assignment_forms_and_long_values_are_medium() {
+    // Issue 24: forms the generic rule missed, and values over 200 characters.
+    let cases = [
+        "API_TOKEN={alnum:100}{digits:1}{alnum:100}",
+        "refresh_token: \"{base64url:1000}{digits:2}\"",
+        "body = \"{\\\"password\\\": \\\"{alnum:10}{digits:3}{alnum:8}\\\"}\\n\"",
+        "<settings>\n  <password>{alnum:12}{digits:2}{alnum:8}</password>\n</settings>\n",
+        "var apiKey string = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "$secret .= \"{alnum:18}{digits:2}{alnum:10}\";",
+        "props.setProperty(\"api.key\", \"{alnum:18}{digits:2}{alnum:10}\");",
+        "API_TOKEN ::= {alnum:18}{digits:2}{alnum:10}",
+        "API_TOKEN :::= {alnum:18}{digits:2}{alnum:10}",
+        "API_TOKEN ?= {alnum:18}{digits:2}{alnum:10}",
+        "deploy:\n  secret: |\n    {alnum:18}{digits:2}{alnum:10}\n",
+        "auth = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "credentials = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "creds: {alnum:18}{digits:2}{alnum:10}",
+        "private-key: {alnum:18}{digits:2}{alnum:10}",
+        "SUPABASE_SERVICE_ROLE_KEY={alnum:18}{digits:2}{alnum:10}",
+        "aws.secretkey={alnum:18}{digits:2}{alnum:10}",
+    ];
+    let s = scanner();
+    let mut m = s.matcher();
+    for template in cases {
+        for seed in 0..40 {
+            let text = expand(template, seed).unwrap();
+            let found = s
+                .scan_content(&mut m, "config/app.conf", text.as_bytes())
+                .findings;
+            assert!(
+                found.iter().any(|f| f.rule_id == "generic-api-key"
+                    && f.confidence == keyhound::evidence::Confidence::Medium),
+                "{text:?}: {:?}",
+                found
+                    .iter()
+                    .map(|f| (&f.rule_id, f.confidence))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}
+
+#[test]
+fn auth_and_key_words_count_only_as_the_assigned_name() {
+    let cases = [
+        "author = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "auth_type = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "oauth_state = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "SSH_KEY_ID = \"{alnum:18}{digits:2}{alnum:10}\"",
+        "API_TOKEN={alnum:5000}",
+        "let parsed: Vec<Token> = lexer.tokens_from(source);",
+    ];
+    for template in cases {
+        for seed in examples::CHECK_SEEDS {
+            let text = expand(template, seed).unwrap();
+            let found = findings(&text, "config/app.conf");
+            assert!(found.is_empty(), "{text:?} gave {found:?}");
+        }
+    }
+}
+
+#[test]
+fn basic_auth_token_schemes_and_curl_user_are_found() {
+    let cases = [
+        (
+            "basic-auth-header",
+            "curl -H \"Authorization: Basic {b64basic:deploy:20}\" https://ci.acme.io/",
+        ),
+        (
+            "basic-auth-header",
+            "headers = {'Authorization': 'Basic {b64basic::24}'}",
+        ),
+        (
+            "bearer-token",
+            "curl -H \"Authorization: Token {alnum:38}{digits:2}\" https://api.acme.io/",
+        ),
+        (
+            "curl-user-password",
+            "curl -fsS -u ci:{alnum:14}{digits:2} https://nexus.acme.io/repository/x",
+        ),
+    ];
+    let s = scanner();
+    let mut m = s.matcher();
+    for (rule, template) in cases {
+        for seed in 0..40 {
+            let text = expand(template, seed).unwrap();
+            let found = s
+                .scan_content(&mut m, "deploy.sh", text.as_bytes())
+                .findings;
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.rule_id == rule
+                        && f.confidence == keyhound::evidence::Confidence::Medium),
+                "{text:?}: {:?}",
+                found
+                    .iter()
+                    .map(|f| (&f.rule_id, f.confidence))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    for template in [
+        "Authorization: Basic {b64:user:password}",
+        "Authorization: Basic {b64:user:$TOKEN}",
+        "Authorization: Basic {b64:user:<token>}",
+        "curl -H \"Authorization: Basic ${TOKEN}\" https://api.acme.io",
+        "curl -u user:password https://example.com",
+        "curl -u user:${TOKEN} https://example.com",
+        "curl -u user:<token> https://example.com",
+        "curl -H \"Authorization: Token $TOKEN\" https://api.acme.io",
+    ] {
+        let text = expand(template, 1).unwrap();
+        let found = s
+            .scan_content(&mut m, "deploy.sh", text.as_bytes())
+            .findings;
+        assert!(found.is_empty(), "{text:?} gave {found:?}");
+    }
+}

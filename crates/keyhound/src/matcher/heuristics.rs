@@ -58,6 +58,8 @@ pub enum DropReason {
     ContextNotBound,
     /// The rule wants a JSON Web Token and this is none (the text says why).
     NotAJwt(&'static str),
+    /// The rule wants HTTP Basic credentials and this is none (the text says why).
+    NotBasicAuth(&'static str),
     /// A composite rule's required rule did not match near it.
     MissingRequired(String),
 }
@@ -86,6 +88,7 @@ impl std::fmt::Display for DropReason {
                 "the provider word is in another statement, not bound to the value"
             ),
             DropReason::NotAJwt(why) => write!(f, "not a JSON Web Token ({why})"),
+            DropReason::NotBasicAuth(why) => write!(f, "not HTTP Basic credentials ({why})"),
             DropReason::MissingRequired(id) => {
                 write!(f, "required rule `{id}` did not match near it")
             }
@@ -185,6 +188,11 @@ pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
     if lower.starts_with(b"0x") && lower.len() > 2 && lower[2..].iter().all(u8::is_ascii_hexdigit) {
         return Some(DropReason::NotASecretShape("a number"));
     }
+    if encoded_text_file(secret) {
+        return Some(DropReason::NotASecretShape(
+            "base64 of a text file (its decoded layer is scanned)",
+        ));
+    }
     if is_file_reference(&lower) {
         return Some(DropReason::NotASecretShape("a file name or link target"));
     }
@@ -192,6 +200,37 @@ pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
         return Some(DropReason::Identifier);
     }
     None
+}
+
+/// Base64 of text with lines or `NAME=` assignments (an encoded `.env` or config file): a
+/// container of secrets that the decoder opens, not one credential. Long values only, since
+/// values got long enough to hold whole files.
+fn encoded_text_file(secret: &[u8]) -> bool {
+    use base64::engine::{general_purpose, DecodePaddingMode, GeneralPurpose};
+    use base64::Engine;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        general_purpose::NO_PAD.with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    if secret.len() < 64 {
+        return false;
+    }
+    let Ok(text) = LENIENT.decode(secret) else {
+        return false;
+    };
+    if !text
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'))
+    {
+        return false;
+    }
+    let assignment = text.windows(4).any(|w| {
+        w[..3]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            && w[3] == b'='
+    });
+    text.contains(&b'\n') || assignment
 }
 
 /// A UUID or a hex string of a digest's length: the shapes a name decides.
@@ -284,15 +323,23 @@ fn is_identifier(s: &[u8]) -> bool {
     let short = |p: &[u8]| {
         p.len() <= 4 && p.iter().all(u8::is_ascii_alphanumeric) && p[0].is_ascii_alphabetic()
     };
-    // One short part among words (`g4f_api_key`); a value of short parts only is more likely
-    // a random code (`k9x2-m3n4-p5q6`).
+    // An algorithm or curve name: a few letters and a number (`x25519`, `sha256`, `p384`).
+    let numbered = |p: &[u8]| {
+        let letters = p.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = p.len() - letters;
+        (1..=5).contains(&letters)
+            && (1..=6).contains(&digits)
+            && p[letters..].iter().all(u8::is_ascii_digit)
+    };
+    // One short or numbered part among words (`g4f_api_key`, `x25519_generate_private_key`);
+    // a value of short parts only is more likely a random code (`k9x2-m3n4-p5q6`).
     let mut shorts = 0;
     parts.iter().all(|p| {
         if word(p) || p.iter().all(u8::is_ascii_digit) {
             return true;
         }
         shorts += 1;
-        parts.len() > 1 && shorts == 1 && short(p)
+        parts.len() > 1 && shorts == 1 && (short(p) || numbered(p))
     })
 }
 
@@ -338,6 +385,8 @@ mod tests {
             (b"AUTH0_CLIENT_SECRET!", true),
             (b"_X509_SUBJECT_TOKEN_TYPE", true),
             (b"AppConfig.g4f_api_key", true),
+            (b"x25519_generate_private_key", true),
+            (b"ed25519_check_private_key_bytes", true),
             (b"config.md#registrytoken", true),
             (b"0x0002000", true),
             (b"loading=", true),
@@ -352,6 +401,22 @@ mod tests {
                 String::from_utf8_lossy(v)
             );
         }
+    }
+
+    #[test]
+    fn base64_of_a_text_file_is_not_one_credential() {
+        use base64::Engine;
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let env = b64(&format!(
+            "OPENAI_API_KEY={}\n",
+            "q8Zt2LmX9vR4pN7wK1cY".repeat(4)
+        ));
+        assert!(matches!(
+            generic_value(env.as_bytes(), Some(b"token")),
+            Some(DropReason::NotASecretShape(_))
+        ));
+        let token = b64(&"q8Zt2LmX9vR4pN7wK1cY".repeat(4));
+        assert_eq!(generic_value(token.as_bytes(), Some(b"token")), None);
     }
 
     #[test]

@@ -358,6 +358,11 @@ impl<'a> Matcher<'a> {
                 return Some(DropReason::NotAJwt(why));
             }
         }
+        if rule.check == Some(ValueCheck::BasicAuth) {
+            if let Err(why) = crate::evidence::basic::Basic::decode(secret) {
+                return Some(DropReason::NotBasicAuth(why));
+            }
+        }
         let candidate = Candidate {
             rule: &rule.id,
             secret,

@@ -6,7 +6,9 @@
 //! `{upper:N}`, `{digits:N}`, `{lowernum:N}`, `{uppernum:N}` (N random characters of that
 //! alphabet), `{rep:C:N}` (the character C, N times) and `{b64json:K=V;K=V}` (unpadded
 //! base64url of the JSON object `{"K":"V",…}`, a value of digits only as a number: the parts
-//! of a JSON Web Token, so that no token is written out). Any other brace is literal text.
+//! of a JSON Web Token, so that no token is written out), `{b64:TEXT}` (padded base64 of TEXT
+//! as written) and `{b64basic:USER:N}` (padded base64 of `USER:` and N random alphanumerics:
+//! HTTP Basic credentials). Any other brace is literal text.
 
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -78,6 +80,21 @@ fn expand_one(inner: &str, room: usize, rng: &mut fastrand::Rng) -> Result<Optio
     if let Some(fields) = inner.strip_prefix("b64json:") {
         return Ok(Some(b64json(fields)));
     }
+    if let Some(text) = inner.strip_prefix("b64:") {
+        return Ok(Some(b64(text)));
+    }
+    if let Some((user, count)) = inner
+        .strip_prefix("b64basic:")
+        .and_then(|spec| spec.rsplit_once(':'))
+    {
+        let n = match count.parse::<usize>() {
+            Ok(n) if n <= room => n,
+            _ => return Ok(None),
+        };
+        let chars: Vec<char> = format!("{UPPER}{LOWER}{DIGITS}").chars().collect();
+        let password: String = (0..n).map(|_| chars[rng.usize(..chars.len())]).collect();
+        return Ok(Some(b64(&format!("{user}:{password}"))));
+    }
     let mut parts = inner.split(':');
     let Some(kind) = parts.next() else {
         return Ok(None);
@@ -115,6 +132,12 @@ fn expand_one(inner: &str, room: usize, rng: &mut fastrand::Rng) -> Result<Optio
 enum Fill<'a> {
     Rep(&'a str),
     Random(Vec<char>),
+}
+
+/// Padded standard base64 of `text`.
+fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// `K=V;K=V` as unpadded base64url of a JSON object.
@@ -168,6 +191,22 @@ mod tests {
         let err = expand("{rep:x:600000}{rep:y:600000}", 1).unwrap_err();
         assert!(err.contains("{rep:y:600000}"), "{err}");
         assert_eq!(expand("{rep:x:1048576}", 1).unwrap().len(), 1 << 20);
+    }
+
+    #[test]
+    fn base64_of_text_and_of_basic_credentials() {
+        use base64::Engine;
+        let decode = |s: &str| {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+            String::from_utf8(bytes).unwrap()
+        };
+        assert_eq!(decode(&expand("{b64:user:pass}", 1).unwrap()), "user:pass");
+        let basic = decode(&expand("{b64basic:deploy:16}", 1).unwrap());
+        let (user, password) = basic.split_once(':').unwrap();
+        assert_eq!(user, "deploy");
+        assert_eq!(password.len(), 16);
+        assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(decode(&expand("{b64basic::8}", 2).unwrap()).starts_with(':'));
     }
 
     #[test]

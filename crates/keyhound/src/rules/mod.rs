@@ -83,6 +83,9 @@ pub enum ValueCheck {
     /// `private-key`: the value is a PEM private key block (inside whatever the regex matched
     /// around it), judged like the private-key rules.
     PrivateKey,
+    /// `basic-auth`: the value is HTTP Basic credentials, the base64 of `user:password`; its
+    /// password is judged like a generic value.
+    BasicAuth,
 }
 
 impl ValueCheck {
@@ -90,6 +93,7 @@ impl ValueCheck {
         Some(match s {
             "jwt" => ValueCheck::Jwt,
             "private-key" => ValueCheck::PrivateKey,
+            "basic-auth" => ValueCheck::BasicAuth,
             _ => return None,
         })
     }
@@ -619,7 +623,7 @@ impl Rule {
                     file,
                     &id,
                     "check",
-                    format!("`{c}` is not one of jwt, private-key"),
+                    format!("`{c}` is not one of jwt, private-key, basic-auth"),
                 )
             })?),
         };
