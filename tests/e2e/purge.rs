@@ -98,7 +98,12 @@ fn findings_name_their_revoke_page_or_say_who_revokes_them() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write(d, "app.env", key_line(&openai_project_key()));
-    write(d, "aws.txt", format!("id = {}\n", aws_key_id()));
+    // A credential with no provider to name: the generic rule has no revoke page.
+    write(
+        d,
+        "settings.py",
+        format!("API_KEY = \"{}{}\"\n", random(ALNUM, 20), random(HEX, 12)),
+    );
     let out = keyhound_in(d)
         .args(["scan", ".", "--color", "never"])
         .output()
@@ -137,7 +142,7 @@ fn findings_name_their_revoke_page_or_say_who_revokes_them() {
     );
     assert!(
         urls.iter()
-            .any(|(id, u)| id.starts_with("aws") && u.is_none()),
+            .any(|(id, u)| id == "generic-api-key" && u.is_none()),
         "{urls:?}"
     );
 }
