@@ -464,8 +464,9 @@ impl<'s> Cx<'s> {
                 self.decoded_spans.push(s..e);
             }
             // The line shown is the blob's own, the encoded text standing for the secret.
+            let spans = crate::finding::Spans::new(std::iter::once(s..e));
             (f.line, f.line_secrets) =
-                crate::finding::line_excerpt(index, blob.content, s..e, std::iter::once(&(s..e)));
+                crate::finding::line_excerpt(index, blob.content, s..e, &spans);
             self.seen.insert(blob.path, &f.fingerprint, s..e);
             out.findings.push(f);
         }
