@@ -535,7 +535,7 @@ entropy = 3.0
     fn specific_beats_generic_on_same_span() {
         let set = rules(RULES);
         // Assembled at run time: no key-shaped literal in the repository.
-        let text = ["token = \"SPEC_q8Zt2LmX9", "vR4pN7w\""].concat();
+        let text = ["token = \"SPEC_", "q8Zt2LmX9vR4pN7w\""].concat();
         let out = find(&set, &text, false);
         assert_eq!(out.kept.len(), 1);
         assert_eq!(set.rules()[out.kept[0].rule].id, "specific");
