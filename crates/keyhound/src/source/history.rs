@@ -7,7 +7,7 @@
 //!   first place it was seen: commits are visited parents first, so that is the earliest commit
 //!   holding it. A key deleted later is still reported, with `present_at_head: false`.
 //! - Findings are grouped per (rule, secret) unless asked not to: one finding, every location
-//!   (earliest commit first), and a [`GitProvenance`] with counts.
+//!   (earliest commit first), and a [`GitProvenance`](crate::finding::GitProvenance) with counts.
 //! - Problems with single objects (missing, corrupt) are recorded in [`Stats::errors`], naming
 //!   the object, and the scan goes on. Only an unusable repository or selection is an `Err`.
 //! - The result does not depend on the number of threads or on the reading order.
@@ -16,25 +16,30 @@
 //! [`tune_libgit2`] once, before scanning, in a process that only reads (it turns off the
 //! per-read SHA-1 check and the object cache).
 //!
+//! This file holds the options and the driver; the stages live beside it: `enumerate` (refs,
+//! commits and trees to the blobs to read), `packorder` (reading order), `read` (the parallel
+//! read and scan), `group` (commits, provenance and grouping per (rule, secret)) and `oid` (the
+//! compact id, path and origin types they share).
+//!
 //! What it does not do: decide exit codes, print progress, or read the work tree.
 
 mod enumerate;
+mod group;
+mod oid;
 mod packorder;
+mod read;
 pub mod time;
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use git2::{Oid, Repository};
+use git2::Repository;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::finding::{CommitInfo, Finding, GitProvenance};
-use crate::matcher::Prefilter;
-use crate::scan::{ContentResult, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::error::Result;
+use crate::finding::Finding;
+use crate::scan::{ContentResult, Explanation, Scanner, Stats};
+
+use oid::{OidKey, OidMap, NO_COMMIT};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -240,7 +245,7 @@ pub fn scan_history(
 
     let start = Instant::now();
     progress.reading(order.order.len() as u64);
-    let read = read_all(scanner, repo, &walk, &order, options, progress)?;
+    let read = read::read_all(scanner, repo, &walk, &order, options, progress)?;
     history.timings.read_and_scan = start.elapsed();
     history.timings.read = read.read;
     history.timings.prefilter = read.prefilter;
@@ -284,7 +289,7 @@ pub fn scan_history(
         }
     }
     history.messages = messages_scanned;
-    let findings = finish(scanner, repo, &walk, found, options.dedup, end, &mut stats);
+    let findings = group::finish(scanner, repo, &walk, found, options.dedup, end, &mut stats);
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {
@@ -325,577 +330,13 @@ impl At {
     }
 }
 
-#[derive(Default)]
-struct ReadOut {
-    found: Vec<Found>,
-    explanations: Vec<Explanation>,
-    stats: Stats,
-    lfs_pointers: u64,
-    skipped_by_path: u64,
-    read: Duration,
-    prefilter: Duration,
-    scan: Duration,
-}
-
-impl ReadOut {
-    fn merge(&mut self, o: ReadOut) {
-        self.found.extend(o.found);
-        self.explanations.extend(o.explanations);
-        self.stats.merge(o.stats);
-        self.lfs_pointers += o.lfs_pointers;
-        self.skipped_by_path += o.skipped_by_path;
-        self.read += o.read;
-        self.prefilter += o.prefilter;
-        self.scan += o.scan;
-    }
-}
-
-const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
-
-/// Reads and scans the blobs in `order` on a pool of threads. Each thread opens its own
-/// repository handle and makes its own matcher, takes chunks of consecutive blobs (so that
-/// reading stays close to pack order), and merges its results once, at the end.
-fn read_all(
-    scanner: &Scanner,
-    repo: &Repository,
-    walk: &enumerate::Walk,
-    order: &packorder::Ordered,
-    options: &HistoryOptions,
-    progress: &dyn Progress,
-) -> Result<ReadOut> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| {
-            Error::git(
-                "starting worker threads",
-                git2::Error::from_str(&e.to_string()),
-            )
-        })?;
-    let threads = pool.current_num_threads().max(1);
-    let order = &order.order;
-    let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
-    let cursor = AtomicUsize::new(0);
-    let total = Mutex::new(ReadOut::default());
-    let git_dir = repo.path().to_path_buf();
-    let prefilter = options
-        .timings
-        .then(|| Prefilter::new(scanner.rules().rules()));
-    pool.broadcast(|_| {
-        let mut out = ReadOut::default();
-        match Repository::open(&git_dir) {
-            Ok(repo) => match repo.odb() {
-                Ok(odb) => {
-                    let mut worker = Worker {
-                        scanner,
-                        odb,
-                        repo: &repo,
-                        walk,
-                        matcher: scanner.matcher(),
-                        prefilter: prefilter.as_ref(),
-                        candidates: vec![false; scanner.rules().rules().len()],
-                        out: &mut out,
-                    };
-                    loop {
-                        let at = cursor.fetch_add(chunk, Ordering::Relaxed);
-                        if at >= order.len() {
-                            break;
-                        }
-                        let end = (at + chunk).min(order.len());
-                        let bytes_before = worker.out.stats.bytes;
-                        for &slot in &order[at..end] {
-                            worker.blob(slot);
-                        }
-                        progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
-                    }
-                }
-                Err(e) => out.stats.errors.push(format!(
-                    "opening the objects of {}: {}",
-                    git_dir.display(),
-                    e.message()
-                )),
-            },
-            Err(e) => {
-                out.stats
-                    .errors
-                    .push(format!("opening {}: {}", git_dir.display(), e.message()))
-            }
-        }
-        total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
-    });
-    let mut total = total.into_inner().unwrap_or_else(|p| p.into_inner());
-    total.stats.errors.dedup();
-    Ok(total)
-}
-
-struct Worker<'a, 's> {
-    scanner: &'s Scanner,
-    odb: git2::Odb<'a>,
-    repo: &'a Repository,
-    walk: &'a enumerate::Walk,
-    matcher: crate::matcher::Matcher<'s>,
-    prefilter: Option<&'a Prefilter>,
-    candidates: Vec<bool>,
-    out: &'a mut ReadOut,
-}
-
-impl Worker<'_, '_> {
-    /// Reads and scans one blob.
-    fn blob(&mut self, slot: u32) {
-        let blobs = &self.walk.blobs;
-        let id = blobs.ids[slot as usize].oid();
-        let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
-        if let Some(why) = self.scanner.path_skip(&path) {
-            self.out.skipped_by_path += 1;
-            self.out.stats.removed.skipped(why);
-            return;
-        }
-        let t = Instant::now();
-        // Every blob is sized from its header before it is inflated: a pack entry says nothing
-        // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
-        // can make 512 MiB), and inflating first held gigabytes only to skip them.
-        let limit = self.scanner.options.max_file_size;
-        let size = self.odb.read_header(id).map(|(size, _)| size as u64);
-        let blob = size.and_then(|size| {
-            if size > limit {
-                Ok(Err(size))
-            } else {
-                self.repo.find_blob(id).map(Ok)
-            }
-        });
-        let too_large = |size: u64| Incomplete {
-            blob: Some(id.to_string()),
-            ..Incomplete::new(
-                path.clone(),
-                Unread::TooLarge {
-                    size: Some(size),
-                    limit,
-                },
-            )
-        };
-        let blob = match blob {
-            Ok(Ok(b)) => b,
-            Ok(Err(size)) => {
-                self.out.stats.incomplete.push(too_large(size));
-                return;
-            }
-            Err(e) => {
-                let commit = blobs.origins[slot as usize].commit;
-                let at = match self.walk.commits.get(commit as usize) {
-                    Some(c) => format!("{path} in commit {c}"),
-                    None => path,
-                };
-                self.out
-                    .stats
-                    .errors
-                    .push(format!("blob {id} ({at}): {}", e.message()));
-                return;
-            }
-        };
-        let content = blob.content();
-        self.out.read += t.elapsed();
-        if content.len() as u64 > limit {
-            self.out
-                .stats
-                .incomplete
-                .push(too_large(content.len() as u64));
-            return;
-        }
-        if content.len() < 1024 && content.starts_with(LFS_POINTER) {
-            self.out.lfs_pointers += 1;
-        }
-        if let Some(p) = self.prefilter {
-            let t = Instant::now();
-            p.candidates(content, &mut self.candidates);
-            self.candidates.iter_mut().for_each(|c| *c = false);
-            self.out.prefilter += t.elapsed();
-        }
-        let t = Instant::now();
-        let result = self.scanner.scan_content(&mut self.matcher, &path, content);
-        self.out.scan += t.elapsed();
-        let mut result = result;
-        let blob_hex = id.to_string();
-        for i in &mut result.incomplete {
-            i.blob = Some(blob_hex.clone());
-        }
-        self.out.stats.add_content(content.len(), &mut result);
-        self.out.explanations.extend(result.explanations);
-        for mut finding in result.findings {
-            for l in &mut finding.locations {
-                l.blob = Some(blob_hex.clone());
-            }
-            self.out.found.push(Found {
-                at: At::Blob(slot),
-                finding,
-            });
-        }
-    }
-}
-
-/// Attaches commits, groups per (rule, secret) when `dedup`, and orders findings earliest
-/// first.
-fn finish(
-    scanner: &Scanner,
-    repo: &Repository,
-    walk: &enumerate::Walk,
-    mut found: Vec<Found>,
-    dedup: bool,
-    end: Option<Oid>,
-    stats: &mut Stats,
-) -> Vec<Finding> {
-    if found.is_empty() {
-        return Vec::new();
-    }
-    let commit_of = |f: &Found| f.at.commit(walk);
-    found.sort_by(|a, b| {
-        let (la, lb) = (a.finding.location(), b.finding.location());
-        (
-            commit_of(a),
-            &la.path,
-            la.line,
-            la.column,
-            &a.finding.rule_id,
-        )
-            .cmp(&(
-                commit_of(b),
-                &lb.path,
-                lb.line,
-                lb.column,
-                &b.finding.rule_id,
-            ))
-    });
-    let mut infos: HashMap<u32, Option<CommitInfo>> = HashMap::new();
-    let mut matcher = scanner.matcher();
-    for f in &mut found {
-        let c = f.at.commit(walk);
-        let info = infos
-            .entry(c)
-            .or_insert_with(|| commit_info(scanner, &mut matcher, repo, walk, c, stats))
-            .clone();
-        for l in &mut f.finding.locations {
-            l.commit = info.clone();
-        }
-    }
-    // A commit allowlist (gitleaks' `commits`) and a `.gitleaksignore` entry naming a commit
-    // can only be judged once the commit is known.
-    let rules = scanner.rules();
-    let ignores = &scanner.suppressions;
-    if rules.has_commit_allowlists() || ignores.has_commit_locations() {
-        found.retain(|f| {
-            let l = f.finding.location();
-            let Some(c) = &l.commit else {
-                return true;
-            };
-            let secret = f.finding.secret.as_bytes();
-            if rules.allows_commit(&f.finding.rule_id, secret, l.path.as_bytes(), &c.id) {
-                stats.removed.config_allowlist += 1;
-                return false;
-            }
-            if ignores.ignores_location(&f.finding.rule_id, &l.path, l.line, Some(&c.id)) {
-                stats.removed.ignore_fingerprints += 1;
-                return false;
-            }
-            true
-        });
-        if found.is_empty() {
-            return Vec::new();
-        }
-    }
-    let at_head = head_blobs(repo, end);
-    // Group by (rule, secret); groups are numbered in order of first sighting.
-    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
-    let groups: Vec<usize> = found
-        .iter()
-        .map(|f| {
-            let next = group_of.len();
-            *group_of
-                .entry((f.finding.rule_id.as_str(), f.finding.secret.as_str()))
-                .or_insert(next)
-        })
-        .collect();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_of.len()];
-    for (i, &g) in groups.iter().enumerate() {
-        members[g].push(i);
-    }
-    let pushed = remote_reachable(repo);
-    let provenances: Vec<GitProvenance> = members
-        .iter()
-        .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head, &pushed))
-        .collect();
-    if !dedup {
-        return found
-            .into_iter()
-            .zip(groups)
-            .map(|(f, g)| {
-                let mut finding = f.finding;
-                finding.git = Some(provenances[g].clone());
-                finding
-            })
-            .collect();
-    }
-    let mut found: Vec<Option<Found>> = found.into_iter().map(Some).collect();
-    members
-        .iter()
-        .zip(provenances)
-        .map(|(m, provenance)| {
-            // The assessment comes from the strongest sighting (a key first seen in a test
-            // directory and later in a config file is not a fixture); the locations start with
-            // the earliest.
-            let best = m
-                .iter()
-                .copied()
-                .max_by_key(|&i| {
-                    let f = found[i].as_ref().map(|f| &f.finding);
-                    (
-                        f.is_some_and(|f| f.fixture.is_none()),
-                        f.map(|f| f.confidence),
-                        std::cmp::Reverse(i),
-                    )
-                })
-                .unwrap_or(m[0]);
-            let mut finding = found[best]
-                .as_ref()
-                .map(|f| f.finding.clone())
-                .expect("each sighting is in one group");
-            finding.locations = m
-                .iter()
-                .filter_map(|&i| found[i].take())
-                .flat_map(|f| f.finding.locations)
-                .collect();
-            finding.git = Some(provenance);
-            finding
-        })
-        .collect()
-}
-
-fn provenance<'f>(
-    walk: &enumerate::Walk,
-    group: impl Iterator<Item = &'f Found>,
-    at_head: &OidSet,
-    remote: &OidSet,
-) -> GitProvenance {
-    let mut commits = HashSet::new();
-    let mut paths = HashSet::new();
-    let mut present_at_head = false;
-    let mut pushed = false;
-    for f in group {
-        let commit = f.at.commit(walk);
-        if commit != NO_COMMIT {
-            commits.insert(commit);
-            if let Some(id) = walk.commits.get(commit as usize) {
-                pushed |= remote.contains(&OidKey::from(*id));
-            }
-        }
-        paths.insert(f.finding.location().path.as_str());
-        if let At::Blob(slot) = f.at {
-            present_at_head |= at_head.contains(&walk.blobs.ids[slot as usize]);
-        }
-    }
-    GitProvenance {
-        commits: commits.len(),
-        paths: paths.len(),
-        present_at_head,
-        pushed,
-    }
-}
-
-/// Every commit reachable from a remote-tracking ref (`refs/remotes/*`): what has been pushed
-/// (or fetched) as far as this clone knows. Empty when there is no remote-tracking ref.
-fn remote_reachable(repo: &Repository) -> OidSet {
-    let mut out = OidSet::default();
-    let Ok(refs) = repo.references_glob("refs/remotes/*") else {
-        return out;
-    };
-    let Ok(mut revwalk) = repo.revwalk() else {
-        return out;
-    };
-    let mut any = false;
-    for r in refs.flatten() {
-        if let Ok(c) = r.peel_to_commit() {
-            any |= revwalk.push(c.id()).is_ok();
-        }
-    }
-    if any {
-        for id in revwalk.flatten() {
-            out.insert(OidKey::from(id));
-        }
-    }
-    out
-}
-
-fn commit_info(
-    scanner: &Scanner,
-    matcher: &mut crate::matcher::Matcher<'_>,
-    repo: &Repository,
-    walk: &enumerate::Walk,
-    index: u32,
-    stats: &mut Stats,
-) -> Option<CommitInfo> {
-    let id = *walk.commits.get(index as usize)?;
-    match repo.find_commit(id) {
-        Ok(c) => {
-            let author = c.author();
-            let when = author.when();
-            let summary = c
-                .summary_bytes()
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .unwrap_or_default();
-            // A key pasted into a commit message must not be printed in full beside the
-            // finding: the reports redact what the rules find here.
-            let summary_secrets = scanner
-                .scan_plain(matcher, "", summary.as_bytes())
-                .findings
-                .iter()
-                .map(|f| {
-                    let at = f.location().offset;
-                    at..at + f.secret.len()
-                })
-                .collect();
-            Some(CommitInfo {
-                id: id.to_string(),
-                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-                date: time::rfc3339(when.seconds(), when.offset_minutes()),
-                summary,
-                summary_secrets,
-            })
-        }
-        Err(e) => {
-            stats.errors.push(format!("commit {id}: {}", e.message()));
-            Some(CommitInfo {
-                id: id.to_string(),
-                author: String::new(),
-                email: String::new(),
-                date: String::new(),
-                summary: String::new(),
-                summary_secrets: Vec::new(),
-            })
-        }
-    }
-}
-
-/// Every blob in the tree of `end` (HEAD when `None`; empty when unborn or unreadable).
-fn head_blobs(repo: &Repository, end: Option<Oid>) -> OidSet {
-    let mut out = OidSet::default();
-    let tree = match end {
-        Some(id) => repo.find_object(id, None).and_then(|o| o.peel_to_tree()),
-        None => repo.head().and_then(|h| h.peel_to_tree()),
-    };
-    let Ok(tree) = tree else {
-        return out;
-    };
-    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob) {
-            out.insert(OidKey::from(entry.id()));
-        }
-        git2::TreeWalkResult::Ok
-    });
-    out
-}
-
-/// Where a blob was first seen.
-#[derive(Debug, Clone, Copy)]
-struct Origin {
-    /// Index into the walk's commits, or [`NO_COMMIT`] for a ref that names a tree or blob.
-    commit: u32,
-    /// Interned directory path.
-    dir: u32,
-    /// Interned file name.
-    name: u32,
-}
-
-const NO_COMMIT: u32 = u32::MAX;
-
-/// A SHA-1 object id as a plain array: hashing and comparing it needs no call into libgit2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct OidKey([u8; 20]);
-
-impl OidKey {
-    fn oid(self) -> Oid {
-        Oid::from_bytes(&self.0).expect("20 bytes make an object id")
-    }
-}
-
-impl From<Oid> for OidKey {
-    fn from(id: Oid) -> Self {
-        let mut k = [0u8; 20];
-        let b = id.as_bytes();
-        k[..b.len().min(20)].copy_from_slice(&b[..b.len().min(20)]);
-        OidKey(k)
-    }
-}
-
-impl Hash for OidKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Object ids are uniformly distributed already: eight of their bytes are a hash.
-        let mut head = [0u8; 8];
-        head.copy_from_slice(&self.0[..8]);
-        state.write_u64(u64::from_le_bytes(head));
-    }
-}
-
-/// The hasher for [`OidKey`]: it takes the eight bytes given and does nothing else.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type OidHash = BuildHasherDefault<IdHasher>;
-type OidMap<V> = HashMap<OidKey, V, OidHash>;
-type OidSet = HashSet<OidKey, OidHash>;
-
-/// Byte strings stored once each, named by a number.
-#[derive(Debug)]
-struct Interner {
-    ids: HashMap<Box<[u8]>, u32>,
-    strings: Vec<Box<[u8]>>,
-}
-
-impl Default for Interner {
-    fn default() -> Self {
-        // Id 0 is the empty string (the root directory).
-        let mut i = Interner {
-            ids: HashMap::new(),
-            strings: Vec::new(),
-        };
-        i.intern(b"");
-        i
-    }
-}
-
-impl Interner {
-    fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
-        id
-    }
-
-    fn get(&self, id: u32) -> &[u8] {
-        &self.strings[id as usize]
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::scan::Unread;
     use crate::RuleSet;
+    use git2::Oid;
     use std::io::Write;
     use std::path::Path;
     use std::process::{Command, Stdio};

@@ -27,7 +27,8 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
-use super::{Interner, OidKey, OidMap, OidSet, Origin, Progress, NO_COMMIT};
+use super::oid::{Interner, OidKey, OidMap, OidSet, Origin, NO_COMMIT};
+use super::Progress;
 use crate::error::{Error, Result};
 
 /// What to enumerate.

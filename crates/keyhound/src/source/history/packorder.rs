@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{OidKey, OidMap};
+use super::oid::{OidKey, OidMap};
 
 /// Pack index files of a repository: those in its object directory and in its alternates
 /// (followed recursively, as git does, up to a small depth).

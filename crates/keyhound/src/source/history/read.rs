@@ -1,0 +1,222 @@
+//! The parallel read-and-scan stage of a history scan: blobs are read in the given order on a
+//! pool of threads, each sized from its header before it is inflated, scanned, and the results
+//! merged once per thread. It does not attach commits or group findings (see [`super::group`]).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use git2::Repository;
+
+use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
+use crate::error::{Error, Result};
+use crate::matcher::Prefilter;
+use crate::scan::{Explanation, Incomplete, Scanner, Stats, Unread};
+
+/// What the read-and-scan stage produced, merged over threads.
+#[derive(Default)]
+pub(crate) struct ReadOut {
+    pub(crate) found: Vec<Found>,
+    pub(crate) explanations: Vec<Explanation>,
+    pub(crate) stats: Stats,
+    pub(crate) lfs_pointers: u64,
+    pub(crate) skipped_by_path: u64,
+    pub(crate) read: Duration,
+    pub(crate) prefilter: Duration,
+    pub(crate) scan: Duration,
+}
+
+impl ReadOut {
+    fn merge(&mut self, o: ReadOut) {
+        self.found.extend(o.found);
+        self.explanations.extend(o.explanations);
+        self.stats.merge(o.stats);
+        self.lfs_pointers += o.lfs_pointers;
+        self.skipped_by_path += o.skipped_by_path;
+        self.read += o.read;
+        self.prefilter += o.prefilter;
+        self.scan += o.scan;
+    }
+}
+
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/";
+
+/// Reads and scans the blobs in `order` on a pool of threads. Each thread opens its own
+/// repository handle and makes its own matcher, takes chunks of consecutive blobs (so that
+/// reading stays close to pack order), and merges its results once, at the end.
+pub(crate) fn read_all(
+    scanner: &Scanner,
+    repo: &Repository,
+    walk: &enumerate::Walk,
+    order: &packorder::Ordered,
+    options: &HistoryOptions,
+    progress: &dyn Progress,
+) -> Result<ReadOut> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| {
+            Error::git(
+                "starting worker threads",
+                git2::Error::from_str(&e.to_string()),
+            )
+        })?;
+    let threads = pool.current_num_threads().max(1);
+    let order = &order.order;
+    let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
+    let cursor = AtomicUsize::new(0);
+    let total = Mutex::new(ReadOut::default());
+    let git_dir = repo.path().to_path_buf();
+    let prefilter = options
+        .timings
+        .then(|| Prefilter::new(scanner.rules().rules()));
+    pool.broadcast(|_| {
+        let mut out = ReadOut::default();
+        match Repository::open(&git_dir) {
+            Ok(repo) => match repo.odb() {
+                Ok(odb) => {
+                    let mut worker = Worker {
+                        scanner,
+                        odb,
+                        repo: &repo,
+                        walk,
+                        matcher: scanner.matcher(),
+                        prefilter: prefilter.as_ref(),
+                        candidates: vec![false; scanner.rules().rules().len()],
+                        out: &mut out,
+                    };
+                    loop {
+                        let at = cursor.fetch_add(chunk, Ordering::Relaxed);
+                        if at >= order.len() {
+                            break;
+                        }
+                        let end = (at + chunk).min(order.len());
+                        let bytes_before = worker.out.stats.bytes;
+                        for &slot in &order[at..end] {
+                            worker.blob(slot);
+                        }
+                        progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
+                    }
+                }
+                Err(e) => out.stats.errors.push(format!(
+                    "opening the objects of {}: {}",
+                    git_dir.display(),
+                    e.message()
+                )),
+            },
+            Err(e) => {
+                out.stats
+                    .errors
+                    .push(format!("opening {}: {}", git_dir.display(), e.message()))
+            }
+        }
+        total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
+    });
+    let mut total = total.into_inner().unwrap_or_else(|p| p.into_inner());
+    total.stats.errors.dedup();
+    Ok(total)
+}
+
+struct Worker<'a, 's> {
+    scanner: &'s Scanner,
+    odb: git2::Odb<'a>,
+    repo: &'a Repository,
+    walk: &'a enumerate::Walk,
+    matcher: crate::matcher::Matcher<'s>,
+    prefilter: Option<&'a Prefilter>,
+    candidates: Vec<bool>,
+    out: &'a mut ReadOut,
+}
+
+impl Worker<'_, '_> {
+    /// Reads and scans one blob.
+    fn blob(&mut self, slot: u32) {
+        let blobs = &self.walk.blobs;
+        let id = blobs.ids[slot as usize].oid();
+        let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
+        if let Some(why) = self.scanner.path_skip(&path) {
+            self.out.skipped_by_path += 1;
+            self.out.stats.removed.skipped(why);
+            return;
+        }
+        let t = Instant::now();
+        // Every blob is sized from its header before it is inflated: a pack entry says nothing
+        // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
+        // can make 512 MiB), and inflating first held gigabytes only to skip them.
+        let limit = self.scanner.options.max_file_size;
+        let size = self.odb.read_header(id).map(|(size, _)| size as u64);
+        let blob = size.and_then(|size| {
+            if size > limit {
+                Ok(Err(size))
+            } else {
+                self.repo.find_blob(id).map(Ok)
+            }
+        });
+        let too_large = |size: u64| Incomplete {
+            blob: Some(id.to_string()),
+            ..Incomplete::new(
+                path.clone(),
+                Unread::TooLarge {
+                    size: Some(size),
+                    limit,
+                },
+            )
+        };
+        let blob = match blob {
+            Ok(Ok(b)) => b,
+            Ok(Err(size)) => {
+                self.out.stats.incomplete.push(too_large(size));
+                return;
+            }
+            Err(e) => {
+                let commit = blobs.origins[slot as usize].commit;
+                let at = match self.walk.commits.get(commit as usize) {
+                    Some(c) => format!("{path} in commit {c}"),
+                    None => path,
+                };
+                self.out
+                    .stats
+                    .errors
+                    .push(format!("blob {id} ({at}): {}", e.message()));
+                return;
+            }
+        };
+        let content = blob.content();
+        self.out.read += t.elapsed();
+        if content.len() as u64 > limit {
+            self.out
+                .stats
+                .incomplete
+                .push(too_large(content.len() as u64));
+            return;
+        }
+        if content.len() < 1024 && content.starts_with(LFS_POINTER) {
+            self.out.lfs_pointers += 1;
+        }
+        if let Some(p) = self.prefilter {
+            let t = Instant::now();
+            p.candidates(content, &mut self.candidates);
+            self.candidates.iter_mut().for_each(|c| *c = false);
+            self.out.prefilter += t.elapsed();
+        }
+        let t = Instant::now();
+        let result = self.scanner.scan_content(&mut self.matcher, &path, content);
+        self.out.scan += t.elapsed();
+        let mut result = result;
+        let blob_hex = id.to_string();
+        for i in &mut result.incomplete {
+            i.blob = Some(blob_hex.clone());
+        }
+        self.out.stats.add_content(content.len(), &mut result);
+        self.out.explanations.extend(result.explanations);
+        for mut finding in result.findings {
+            for l in &mut finding.locations {
+                l.blob = Some(blob_hex.clone());
+            }
+            self.out.found.push(Found {
+                at: At::Blob(slot),
+                finding,
+            });
+        }
+    }
+}
