@@ -56,8 +56,12 @@ pub(crate) struct Marked {
 /// Blocks classified per call of the vectorised loop.
 const BATCH: usize = 64;
 
+/// Shortest base64 run worth looking at: 19 decoded bytes, shorter than any key (an AWS
+/// access key id, 20 bytes, is 27 characters).
+pub(crate) const MIN_B64_RUN: usize = 26;
+
 /// Shortest base64 run whose starts [`Marked::starts`] shows.
-const RUN: usize = super::encoding::MIN_B64_RUN;
+const RUN: usize = MIN_B64_RUN;
 const _: () = assert!(RUN > 16 && RUN <= 32);
 
 /// Bit `i` set when bits `i..i + RUN` of `x` are all set: where in a block (the low half; the

@@ -1,0 +1,281 @@
+//! Keyword triggers: an automaton over the base64 and hex encodings of every rule keyword, and
+//! the [`Plan`]s it makes for a run (a window of base64 around each hit, the hex run a hit is
+//! in, or a whole run of base64 of base64). It does not find the runs (see `runs`).
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use super::alphabet::{decode_base64, decode_hex, hex_mask, is_b64, B64, HEX, STD, URL};
+use super::offsets::{Decoded, OffsetMap};
+use super::runs::MIN_HEX_RUN;
+
+/// Shortest encoded keyword searched for; shorter ones would fire on any long run.
+const MIN_PATTERN: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A base64 pattern that starts `skip` characters into a 4-character group.
+    Base64 { skip: usize },
+    /// A hex pattern (always starts on a byte).
+    Hex,
+}
+
+/// An automaton over the base64 (both alphabets, all three byte alignments) and hex (both
+/// cases) encodings of every rule keyword.
+#[derive(Debug)]
+pub(crate) struct Triggers {
+    ac: Option<AhoCorasick>,
+    kinds: Vec<Vec<Kind>>,
+}
+
+/// The characters of base64 text (both alphabets) fully determined by `bytes` when they sit
+/// `align` bytes into a 3-byte group, and how far into its 4-character group the first one is.
+pub(crate) fn base64_core(bytes: &[u8], align: usize, alphabet: &[u8; 64]) -> (Vec<u8>, usize) {
+    let mut padded = vec![0u8; align];
+    padded.extend_from_slice(bytes);
+    let mut chars = Vec::with_capacity(padded.len() * 4 / 3 + 4);
+    for group in padded.chunks(3) {
+        let b = [
+            group[0],
+            group.get(1).copied().unwrap_or(0),
+            group.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            chars.push(alphabet[((n >> (18 - 6 * k)) & 63) as usize]);
+        }
+    }
+    // Characters made only of known bits: from the first whole 6-bit slot after the
+    // unknown prefix to the last slot that ends inside the keyword.
+    let first = (align * 8).div_ceil(6);
+    let last = (padded.len() * 8) / 6;
+    if first >= last {
+        return (Vec::new(), first % 4);
+    }
+    (chars[first..last].to_vec(), first % 4)
+}
+
+/// `bytes` as hex digits.
+pub(crate) fn hex(bytes: &[u8], upper: bool) -> Vec<u8> {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    bytes
+        .iter()
+        .flat_map(|b| [digits[usize::from(b >> 4)], digits[usize::from(b & 15)]])
+        .collect()
+}
+
+/// Every encoding of `bytes` that identifies it inside a longer encoded text.
+fn encodings(bytes: &[u8]) -> Vec<(Vec<u8>, Kind)> {
+    let mut out = Vec::new();
+    for align in 0..3 {
+        for alphabet in [STD, URL] {
+            let (core, skip) = base64_core(bytes, align, alphabet);
+            out.push((core, Kind::Base64 { skip }));
+        }
+    }
+    out.push((hex(bytes, false), Kind::Hex));
+    out.push((hex(bytes, true), Kind::Hex));
+    out
+}
+
+impl Triggers {
+    /// Builds the automaton for `keywords`.
+    pub(crate) fn new<'k>(keywords: impl IntoIterator<Item = &'k str>) -> Self {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut kinds: Vec<Vec<Kind>> = Vec::new();
+        let mut add = |p: Vec<u8>, k: Kind| {
+            if p.len() < MIN_PATTERN {
+                return;
+            }
+            match patterns.iter().position(|q| *q == p) {
+                Some(i) if !kinds[i].contains(&k) => kinds[i].push(k),
+                Some(_) => {}
+                None => {
+                    patterns.push(p);
+                    kinds.push(vec![k]);
+                }
+            }
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for kw in keywords {
+            if kw.is_empty() || seen.contains(&kw) {
+                continue;
+            }
+            seen.push(kw);
+            for (encoded, kind) in encodings(kw.as_bytes()) {
+                add(encoded, kind);
+            }
+        }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            // Built once per process, and every short scan (a pre-commit check) pays for it: a
+            // contiguous NFA builds in a third of a DFA's time (about 1 ms for the built-in
+            // rules) and is fast enough for the runs that pass `worth_a_look`.
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&patterns)
+                .ok()
+        };
+        Triggers { ac, kinds }
+    }
+
+    /// What in `run` (a base64-alphabet run, possibly joined from wrapped lines) to decode:
+    /// around each encoded keyword, a window of base64 at the alignment the hit implies, or
+    /// the hex run it is in; or, when it holds none and `twice` allows, the whole run if it is
+    /// base64 of base64 text. Ranges are relative to `run`, in order, not overlapping.
+    pub(crate) fn plans(&self, run: &[u8], twice: bool) -> Vec<Plan> {
+        let Some(ac) = &self.ac else {
+            return Vec::new();
+        };
+        let head = &run[..run.len().min(64)];
+        let all = u64::MAX.checked_shr(64 - head.len() as u32).unwrap_or(0);
+        if hex_mask(head) & all == all && !hex_of_text(head) {
+            // Checksums and hashes (lock files are full of them): hex of random bytes.
+            return Vec::new();
+        }
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        let mut hex_runs: Vec<Range<usize>> = Vec::new();
+        for m in ac.find_overlapping_iter(run) {
+            for kind in &self.kinds[m.pattern().as_usize()] {
+                match *kind {
+                    Kind::Base64 { skip } => {
+                        let phase = (m.start() + 4 - skip) % 4;
+                        windows.push(window(run.len(), m.start(), phase));
+                    }
+                    Kind::Hex => {
+                        if hex_runs.iter().any(|r| r.contains(&m.start())) {
+                            continue;
+                        }
+                        let mut s = m.start();
+                        while s > 0 && run[s - 1].is_ascii_hexdigit() {
+                            s -= 1;
+                        }
+                        let mut e = m.end();
+                        while e < run.len() && run[e].is_ascii_hexdigit() {
+                            e += 1;
+                        }
+                        // Start on the byte boundary the hit implies.
+                        s += (m.start() - s) % 2;
+                        if e - s >= MIN_HEX_RUN {
+                            hex_runs.push(s..e);
+                        }
+                    }
+                }
+            }
+        }
+        if twice && windows.is_empty() && hex_runs.is_empty() {
+            if let Some(phase) = base64_of_base64(run) {
+                windows.push(phase..run.len());
+            }
+        }
+        // Windows at the same alignment that touch become one.
+        windows.sort_by_key(|w| (w.start % 4, w.start));
+        let mut plans: Vec<Plan> = Vec::new();
+        for w in windows {
+            match plans.last_mut() {
+                Some(Plan::Base64(last))
+                    if last.start % 4 == w.start % 4 && w.start <= last.end =>
+                {
+                    last.end = last.end.max(w.end);
+                }
+                _ => plans.push(Plan::Base64(w)),
+            }
+        }
+        plans.extend(hex_runs.into_iter().map(Plan::Hex));
+        plans
+    }
+}
+
+/// Whether the hex digits `run` (from either byte boundary) start with the hex of text:
+/// hex-encoded keys are text, hashes and checksums are not (a third of random bytes are
+/// printable).
+pub(crate) fn hex_of_text(run: &[u8]) -> bool {
+    // Eight bytes tell: all printable but one happens to random bytes once in ten thousand.
+    (0..2).any(|parity| {
+        let head = &run[parity..run.len().min(parity + 16)];
+        let (mut bytes, mut text) = (0, 0);
+        for pair in head.chunks_exact(2) {
+            let b = (HEX[usize::from(pair[0])] << 4) | HEX[usize::from(pair[1])];
+            bytes += 1;
+            text += usize::from((0x20..0x7f).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t'));
+        }
+        bytes > 0 && text + 1 >= bytes
+    })
+}
+
+/// How much base64 around an encoded keyword is decoded (each side, in characters): enough
+/// for the key and the lines about it, not a whole 100 MB blob for one hit.
+pub(crate) const WINDOW: usize = 4096;
+
+/// The base64 window around a hit at `at`, starting at alignment `phase`.
+pub(crate) fn window(len: usize, at: usize, phase: usize) -> Range<usize> {
+    let start = match at.saturating_sub(WINDOW) {
+        s if s <= phase => phase,
+        s => s - (s - phase) % 4,
+    };
+    start.min(len)..(at + WINDOW).min(len)
+}
+
+/// A piece of a run to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Base64 characters, starting on a group boundary.
+    Base64(Range<usize>),
+    /// Hex digits, starting on a byte boundary.
+    Hex(Range<usize>),
+}
+
+impl Plan {
+    /// Decodes the planned piece of `run`.
+    pub(crate) fn decode(&self, run: &[u8]) -> Decoded {
+        match self {
+            Plan::Base64(r) => Decoded {
+                how: "base64",
+                look_inside: true,
+                bytes: decode_base64(&run[r.clone()]),
+                maps: vec![OffsetMap::Linear {
+                    base: r.start,
+                    num: 4,
+                    den: 3,
+                }],
+            },
+            Plan::Hex(r) => Decoded {
+                how: "hex",
+                look_inside: true,
+                bytes: decode_hex(&run[r.clone()]),
+                maps: vec![OffsetMap::Linear {
+                    base: r.start,
+                    num: 2,
+                    den: 1,
+                }],
+            },
+        }
+    }
+}
+
+/// The alignment (0..4) at which the start of `run` decodes to base64 characters only, if
+/// one does: a base64 encoding of base64 text, whose keywords only show once decoded. Most
+/// runs fail on their first group.
+fn base64_of_base64(run: &[u8]) -> Option<usize> {
+    const GROUPS: usize = 8;
+    if run.len() < GROUPS * 4 + 3 {
+        return None;
+    }
+    (0..4).find(|&phase| {
+        run[phase..phase + GROUPS * 4].chunks_exact(4).all(|group| {
+            let n = group
+                .iter()
+                .fold(0u32, |n, &c| (n << 6) | u32::from(B64[usize::from(c)] & 63));
+            [(n >> 16) as u8, (n >> 8) as u8, n as u8]
+                .iter()
+                .all(|&b| is_b64(b))
+        })
+    })
+}
