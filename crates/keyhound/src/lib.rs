@@ -1,8 +1,10 @@
 //! keyhound finds OpenAI-style API keys, and the other credentials that leak beside them, in
 //! bytes, files and git history.
 //!
-//! Data flows one way: a source yields content with an origin → a [`Scanner`] runs a
-//! per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'
+//! Data flows one way: a source (files, history, the staged index) yields each piece of content
+//! with the path it is reported under (a string: an archive member or notebook cell is named in
+//! it, `release.zip!config/.env`; git sources add blob, commit and provenance to the findings
+//! afterwards) → a [`Scanner`] runs a per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'
 //! regexes, then entropy, placeholder and allowlist checks) → matches become [`Finding`]s with
 //! line, column and a position-independent fingerprint → a reporter writes them.
 //!

@@ -11,7 +11,6 @@
 //! bitmask of base64 characters per block (a loop the compiler vectorises), and shifts of it
 //! that tell whether a long enough run can touch the block. Only such blocks are looked at
 //! byte by byte.
-
 //!
 //! The parts: `alphabet` (tables and primitive decoders), `offsets` (maps back to the source),
 //! `triggers` (encoded keywords and what to decode around them), `runs` (base64 and hex runs)
@@ -39,9 +38,9 @@ pub(crate) use triggers::Triggers;
 /// Where a text may hide encoded strings.
 #[derive(Debug, Default)]
 pub(crate) struct Found {
-    /// Runs of at least [`MIN_B64_RUN`](super::classify::MIN_B64_RUN) base64 characters that may be encoded data (see
-    /// `worth_a_look`), lines of a wrapped block (each line only base64, every line but the
-    /// last a multiple of 4 long) joined into one.
+    /// Runs of at least [`MIN_B64_RUN`](super::classify::MIN_B64_RUN) base64 characters that
+    /// may be encoded data (see `worth_a_look`), lines of a wrapped block (each line only
+    /// base64, every line but the last a multiple of 4 long) joined into one.
     pub(crate) runs: Vec<Run>,
     /// Lines holding a `%XX`, `\uXXXX` or `\xXX` escape of printable ASCII or a `\/`, as
     /// byte ranges (without the newline) with whether they hold percent and string escapes,

@@ -1,6 +1,7 @@
 //! Reports: findings written as human text, JSON, JSON lines, SARIF 2.1.0 or GitHub Actions
-//! annotations. Reporters decide only presentation (the human format lists real leaks before
-//! fixtures); they never drop a finding or decide exit codes.
+//! annotations. Reporters decide presentation and never exit codes. The machine formats write
+//! every finding in the order given; the human format reorders them (keys a provider accepted
+//! first, then by confidence) and only counts fixtures unless `show_fixtures` asks for them.
 //!
 //! `--format json` is one document: `{"findings": [...], "summary": {...}}`, the summary holding
 //! the counts, what was not read whole (`incomplete`), errors and notes of the run. `jsonl` is

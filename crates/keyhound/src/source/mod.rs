@@ -1,5 +1,6 @@
-//! Sources of content to scan. Each yields pieces of content with an origin and drives its own
-//! parallelism; matching, findings and reports are shared.
+//! Sources of content to scan. Each enumerates its pieces of content, names each by the path it
+//! is reported under (git sources add the blob, commit and provenance to the findings), and
+//! drives its own parallelism; matching, findings and reports are shared.
 //!
 //! - [`fs`]: files and directories on disk, and stdin.
 //! - [`staged`]: what the next commit adds (the index compared with HEAD), for the pre-commit check.

@@ -249,7 +249,7 @@ pub fn validate_override(base: &str) -> Result<String, VerifyError> {
 }
 
 /// The authority of a rendered URL (the key for counting a host's failures).
-pub(crate) fn host_of(url: &str) -> &str {
+fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.split(['/', '?']).next().unwrap_or(rest)
 }
