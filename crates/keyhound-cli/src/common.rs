@@ -297,6 +297,7 @@ pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
         extra_summary,
         fail_at: args.fail_on.level(),
         describe_incomplete: Some(crate::incomplete::describe),
+        fixtures_hint: Some("--show-fixtures lists them"),
     };
     let report = Report {
         findings,

@@ -54,6 +54,14 @@ pub enum Error {
         /// The underlying libgit2 error (its message is in this error's).
         error: git2::Error,
     },
+    /// A revision or range the caller chose cannot be used (not found, or not `A..B`).
+    #[error("{revision}: {}", error.message())]
+    BadRevision {
+        /// Which one, as given.
+        revision: Revision,
+        /// The underlying libgit2 error (its message is in this error's).
+        error: git2::Error,
+    },
     /// Writing a report failed.
     #[error("writing report: {0}")]
     Report(std::io::Error),
@@ -65,6 +73,26 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+}
+
+/// A revision the caller chose, as it was given. How the caller spelled the choice (an
+/// option's name) is its own business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revision {
+    /// A ref or revision the history walk starts from.
+    Branch(String),
+    /// A range of commits, `A..B`.
+    Range(String),
+}
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revision::Branch(name) => write!(f, "start revision {name}"),
+            Revision::Range(range) => write!(f, "range {range}"),
+        }
+    }
 }
 
 /// Shorthand for results whose error is [`Error`].

@@ -40,7 +40,7 @@ pub mod source;
 pub mod suppress;
 pub mod verify;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, Revision};
 pub use finding::{Finding, Location};
 pub use rules::RuleSet;
 pub use scan::{Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread};

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyhound::source::history::{self, time, HistoryOptions, HistoryScan, HistoryStats};
+use keyhound::Revision;
 
 use super::git::GitArgs;
 use crate::common::{self, Outcome};
@@ -79,7 +80,16 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         messages: !args.no_messages,
     };
     let progress = Bar::new(!args.common.quiet && std::io::stderr().is_terminal());
-    let result = history::scan_history(&scanner, &repo, &options, &progress)?;
+    let mut result =
+        history::scan_history(&scanner, &repo, &options, &progress).map_err(in_flag_words)?;
+    if let Some(why) = result.range_stopped.take() {
+        let range = options.range.as_deref().unwrap_or_default();
+        result
+            .stats
+            .errors
+            .push(format!("walking --range {range}: {why}"));
+        result.stats.errors.sort();
+    }
     progress.done();
     let elapsed = start.elapsed();
     if options.timings {
@@ -101,6 +111,21 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
             extra_summary: extra,
         },
     )
+}
+
+/// A library error, with a revision the user chose named by the option that chose it.
+fn in_flag_words(e: keyhound::Error) -> anyhow::Error {
+    match e {
+        keyhound::Error::BadRevision {
+            revision: Revision::Branch(name),
+            error,
+        } => anyhow!("--branch {name}: {}", error.message()),
+        keyhound::Error::BadRevision {
+            revision: Revision::Range(range),
+            error,
+        } => anyhow!("--range {range}: {}", error.message()),
+        e => e.into(),
+    }
 }
 
 /// `A...B` (what B adds since it left A, as a pull request sees it) as `MERGE-BASE..B`; any

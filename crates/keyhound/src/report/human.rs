@@ -56,9 +56,13 @@ pub(super) fn write(
                 finding(out, &p, f)?;
             }
         } else {
+            let hint = opts
+                .fixtures_hint
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "{} fixture{} (test keys, examples, published samples) not listed; --show-fixtures lists them",
+                "{} fixture{} (test keys, examples, published samples) not listed{hint}",
                 fixtures.len(),
                 if fixtures.len() == 1 { "" } else { "s" }
             )?;

@@ -80,6 +80,9 @@ pub struct ReportOptions {
     /// Words what was not read whole and why (the CLI names its options here); `None`: the
     /// library's own words.
     pub describe_incomplete: Option<fn(&Incomplete) -> String>,
+    /// How to list the fixtures the human format only counts, added to its count line (the CLI
+    /// names its option here); `None`: no hint.
+    pub fixtures_hint: Option<&'static str>,
 }
 
 /// `what: why`, in the caller's words if it gave some.

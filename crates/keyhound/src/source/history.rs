@@ -163,6 +163,10 @@ pub struct HistoryScan {
     pub stats: Stats,
     /// What the walk saw.
     pub history: HistoryStats,
+    /// Why the walk of [`HistoryOptions::range`] stopped before the range's end (libgit2's
+    /// message), if it did: what was walked was scanned. Not in [`Stats::errors`], so that the
+    /// caller can say which range in its own words.
+    pub range_stopped: Option<String>,
 }
 
 /// Sets libgit2's process-wide options for read-once work: no SHA-1 check on every object read
@@ -297,6 +301,7 @@ pub fn scan_history(
         explanations,
         stats,
         history,
+        range_stopped: walk.range_stopped.clone(),
     })
 }
 

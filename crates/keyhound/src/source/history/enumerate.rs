@@ -29,7 +29,7 @@ use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
 use super::oid::{Interner, OidKey, OidMap, OidSet, Origin, NO_COMMIT};
 use super::Progress;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Revision};
 
 /// What to enumerate.
 #[derive(Debug, Default)]
@@ -159,6 +159,8 @@ pub(super) struct Walk {
     /// Submodule entries met (and skipped).
     pub gitlinks: u64,
     pub errors: Vec<String>,
+    /// Why the walk of a range stopped before its end (libgit2's message), if it did.
+    pub range_stopped: Option<String>,
     pub commit_walk: std::time::Duration,
     pub tree_walk: std::time::Duration,
 }
@@ -256,7 +258,10 @@ fn tips(
             let commit = repo
                 .revparse_single(name)
                 .and_then(|o| o.peel_to_commit())
-                .map_err(|e| Error::git(format!("--branch {name}"), e))?;
+                .map_err(|error| Error::BadRevision {
+                    revision: Revision::Branch(name.clone()),
+                    error,
+                })?;
             tips.push(commit.id());
             out.refs += 1;
         }
@@ -439,10 +444,10 @@ fn range_commits(
     messages: &mut dyn FnMut(Message<'_>),
 ) -> Result<Vec<Node>> {
     if !range.contains("..") || range.contains("...") {
-        return Err(Error::git(
-            format!("--range {range}"),
-            git2::Error::from_str("expected A..B (two dots)"),
-        ));
+        return Err(Error::BadRevision {
+            revision: Revision::Range(range.to_string()),
+            error: git2::Error::from_str("expected A..B (two dots)"),
+        });
     }
     let mut revwalk = repo
         .revwalk()
@@ -452,15 +457,17 @@ fn range_commits(
         .map_err(|e| Error::git("sorting the commit walk", e))?;
     revwalk
         .push_range(range)
-        .map_err(|e| Error::git(format!("--range {range}"), e))?;
+        .map_err(|error| Error::BadRevision {
+            revision: Revision::Range(range.to_string()),
+            error,
+        })?;
     out.refs = 1;
     let mut nodes = Vec::new();
     for next in revwalk {
         let id = match next {
             Ok(id) => id,
             Err(e) => {
-                out.errors
-                    .push(format!("walking --range {range}: {}", e.message()));
+                out.range_stopped = Some(e.message().to_string());
                 break;
             }
         };

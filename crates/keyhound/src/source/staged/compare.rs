@@ -45,7 +45,7 @@ pub(crate) fn head_with_index(repo: &Repository, opts: &StagedOptions) -> Result
         .index_file
         .clone()
         .unwrap_or_else(|| repo.path().join("index"));
-    let by_file = || -> Result<std::result::Result<Changes, String>> {
+    let by_file = || -> Result<std::result::Result<Changes, index::Unsupported>> {
         match index::read(&index_path) {
             Ok(file) => Ok(Ok(IndexWalk::run(repo, &file, head.as_ref())?)),
             // No index yet (a new repository with nothing added): nothing is staged.
@@ -65,16 +65,14 @@ pub(crate) fn head_with_index(repo: &Repository, opts: &StagedOptions) -> Result
         DiffMethod::GitCli => by_git_cli(repo, head.as_ref(), &index_path),
         DiffMethod::Auto => match by_file()? {
             Ok(c) => Ok(c),
-            Err(why) if why.contains("split index") || why.contains("sparse index") => {
-                by_git_cli(repo, head.as_ref(), &index_path)
-            }
+            Err(why) if why.only_git_reads_it() => by_git_cli(repo, head.as_ref(), &index_path),
             Err(_) => by_libgit2(repo, head.as_ref(), opts.index_file.as_deref())
                 .or_else(|_| by_git_cli(repo, head.as_ref(), &index_path)),
         },
     }
 }
 
-fn unsupported(path: &Path, why: &str) -> Error {
+fn unsupported(path: &Path, why: &index::Unsupported) -> Error {
     Error::BadFile {
         path: path.to_path_buf(),
         message: format!("cannot read this index directly: {why}"),

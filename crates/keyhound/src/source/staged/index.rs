@@ -46,7 +46,54 @@ pub(super) enum ReadError {
     /// The file could not be read.
     Io(std::io::Error),
     /// A format or extension this reader does not handle, or a damaged file.
-    Unsupported(String),
+    Unsupported(Unsupported),
+}
+
+/// What this reader does not handle. A split or sparse index is one that git reads and libgit2
+/// does not, so the caller's fallback depends on which it is.
+#[derive(Debug)]
+pub(super) enum Unsupported {
+    /// A split index (`link` extension, `core.splitIndex`).
+    SplitIndex,
+    /// A sparse index (`sdir` extension, `index.sparse`).
+    SparseIndex,
+    /// A directory entry: what a sparse index holds for a directory outside the cone.
+    DirectoryEntry,
+    /// Anything else: another version or mandatory extension, or a damaged file.
+    Other(String),
+}
+
+impl Unsupported {
+    /// Whether git can read what this reader cannot, while libgit2 cannot either.
+    pub(super) fn only_git_reads_it(&self) -> bool {
+        matches!(
+            self,
+            Unsupported::SplitIndex | Unsupported::SparseIndex | Unsupported::DirectoryEntry
+        )
+    }
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsupported::SplitIndex => f.write_str("a split index (core.splitIndex)"),
+            Unsupported::SparseIndex => f.write_str("a sparse index (index.sparse)"),
+            Unsupported::DirectoryEntry => f.write_str("a directory entry (sparse index)"),
+            Unsupported::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for Unsupported {
+    fn from(why: String) -> Self {
+        Unsupported::Other(why)
+    }
+}
+
+impl From<&str> for Unsupported {
+    fn from(why: &str) -> Self {
+        Unsupported::Other(why.to_string())
+    }
 }
 
 const HASH_LEN: usize = 20;
@@ -96,13 +143,13 @@ fn varint(d: &[u8], at: &mut usize) -> Result<usize, String> {
     Ok(val)
 }
 
-fn parse(d: &[u8]) -> Result<IndexFile, String> {
+fn parse(d: &[u8]) -> Result<IndexFile, Unsupported> {
     if d.len() < 12 + HASH_LEN || &d[..4] != b"DIRC" {
         return Err("not an index file".into());
     }
     let version = be32(d, 4)?;
     if !(2..=4).contains(&version) {
-        return Err(format!("index version {version}"));
+        return Err(format!("index version {version}").into());
     }
     let count = be32(d, 8)? as usize;
     let end = d.len() - HASH_LEN;
@@ -149,7 +196,7 @@ fn parse(d: &[u8]) -> Result<IndexFile, String> {
             return Err("truncated".into());
         }
         if mode & 0o170000 == 0o040000 {
-            return Err("a directory entry (sparse index)".into());
+            return Err(Unsupported::DirectoryEntry);
         }
         out.entries.push(Entry {
             path,
@@ -172,15 +219,14 @@ fn parse(d: &[u8]) -> Result<IndexFile, String> {
                 out.has_cache_tree = true;
                 out.trees = cache_tree(body)?;
             }
-            b"link" => return Err("a split index (core.splitIndex)".into()),
-            b"sdir" => return Err("a sparse index (index.sparse)".into()),
+            b"link" => return Err(Unsupported::SplitIndex),
+            b"sdir" => return Err(Unsupported::SparseIndex),
             // Optional extensions start with a capital letter; a reader may ignore them.
             [b'A'..=b'Z', ..] => {}
             _ => {
-                return Err(format!(
-                    "mandatory extension `{}`",
-                    String::from_utf8_lossy(sig)
-                ))
+                return Err(
+                    format!("mandatory extension `{}`", String::from_utf8_lossy(sig)).into(),
+                )
             }
         }
         pos += 8 + size;
@@ -277,6 +323,6 @@ mod tests {
         assert!(parse(b"nope").is_err());
         let mut d = b"DIRC\0\0\0\x05\0\0\0\0".to_vec();
         d.extend_from_slice(&[0; 20]);
-        assert!(parse(&d).unwrap_err().contains("version 5"));
+        assert!(parse(&d).unwrap_err().to_string().contains("version 5"));
     }
 }
