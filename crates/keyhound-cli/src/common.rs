@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use keyhound::evidence::Confidence;
 use keyhound::report::Format;
 use keyhound::OnIncomplete;
 
@@ -13,9 +14,9 @@ use crate::verification::{self, FailOn};
 /// Options shared by `scan` and `git`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Output format: human, compact (one line a finding), json, jsonl, sarif, github.
-    #[arg(long, short = 'f', default_value = "human")]
-    pub format: Format,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -39,8 +40,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub max_decode_depth: usize,
     /// Report only findings at or above this confidence: low, medium, high.
-    #[arg(long, value_name = "LEVEL", default_value = "low")]
-    pub min_confidence: keyhound::evidence::Confidence,
+    #[arg(long, value_name = "LEVEL", value_enum, default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
     /// List test fixtures in human output (they are counted, not listed, by default; JSON and
     /// SARIF always carry them).
     #[arg(long)]
@@ -75,8 +76,8 @@ pub struct CommonArgs {
     /// What a scan that could not read everything (a file over --max-file-size, an archive
     /// past a limit) does: fail (exit 3, the default) or warn. Default: the config's
     /// `[scan] on_incomplete`, else fail.
-    #[arg(long, value_name = "POLICY")]
-    pub on_incomplete: Option<OnIncomplete>,
+    #[arg(long, value_name = "POLICY", value_enum)]
+    pub on_incomplete: Option<OnIncompleteArg>,
 }
 
 /// Parses `123`, `64K`, `100M`, `1G` (powers of 1024).
@@ -115,9 +116,102 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `--format`: the library's [`Format`], as clap lists and parses it (the library does not
+/// depend on clap; a test holds the names equal to the library's serde names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Text for people, optionally coloured.
+    #[value(alias = "text")]
+    Human,
+    /// One line a finding.
+    Compact,
+    /// A JSON array of findings.
+    Json,
+    /// One JSON finding a line.
+    Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Compact => Format::Compact,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+/// `--min-confidence`: the library's [`Confidence`], as clap lists and parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfidenceArg {
+    /// Every finding.
+    Low,
+    /// Medium and high.
+    Medium,
+    /// High only.
+    High,
+}
+
+impl From<ConfidenceArg> for Confidence {
+    fn from(c: ConfidenceArg) -> Confidence {
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
+}
+
+/// `--on-incomplete`: the library's [`OnIncomplete`], as clap lists and parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnIncompleteArg {
+    /// Exit 3.
+    Fail,
+    /// Say so and pass.
+    Warn,
+}
+
+impl From<OnIncompleteArg> for OnIncomplete {
+    fn from(o: OnIncompleteArg) -> OnIncomplete {
+        match o {
+            OnIncompleteArg::Fail => OnIncomplete::Fail,
+            OnIncompleteArg::Warn => OnIncomplete::Warn,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
+
+    /// Each value clap accepts (aliases too) means what the library's serde name means.
+    macro_rules! same_names {
+        ($arg:ty, $lib:ty) => {
+            for v in <$arg>::value_variants() {
+                let pv = v.to_possible_value().expect("no value is hidden");
+                for name in pv.get_name_and_aliases() {
+                    let lib: $lib = serde_json::from_value(serde_json::Value::from(name))
+                        .unwrap_or_else(|e| panic!("`{name}`: {e}"));
+                    assert_eq!(lib, <$lib>::from(*v), "`{name}`");
+                }
+            }
+        };
+    }
+
+    #[test]
+    fn value_names_are_the_librarys() {
+        same_names!(FormatArg, Format);
+        same_names!(ConfidenceArg, Confidence);
+        same_names!(OnIncompleteArg, OnIncomplete);
+    }
 
     #[test]
     fn sizes() {

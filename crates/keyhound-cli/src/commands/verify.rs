@@ -29,15 +29,24 @@ pub struct VerifyArgs {
     /// Config file adding rules with verify blocks to the built-in ones.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format: human or json.
-    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json"])]
-    pub format: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AnswerFormat::Human)]
+    pub format: AnswerFormat,
     /// Print the keys in full (they are redacted by default).
     #[arg(long)]
     pub no_redact: bool,
     /// Seconds to wait for each provider's answer.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
     pub timeout: Duration,
+}
+
+/// How `keyhound verify` writes its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnswerFormat {
+    /// One line a key.
+    Human,
+    /// A JSON array of `{line, key, rule_id, status, ...}`.
+    Json,
 }
 
 /// One key read from stdin and what became of it.
@@ -100,7 +109,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<i32> {
         .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.format == "json" {
+    if args.format == AnswerFormat::Json {
         let items: Vec<_> = results
             .iter()
             .map(|l| {
