@@ -107,12 +107,10 @@ fn baseline_is_byte_identical_and_position_independent() {
     assert!(text.ends_with("}\n"));
     // The entries are keyed with the file's salt: not the fingerprints keyhound prints, so
     // the committed file gives no unsalted hash of a secret to test guesses against.
-    let out = keyhound_in(d)
-        .args(["scan", "one.env", "-f", "json", "--no-repo-config"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["scan", "one.env", "-f", "json", "--no-repo-config"]),
+        1,
+    );
     for f in json_findings(&out.stdout).as_array().unwrap() {
         assert!(!text.contains(f["fingerprint"].as_str().unwrap()), "{text}");
     }
@@ -158,26 +156,22 @@ fn ci_gate_reports_new_keys_of_the_range_not_baselined_ones() {
         format!("A=1\n{}", key_line(&openai_project_key())),
     );
     commit_all(d, "adds a new key");
-    let out = keyhound_in(d)
-        .args(["git", "--range", "main..pr", "--format", "github"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["git", "--range", "main..pr", "--format", "github"]),
+        1,
+    )
+    .stdout;
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(
         text.starts_with("::error file=src/app.env,line=2,col=16,"),
         "{text}"
     );
-    let out = keyhound_in(d)
-        .args(["git", "--range", "main..pr", "--format", "sarif"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["git", "--range", "main..pr", "--format", "sarif"]),
+        1,
+    )
+    .stdout;
     let sarif: Value = serde_json::from_slice(&out).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "{sarif}");

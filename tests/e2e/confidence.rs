@@ -212,23 +212,13 @@ fn fixtures_never_fail_and_what_fails_is_what_is_shown() {
     write(d, "tests/test_client.py", &generic);
     let aws = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
     write(d, "docs/setup.md", format!("aws_access_key_id = {aws}\n"));
-    let out = keyhound_in(d)
-        .args(["scan", "."])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", "."]), 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("2 fixtures") && !text.contains("tests/test_client.py:"),
         "{text}"
     );
-    let out = keyhound_in(d)
-        .args(["scan", ".", "-f", "github"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", ".", "-f", "github"]), 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("::error"), "{text}");
     assert_eq!(text.matches("::notice").count(), 2, "{text}");
@@ -245,33 +235,21 @@ fn fixtures_never_fail_and_what_fails_is_what_is_shown() {
     // A real one outside tests: shown, an error annotation, and it fails; the header's word is
     // its confidence.
     write(d, "src/settings.py", &generic);
-    let out = keyhound_in(d)
-        .args(["scan", "."])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", "."]), 1);
     let text = String::from_utf8_lossy(&out.stdout);
     let header = text
         .lines()
         .find(|l| l.starts_with("src/settings.py:"))
         .unwrap();
     assert!(header.contains("[medium confidence]"), "{text}");
-    let out = keyhound_in(d)
-        .args(["scan", ".", "-f", "github"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["scan", ".", "-f", "github"]), 1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("::error").count(), 1, "{text}");
     // --fail-on chooses the confidence that fails; below it, a warning annotation.
-    let out = keyhound_in(d)
-        .args(["scan", ".", "-f", "github", "--fail-on", "high"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound_in(d).args(["scan", ".", "-f", "github", "--fail-on", "high"]),
+        0,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("::warning file=src/settings.py"), "{text}");
     keyhound_in(d)

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::util::*;
 use serde_json::Value;
@@ -62,46 +62,6 @@ fn one<'a>(findings: &'a [Value], key: &str) -> &'a Value {
     found[0]
 }
 
-fn rev(dir: &Path, what: &str) -> String {
-    git(dir, &["rev-parse", what]).trim().to_string()
-}
-
-/// Runs git with extra environment (dates) and `input` on its stdin, failing loudly.
-fn git_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
-    git_input(dir, args, env, b"");
-}
-
-/// Runs git with `input` as its stdin. The input is always a pipe: /dev/null is not always
-/// the device it should be on a shared machine, and `pack-objects` reads its stdin.
-fn git_input(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.com")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("git runs");
-    let mut stdin = child.stdin.take().expect("piped");
-    stdin.write_all(input).expect("write to git");
-    drop(stdin);
-    let out = child.wait_with_output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Packs the loose objects reachable from any ref into a new pack and removes them (what
 /// `git repack -d` does, without its subprocesses reading /dev/null).
 fn pack_loose_objects(dir: &Path) {
@@ -120,10 +80,6 @@ fn pack_loose_objects(dir: &Path) {
     git(dir, &["prune-packed"]);
 }
 
-fn env_line(key: &str) -> String {
-    format!("OPENAI_API_KEY={key}\n")
-}
-
 #[test]
 fn key_added_then_deleted_is_still_reported_and_not_at_head() {
     let dir = init_repo();
@@ -133,7 +89,7 @@ fn key_added_then_deleted_is_still_reported_and_not_at_head() {
     write(
         dir.path(),
         "config/.env",
-        format!("A=1\n{}", env_line(&key)),
+        format!("A=1\n{}", key_line(&key)),
     );
     commit_all(dir.path(), "add config");
     let added = rev(dir.path(), "HEAD");
@@ -171,7 +127,7 @@ fn key_added_then_deleted_is_still_reported_and_not_at_head() {
 fn key_still_at_head_says_so() {
     let dir = init_repo();
     let key = openai_project_key();
-    write(dir.path(), "app.env", env_line(&key));
+    write(dir.path(), "app.env", key_line(&key));
     commit_all(dir.path(), "add");
     let (_, findings, _) = audit(dir.path(), &[]);
     assert_eq!(one(&findings, &key)["git"]["present_at_head"], true);
@@ -184,7 +140,7 @@ fn key_only_on_a_non_default_branch() {
     write(dir.path(), "README.md", "hello\n");
     commit_all(dir.path(), "start");
     git(dir.path(), &["checkout", "-q", "-b", "feature"]);
-    write(dir.path(), "feature.env", env_line(&key));
+    write(dir.path(), "feature.env", key_line(&key));
     commit_all(dir.path(), "feature work");
     git(dir.path(), &["checkout", "-q", "main"]);
 
@@ -207,13 +163,13 @@ fn key_only_in_a_tag_or_a_tagged_blob() {
     write(dir.path(), "README.md", "hello\n");
     commit_all(dir.path(), "start");
     git(dir.path(), &["checkout", "-q", "-b", "release"]);
-    write(dir.path(), "release.env", env_line(&k1));
+    write(dir.path(), "release.env", key_line(&k1));
     commit_all(dir.path(), "release build");
     git(dir.path(), &["tag", "-a", "-m", "v1", "v1.0"]);
     git(dir.path(), &["checkout", "-q", "main"]);
     git(dir.path(), &["branch", "-q", "-D", "release"]);
     // A tag that names a blob directly, reachable from no commit.
-    write(dir.path(), "loose.env", env_line(&k2));
+    write(dir.path(), "loose.env", key_line(&k2));
     let blob = git(dir.path(), &["hash-object", "-w", "loose.env"]);
     std::fs::remove_file(dir.path().join("loose.env")).unwrap();
     git(dir.path(), &["tag", "blob-tag", blob.trim()]);
@@ -252,7 +208,7 @@ fn key_only_in_a_merge_resolution() {
     write(
         dir.path(),
         "settings.env",
-        format!("MODE=merged\n{}", env_line(&key)),
+        format!("MODE=merged\n{}", key_line(&key)),
     );
     git(dir.path(), &["add", "settings.env"]);
     git(dir.path(), &["commit", "-q", "-m", "merge other"]);
@@ -274,7 +230,7 @@ fn key_only_in_a_merge_resolution() {
 fn key_in_a_file_later_renamed_is_one_finding_at_its_first_path() {
     let dir = init_repo();
     let key = openai_project_key();
-    write(dir.path(), "old/name.env", env_line(&key));
+    write(dir.path(), "old/name.env", key_line(&key));
     commit_all(dir.path(), "add");
     git(dir.path(), &["mv", "old", "new"]);
     commit_all(dir.path(), "rename");
@@ -296,12 +252,12 @@ fn keys_in_the_stash_and_older_stash_entries() {
     );
     write(dir.path(), "app.env", "A=1\n");
     commit_all(dir.path(), "start");
-    write(dir.path(), "app.env", env_line(&k1));
+    write(dir.path(), "app.env", key_line(&k1));
     git(dir.path(), &["stash", "-q"]);
-    write(dir.path(), "app.env", env_line(&k2));
+    write(dir.path(), "app.env", key_line(&k2));
     git(dir.path(), &["stash", "-q"]);
     // Untracked files stashed with -u live in a third parent of the stash commit.
-    write(dir.path(), "untracked.env", env_line(&k3));
+    write(dir.path(), "untracked.env", key_line(&k3));
     git(dir.path(), &["stash", "-q", "-u"]);
 
     let (code, findings, _) = audit(dir.path(), &[]);
@@ -317,7 +273,7 @@ fn key_in_git_notes() {
     let key = openai_project_key();
     write(dir.path(), "README.md", "hello\n");
     commit_all(dir.path(), "start");
-    git(dir.path(), &["notes", "add", "-m", &env_line(&key)]);
+    git(dir.path(), &["notes", "add", "-m", &key_line(&key)]);
 
     let (code, findings, _) = audit(dir.path(), &[]);
     assert_eq!(code, 1);
@@ -329,7 +285,7 @@ fn key_in_git_notes() {
 fn same_key_in_fifty_commits_is_one_finding_with_fifty_commits() {
     let dir = init_repo();
     let key = openai_project_key();
-    let mut body = env_line(&key);
+    let mut body = key_line(&key);
     for i in 0..50 {
         body.push_str(&format!("ROUND={i}\n"));
         write(dir.path(), "app.env", &body);
@@ -366,12 +322,12 @@ fn same_key_in_fifty_commits_is_one_finding_with_fifty_commits() {
 fn range_reports_only_keys_introduced_inside_it() {
     let dir = init_repo();
     let (before, inside) = (openai_project_key(), openai_project_key());
-    write(dir.path(), "a.env", env_line(&before));
+    write(dir.path(), "a.env", key_line(&before));
     commit_all(dir.path(), "before");
     let base = rev(dir.path(), "HEAD");
     write(dir.path(), "README.md", "docs\n");
     commit_all(dir.path(), "docs");
-    write(dir.path(), "b.env", env_line(&inside));
+    write(dir.path(), "b.env", key_line(&inside));
     commit_all(dir.path(), "inside");
 
     let range = format!("{base}..HEAD");
@@ -396,14 +352,14 @@ fn range_reports_only_keys_introduced_inside_it() {
 fn since_and_until_select_commits_by_author_date() {
     let dir = init_repo();
     let (old, new) = (openai_project_key(), openai_project_key());
-    write(dir.path(), "old.env", env_line(&old));
+    write(dir.path(), "old.env", key_line(&old));
     git(dir.path(), &["add", "-A"]);
     git_env(
         dir.path(),
         &["commit", "-q", "-m", "old"],
         &[("GIT_AUTHOR_DATE", "2020-01-01T12:00:00Z")],
     );
-    write(dir.path(), "new.env", env_line(&new));
+    write(dir.path(), "new.env", key_line(&new));
     git(dir.path(), &["add", "-A"]);
     git_env(
         dir.path(),
@@ -434,7 +390,7 @@ fn busy_repo() -> (tempfile::TempDir, Vec<String>) {
             write(
                 dir.path(),
                 &format!("dir{file}/f{round}.env"),
-                format!("# round {round}\n{}", env_line(&key)),
+                format!("# round {round}\n{}", key_line(&key)),
             );
             keys.push(key);
         }
@@ -446,7 +402,7 @@ fn busy_repo() -> (tempfile::TempDir, Vec<String>) {
     }
     git(dir.path(), &["checkout", "-q", "-b", "side", "HEAD~3"]);
     let key = openai_project_key();
-    write(dir.path(), "side.env", env_line(&key));
+    write(dir.path(), "side.env", key_line(&key));
     keys.push(key);
     commit_all(dir.path(), "side");
     git(dir.path(), &["checkout", "-q", "main"]);
@@ -522,11 +478,11 @@ fn bare_repository_and_alternates() {
 fn shallow_clone_scans_what_exists_and_says_so() {
     let dir = init_repo();
     let (old, new) = (openai_project_key(), openai_project_key());
-    write(dir.path(), "old.env", env_line(&old));
+    write(dir.path(), "old.env", key_line(&old));
     commit_all(dir.path(), "old");
     git(dir.path(), &["rm", "-q", "old.env"]);
     commit_all(dir.path(), "drop old");
-    write(dir.path(), "new.env", env_line(&new));
+    write(dir.path(), "new.env", key_line(&new));
     commit_all(dir.path(), "new");
     let clone = tempfile::tempdir().unwrap();
     let url = format!("file://{}", dir.path().display());
@@ -577,9 +533,9 @@ fn missing_and_corrupt_objects_are_named_and_the_scan_goes_on() {
         openai_project_key(),
         openai_project_key(),
     );
-    write(dir.path(), "kept.env", env_line(&kept));
-    write(dir.path(), "gone.env", env_line(&k2));
-    write(dir.path(), "bad.env", env_line(&k3));
+    write(dir.path(), "kept.env", key_line(&kept));
+    write(dir.path(), "gone.env", key_line(&k2));
+    write(dir.path(), "bad.env", key_line(&k3));
     commit_all(dir.path(), "add");
     let gone = rev(dir.path(), "HEAD:gone.env");
     let bad = rev(dir.path(), "HEAD:bad.env");
@@ -602,8 +558,8 @@ fn missing_and_corrupt_objects_are_named_and_the_scan_goes_on() {
 fn missing_tree_is_named_and_the_scan_goes_on() {
     let dir = init_repo();
     let (kept, lost) = (openai_project_key(), openai_project_key());
-    write(dir.path(), "top.env", env_line(&kept));
-    write(dir.path(), "sub/lost.env", env_line(&lost));
+    write(dir.path(), "top.env", key_line(&kept));
+    write(dir.path(), "sub/lost.env", key_line(&lost));
     commit_all(dir.path(), "add");
     let tree = rev(dir.path(), "HEAD:sub");
     std::fs::remove_file(loose(dir.path(), &tree)).unwrap();
@@ -625,7 +581,7 @@ fn gitlinks_lfs_pointers_large_and_binary_blobs() {
     let mut binary = vec![0u8, 1, 2, 3, 0, 0, 7];
     binary.extend(format!("\0{in_binary}\0").as_bytes());
     write(dir.path(), "blob.dat", &binary);
-    let mut large = env_line(&in_large);
+    let mut large = key_line(&in_large);
     large.push_str(&"x".repeat(5000));
     write(dir.path(), "large.env", &large);
     git(dir.path(), &["add", "-A"]);
@@ -665,12 +621,12 @@ fn non_utf8_and_very_long_paths() {
     let dir = init_repo();
     let (k1, k2) = (openai_project_key(), openai_project_key());
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
-    std::fs::write(dir.path().join(name), env_line(&k1)).unwrap();
+    std::fs::write(dir.path().join(name), key_line(&k1)).unwrap();
     let long: Vec<String> = (0..12)
         .map(|i| format!("{i:02}{}", "d".repeat(60)))
         .collect();
     let long = format!("{}/deep.env", long.join("/"));
-    write(dir.path(), &long, env_line(&k2));
+    write(dir.path(), &long, key_line(&k2));
     commit_all(dir.path(), "odd paths");
 
     let (code, findings, _) = audit(dir.path(), &[]);
@@ -685,7 +641,7 @@ fn non_utf8_and_very_long_paths() {
 #[test]
 fn quiet_and_non_terminal_stderr_stay_empty() {
     let dir = init_repo();
-    write(dir.path(), "app.env", env_line(&openai_project_key()));
+    write(dir.path(), "app.env", key_line(&openai_project_key()));
     commit_all(dir.path(), "add");
     let (code, text, err) = audit_text(dir.path(), &["-q"]);
     assert_eq!(code, 1);
@@ -699,7 +655,7 @@ fn quiet_and_non_terminal_stderr_stay_empty() {
 fn default_repository_is_the_current_directory() {
     let dir = init_repo();
     let key = openai_project_key();
-    write(dir.path(), "sub/app.env", env_line(&key));
+    write(dir.path(), "sub/app.env", key_line(&key));
     commit_all(dir.path(), "add");
     keyhound()
         .args(["git", "--format", "json"])
@@ -832,13 +788,7 @@ fn the_small_things_a_newcomer_trips_over() {
 
     let bare = tempfile::tempdir().unwrap();
     git(bare.path(), &["init", "-q", "--bare"]);
-    let out = keyhound()
-        .args(["git", "--staged"])
-        .arg(bare.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(keyhound().args(["git", "--staged"]).arg(bare.path()), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bare repository has no index"), "{err}");
 }

@@ -53,14 +53,6 @@ fn install(d: &Path, args: &[&str]) -> String {
     String::from_utf8(out).expect("UTF-8 output")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 fn commit(d: &Path, args: &[&str]) -> Output {
     let mut all = vec!["commit", "-m", "change"];
     all.extend_from_slice(args);

@@ -5,23 +5,10 @@
 //! (UTF-16 without a byte-order mark) is read as text.
 
 use std::path::Path;
-use std::process::Output;
 
 use serde_json::{json, Value};
 
 use crate::util::*;
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn head(d: &Path) -> String {
-    git(d, &["rev-parse", "HEAD"]).trim().to_string()
-}
 
 /// A repository with one commit and keyhound's pre-commit hook.
 fn repo_with_hook() -> tempfile::TempDir {
@@ -50,11 +37,11 @@ fn hook_stops_a_commit_of_a_file_over_the_size_limit_and_says_why() {
     write(d, "dump.sql", &dump);
     drop(dump);
     git(d, &["add", "dump.sql"]);
-    let before = head(d);
+    let before = rev(d, "HEAD");
     let out = git_output(d, &["commit", "-q", "-m", "dump"], &[]);
     let t = text(&out);
     assert!(!out.status.success(), "the commit must be stopped: {t}");
-    assert_eq!(head(d), before, "{t}");
+    assert_eq!(rev(d, "HEAD"), before, "{t}");
     // The hook runs keyhound with --quiet: the reason is on stderr all the same.
     assert!(
         t.contains("keyhound: incomplete: dump.sql (blob ")
@@ -70,7 +57,7 @@ fn hook_stops_a_commit_of_a_file_over_the_size_limit_and_says_why() {
     let out = git_output(d, &["commit", "-q", "-m", "dump"], &[]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert_ne!(head(d), before);
+    assert_ne!(rev(d, "HEAD"), before);
     assert!(
         t.contains("incomplete: dump.sql") && t.contains("warning: the scan is incomplete"),
         "{t}"
@@ -83,7 +70,7 @@ fn range_gate_fails_on_a_blob_over_the_limit() {
     let d = dir.path();
     write(d, "README.md", "hello\n");
     commit_all(d, "init");
-    let base = head(d);
+    let base = rev(d, "HEAD");
     let mut big = vec![b'x'; 2 << 20];
     big.extend_from_slice(key_line(&openai_project_key()).as_bytes());
     write(d, "assets/bundle.js", &big);
@@ -322,11 +309,11 @@ fn hook_with_a_committed_ignore_file_pointing_at_dev_zero_stops_with_an_error() 
     assert!(out.status.success(), "{}", text(&out));
     write(d, "app.py", "print('hi')\n");
     git(d, &["add", "app.py"]);
-    let before = head(d);
+    let before = rev(d, "HEAD");
     let out = git_output(d, &["commit", "-q", "-m", "app"], &[]);
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
-    assert_eq!(head(d), before);
+    assert_eq!(rev(d, "HEAD"), before);
     assert!(t.contains(".keyhoundignore: not a regular file"), "{t}");
 }
 
@@ -532,11 +519,11 @@ fn utf16_without_a_byte_order_mark_is_text_in_files_and_in_commits() {
     );
     // The staged blob too, in a real commit through the hook.
     git(d, &["add", "config/settings.ps1"]);
-    let before = head(d);
+    let before = rev(d, "HEAD");
     let out = git_output(d, &["commit", "-q", "-m", "settings"], &[]);
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
-    assert_eq!(head(d), before);
+    assert_eq!(rev(d, "HEAD"), before);
     assert!(
         t.contains("config/settings.ps1:2:16: openai-project-key"),
         "{t}"
@@ -549,7 +536,7 @@ fn a_config_that_would_stall_every_run_is_rejected_naming_file_rule_and_field() 
     let d = dir.path();
     write(d, "a.txt", "hi\n");
     git(d, &["add", "a.txt"]);
-    let before = head(d);
+    let before = rev(d, "HEAD");
     // One 40,000-byte keyword made a 3-byte file take 131 s on every hook run; the regex cost
     // about 90 s per MiB searched.
     let long = "k".repeat(40_000);
@@ -584,7 +571,7 @@ fn a_config_that_would_stall_every_run_is_rejected_naming_file_rule_and_field() 
         let out = git_output(d, &["commit", "-q", "-m", "a"], &[]);
         let t = text(&out);
         assert!(!out.status.success() && t.contains(problem), "{t}");
-        assert_eq!(head(d), before);
+        assert_eq!(rev(d, "HEAD"), before);
     }
 }
 

@@ -40,15 +40,12 @@ fn sqlite_page(cells: &[String]) -> Vec<u8> {
 }
 
 fn rule_ids(dir: &std::path::Path, target: &str, code: i32) -> Vec<String> {
-    let out = keyhound()
-        .args(["scan", "-f", "json", target])
-        .current_dir(dir)
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json_findings(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", target])
+            .current_dir(dir),
+        code,
+    );
     let mut ids: Vec<String> = v
         .as_array()
         .unwrap()

@@ -26,14 +26,7 @@ fn finds_key_in_dotenv_with_position_and_redacts() {
         "app/.env",
         format!("A=1\nOPENAI_API_KEY={key}\n"),
     );
-    let out = keyhound()
-        .args(["scan", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(keyhound().args(["scan", "."]).current_dir(dir.path()), 1).stdout;
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("app/.env:2:16: openai-project-key"), "{text}");
     assert!(!text.contains(&key[10..]), "secret leaked: {text}");
@@ -69,15 +62,12 @@ fn gitignore_respected_unless_no_ignore_and_git_dir_skipped() {
     write(dir.path(), "secret.txt", format!("k={key}\n"));
     write(dir.path(), ".git/keyfile", format!("k={key}\n"));
     keyhound().args(["scan"]).arg(dir.path()).assert().code(0);
-    let out = keyhound()
-        .args(["scan", "--no-ignore", "--format", "json"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "--no-ignore", "--format", "json"])
+            .arg(dir.path()),
+        1,
+    );
     assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
     assert!(v[0]["locations"][0]["path"]
         .as_str()
@@ -105,15 +95,12 @@ fn json_formats_carry_fields() {
         "a.py",
         format!("client = OpenAI(api_key=\"{key}\")\n"),
     );
-    let out = keyhound()
-        .args(["scan", "-f", "json", "a.py"])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "a.py"])
+            .current_dir(dir.path()),
+        1,
+    );
     let f = &v[0];
     for field in [
         "rule_id",
@@ -173,14 +160,13 @@ fn sarif_validates_against_schema() {
         "b.txt",
         format!("AWS_ACCESS_KEY_ID={}\n", aws_key_id()),
     );
-    let out = keyhound()
-        .args(["scan", "-f", "sarif", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", "-f", "sarif", "."])
+            .current_dir(dir.path()),
+        1,
+    )
+    .stdout;
     let doc = serde_json::from_slice::<Value>(&out).expect("SARIF is JSON");
     validate_sarif(&doc);
     assert_eq!(doc["version"], "2.1.0");
@@ -330,15 +316,12 @@ fn binary_file_scanned_with_specific_rules_only() {
     bin.extend_from_slice(key.as_bytes());
     bin.extend_from_slice(b"\0\0password = \"Q9vX2mLp7RtZ4wKe8NcY\"\0");
     write(dir.path(), "app.bin", &bin);
-    let out = keyhound()
-        .args(["scan", "-f", "json", "app.bin"])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "app.bin"])
+            .current_dir(dir.path()),
+        1,
+    );
     let rules = strings(&v, "rule_id");
     assert_eq!(rules, vec!["openai-project-key"]);
 }
@@ -363,15 +346,12 @@ fn crlf_utf16_and_minified() {
         "app.min.js",
         format!("{filler}var k=\"{key}\";{filler}"),
     );
-    let out = keyhound()
-        .args(["scan", "-f", "json", "--no-redact", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "--no-redact", "."])
+            .current_dir(dir.path()),
+        1,
+    );
     let by_path = |p: &str| {
         v.as_array()
             .unwrap()
@@ -456,15 +436,12 @@ fn keyhoundignore_fingerprints_and_globs() {
         "vendor/b.txt",
         format!("b={}\n", openai_project_key()),
     );
-    let out = keyhound()
-        .args(["scan", "-f", "json", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "."])
+            .current_dir(dir.path()),
+        1,
+    );
     assert_eq!(v.as_array().unwrap().len(), 2);
     let fp = v
         .as_array()
@@ -518,15 +495,12 @@ examples = ["t = acme_{lowernum:24}"]
         "fixtures/b.txt",
         format!("k={}\n", openai_project_key()),
     );
-    let out = keyhound()
-        .args(["scan", "-f", "json", "."])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "."])
+            .current_dir(dir.path()),
+        1,
+    );
     let rules = strings(&v, "rule_id");
     assert_eq!(rules, vec!["acme-token"]);
 }
@@ -567,12 +541,7 @@ fn invalid_config_names_file_rule_and_field() {
     ];
     for (config, named) in cases {
         write(dir.path(), ".keyhound.toml", config);
-        let out = keyhound()
-            .args(["scan", "."])
-            .current_dir(dir.path())
-            .assert()
-            .code(2)
-            .get_output()
+        let out = output(keyhound().args(["scan", "."]).current_dir(dir.path()), 2)
             .stderr
             .clone();
         let err = String::from_utf8_lossy(&out);
@@ -595,15 +564,12 @@ fn max_length_drops_longer_secrets() {
         "a.txt",
         "one TAG-q8z3k1\ntwo TAG-q8z3k1m4x7p2\n",
     );
-    let out = keyhound()
-        .args(["scan", "-f", "json", "--no-redact", "a.txt"])
-        .current_dir(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json(&out);
+    let v = run_json(
+        keyhound()
+            .args(["scan", "-f", "json", "--no-redact", "a.txt"])
+            .current_dir(dir.path()),
+        1,
+    );
     let secrets = strings(&v, "secret");
     assert_eq!(secrets, ["TAG-q8z3k1"]);
     keyhound()
@@ -762,35 +728,32 @@ fn color_exit_code_compact_and_unknown_disable() {
     let d = dir.path();
     let key = openai_project_key();
     write(d, "a.env", key_line(&key));
-    let out = keyhound()
-        .args(["scan", ".", "--color", "always"])
-        .current_dir(d)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", ".", "--color", "always"])
+            .current_dir(d),
+        1,
+    );
     assert!(out.stdout.contains(&0x1b), "no colour with --color always");
-    let out = keyhound()
-        .args(["scan", ".", "--color", "never"])
-        .env_remove("NO_COLOR")
-        .current_dir(d)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", ".", "--color", "never"])
+            .env_remove("NO_COLOR")
+            .current_dir(d),
+        1,
+    );
     assert!(!out.stdout.contains(&0x1b));
     keyhound()
         .args(["scan", ".", "--exit-code", "42"])
         .current_dir(d)
         .assert()
         .code(42);
-    let out = keyhound()
-        .args(["scan", ".", "-f", "compact"])
-        .current_dir(d)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", ".", "-f", "compact"])
+            .current_dir(d),
+        1,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let tail = &key[key.len() - 4..];
     assert_eq!(
@@ -802,13 +765,7 @@ fn color_exit_code_compact_and_unknown_disable() {
         ".keyhound.toml",
         "[extend]\ndisable = ['no-such-rule']\n",
     );
-    let out = keyhound()
-        .args(["scan", "."])
-        .current_dir(d)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(keyhound().args(["scan", "."]).current_dir(d), 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no rule `no-such-rule`"), "{err}");
     keyhound()

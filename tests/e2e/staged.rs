@@ -8,15 +8,12 @@ use serde_json::Value;
 
 /// Runs the staged scan in `dir` with `env`, expecting `code`; returns the JSON findings.
 fn staged_json(dir: &Path, env: &[(&str, &str)], code: i32) -> Vec<Value> {
-    let out = keyhound_in(dir)
-        .args(["git", "--staged", "--format", "json"])
-        .envs(env.iter().copied())
-        .assert()
-        .code(code)
-        .get_output()
-        .stdout
-        .clone();
-    let v = json_findings(&out);
+    let v = run_json(
+        keyhound_in(dir)
+            .args(["git", "--staged", "--format", "json"])
+            .envs(env.iter().copied()),
+        code,
+    );
     v.as_array().expect("an array").clone()
 }
 
@@ -328,14 +325,10 @@ fn five_thousand_staged_files() {
     let found = staged_json(d, &[], 1);
     assert_eq!(places(&found), vec![place("gen/d21/f4321.txt", 1)]);
     // One thread and many give the same.
-    let out = keyhound_in(d)
-        .args(["git", "--staged", "--format", "json", "-j", "1"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let serial = json_findings(&out);
+    let serial = run_json(
+        keyhound_in(d).args(["git", "--staged", "--format", "json", "-j", "1"]),
+        1,
+    );
     assert_eq!(serial.as_array().unwrap(), &found);
 }
 
@@ -350,12 +343,7 @@ fn a_missing_head_tree_is_named() {
     std::fs::remove_file(d.join(".git/objects").join(&tree[..2]).join(&tree[2..])).unwrap();
     write(d, "b.txt", "b\n");
     git(d, &["add", "b.txt"]);
-    let out = keyhound_in(d)
-        .args(["git", "--staged"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = output(keyhound_in(d).args(["git", "--staged"]), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("reading tree {tree}")), "{err}");
     assert!(!err.contains("class="), "{err}");

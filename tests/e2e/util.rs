@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// The `keyhound` binary under test, with colour and user config out of the way.
 pub fn keyhound() -> assert_cmd::Command {
@@ -78,19 +78,28 @@ pub fn aws_key_id() -> String {
     )
 }
 
-/// Runs git in `dir` with a fixed identity; panics with git's stderr on failure.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
+/// Runs `cmd` in `dir` with a fixed git identity, and the user's own git config (`HOME`, the
+/// system's) out of the way.
+fn identity(cmd: &mut Command, dir: &Path) {
+    cmd.current_dir(dir)
         .env("GIT_AUTHOR_NAME", "Test Author")
         .env("GIT_AUTHOR_EMAIL", "author@example.com")
         .env("GIT_COMMITTER_NAME", "Test Author")
         .env("GIT_COMMITTER_EMAIL", "author@example.com")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git runs");
+        .env("HOME", dir);
+}
+
+/// git in `dir`, with [`identity`].
+fn git_in(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    identity(&mut cmd, dir);
+    cmd
+}
+
+/// Runs git in `dir` with a fixed identity; panics with git's stderr on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_in(dir).args(args).output().expect("git runs");
     assert!(
         out.status.success(),
         "git {args:?} failed: {}",
@@ -116,6 +125,40 @@ pub fn write(dir: &Path, rel: &str, content: impl AsRef<[u8]>) {
     std::fs::write(p, content).expect("write");
 }
 
+/// Runs git with extra environment (dates), failing loudly.
+pub fn git_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    git_input(dir, args, env, b"");
+}
+
+/// Runs git with `input` as its stdin. The input is always a pipe: /dev/null is not always
+/// the device it should be on a shared machine, and `pack-objects` reads its stdin.
+pub fn git_input(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = git_in(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(input).expect("write to git");
+    drop(stdin);
+    let out = child.wait_with_output().expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The commit id `what` names (`git rev-parse`).
+pub fn rev(dir: &Path, what: &str) -> String {
+    git(dir, &["rev-parse", what]).trim().to_string()
+}
+
 /// Adds everything and commits with `msg`.
 pub fn commit_all(dir: &Path, msg: &str) {
     git(dir, &["add", "-A"]);
@@ -124,14 +167,8 @@ pub fn commit_all(dir: &Path, msg: &str) {
 
 /// The environment [`git`] runs in, for commands that must share it (the hooks' `keyhound`).
 fn isolated(cmd: &mut Command, dir: &Path) {
-    cmd.current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.com")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
+    identity(cmd, dir);
+    cmd.env("NO_COLOR", "1")
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_DIR")
         .env_remove("XDG_CONFIG_HOME");
@@ -179,7 +216,22 @@ pub fn json_summary(out: &[u8]) -> serde_json::Value {
     doc["summary"].clone()
 }
 
+/// What a command printed, stdout then stderr.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Runs `cmd`, asserts its exit code, and returns what it printed.
 pub fn output(cmd: &mut assert_cmd::Command, code: i32) -> std::process::Output {
     cmd.assert().code(code).get_output().clone()
+}
+
+/// Runs `cmd` (a `--format json` run), asserts its exit code, and returns the findings array
+/// of the document it printed (see [`json_findings`]).
+pub fn run_json(cmd: &mut assert_cmd::Command, code: i32) -> serde_json::Value {
+    json_findings(&output(cmd, code).stdout)
 }

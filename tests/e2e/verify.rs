@@ -220,11 +220,10 @@ fn statuses_mean_active_inactive_unknown() {
     ]));
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let (dir, rules) = project(&refs);
-    let out = scan(dir.path(), &rules, &provider, &["--verify", "--no-redact"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = output(
+        &mut scan(dir.path(), &rules, &provider, &["--verify", "--no-redact"]),
+        1,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("KEYHOUND_TEST_PROVIDER_URL is set"),
@@ -264,12 +263,7 @@ fn no_connection_without_verify() {
     let key = openai_project_key();
     let provider = FakeProvider::start(|_| Reply::Status(200));
     let (dir, rules) = project(&[&key]);
-    let out = scan(dir.path(), &rules, &provider, &[])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(&mut scan(dir.path(), &rules, &provider, &[]), 1).stdout;
     let findings = json(&out);
     assert_eq!(findings.len(), 1);
     assert!(
@@ -291,12 +285,11 @@ fn redirect_to_another_host_is_not_followed() {
     let to = format!("{}/steal", elsewhere.url());
     let provider = FakeProvider::start(move |_| Reply::Redirect(to.clone()));
     let (dir, rules) = project(&[&key]);
-    let out = scan(dir.path(), &rules, &provider, &["--verify", "--no-redact"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        &mut scan(dir.path(), &rules, &provider, &["--verify", "--no-redact"]),
+        1,
+    )
+    .stdout;
     let findings = json(&out);
     let f = finding_of(&findings, &key);
     assert_eq!(f["verified"], "unknown", "{f}");
@@ -358,12 +351,7 @@ fn each_secret_is_checked_once_per_run() {
         "src/again/settings.py",
         format!("KEY = \"{key}\"\n"),
     );
-    let out = scan(dir.path(), &rules, &provider, &["--verify"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(&mut scan(dir.path(), &rules, &provider, &["--verify"]), 1).stdout;
     let findings = json(&out);
     let locations: usize = findings
         .iter()
@@ -382,17 +370,16 @@ fn only_verified_keeps_active_keys() {
         (&dead, Reply::Status(401)),
     ]));
     let (dir, rules) = project(&[&dead, &live]);
-    let out = scan(
-        dir.path(),
-        &rules,
-        &provider,
-        &["--only-verified", "--no-redact"],
+    let out = output(
+        &mut scan(
+            dir.path(),
+            &rules,
+            &provider,
+            &["--only-verified", "--no-redact"],
+        ),
+        1,
     )
-    .assert()
-    .code(1)
-    .get_output()
-    .stdout
-    .clone();
+    .stdout;
     let findings = json(&out);
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0]["secret"], live.as_str());
@@ -408,12 +395,11 @@ fn fail_on_active_fails_only_for_active_keys() {
     ]));
     let (dir, rules) = project(&[&dead]);
     // A revoked key is still reported, but does not fail the run.
-    let out = scan(dir.path(), &rules, &provider, &["--fail-on", "active"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        &mut scan(dir.path(), &rules, &provider, &["--fail-on", "active"]),
+        0,
+    )
+    .stdout;
     assert_eq!(json(&out)[0]["verified"], "inactive");
     // The default still fails on any finding.
     scan(dir.path(), &rules, &provider, &["--verify"])
@@ -433,16 +419,15 @@ fn human_output_lists_active_keys_first_and_marks_them() {
         (&dead, Reply::Status(401)),
     ]));
     let (dir, rules) = project(&[&dead, &live]);
-    let out = keyhound()
-        .args(["scan", "src", "--verify", "--config"])
-        .arg(&rules)
-        .current_dir(dir.path())
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["scan", "src", "--verify", "--config"])
+            .arg(&rules)
+            .current_dir(dir.path())
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url()),
+        1,
+    )
+    .stdout;
     let text = String::from_utf8(out).expect("UTF-8");
     let first = text.lines().next().unwrap_or("");
     assert!(
@@ -467,16 +452,15 @@ fn verify_command_reads_keys_from_stdin() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rules = rules_file(dir.path());
     let input = format!("{live}\n\n# rotated yesterday\n{dead}\nnot-a-key\n");
-    let out = keyhound()
-        .args(["verify", "--config"])
-        .arg(&rules)
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .write_stdin(input.clone())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["verify", "--config"])
+            .arg(&rules)
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
+            .write_stdin(input.clone()),
+        1,
+    )
+    .stdout;
     let text = String::from_utf8(out).expect("UTF-8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
@@ -493,16 +477,15 @@ fn verify_command_reads_keys_from_stdin() {
     assert!(!text.contains(&live[20..]), "keys are redacted: {text}");
 
     // "Did revoking it work?": only the revoked key, as JSON; exit 0.
-    let out = keyhound()
-        .args(["verify", "--format", "json", "--config"])
-        .arg(&rules)
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .write_stdin(format!("{dead}\n"))
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["verify", "--format", "json", "--config"])
+            .arg(&rules)
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
+            .write_stdin(format!("{dead}\n")),
+        0,
+    )
+    .stdout;
     let items = verify_items(&out);
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["rule_id"], "test-openai-key");
@@ -540,16 +523,15 @@ fn git_history_findings_are_verified_once_per_secret() {
     commit_all(repo.path(), "add key");
     write(repo.path(), "b/settings.py", format!("KEY = \"{key}\"\n"));
     commit_all(repo.path(), "add it again");
-    let out = keyhound()
-        .args(["git", ".", "--verify", "--format", "json", "--config"])
-        .arg(&rules)
-        .current_dir(repo.path())
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["git", ".", "--verify", "--format", "json", "--config"])
+            .arg(&rules)
+            .current_dir(repo.path())
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url()),
+        1,
+    )
+    .stdout;
     let findings = json(&out);
     assert!(!findings.is_empty());
     assert!(
@@ -566,15 +548,14 @@ fn builtin_rules_check_openai_keys_on_v1_models() {
         (&project, Reply::Status(200)),
         (&legacy, Reply::Status(401)),
     ]));
-    let out = keyhound()
-        .args(["verify", "--format", "json"])
-        .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
-        .write_stdin(format!("{project}\n{legacy}\n"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = output(
+        keyhound()
+            .args(["verify", "--format", "json"])
+            .env("KEYHOUND_TEST_PROVIDER_URL", provider.url())
+            .write_stdin(format!("{project}\n{legacy}\n")),
+        1,
+    )
+    .stdout;
     let items = verify_items(&out);
     assert_eq!(items[0]["rule_id"], "openai-project-key");
     assert_eq!(items[0]["verified"], "active");

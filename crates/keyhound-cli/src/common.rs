@@ -1,35 +1,22 @@
-//! What every scanning subcommand shares: output and scan options, the scanner built from a
-//! discovered configuration, writing the report, and exit codes.
+//! The options every scanning subcommand shares, as clap parses them: plain data, no state
+//! and no behaviour; [`crate::run::Run`] is what they mean.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
-use keyhound::atomic::AtomicFile;
-use keyhound::report::{self, printable, ConfigUsed, Format, Report, ReportOptions};
-use keyhound::scan::{Explanation, ScanOptions, Stats};
-use keyhound::suppress::Suppressions;
-use keyhound::verify::Check;
-use keyhound::{Finding, OnIncomplete, RuleSet, Scanner};
+use keyhound::evidence::Confidence;
+use keyhound::report::Format;
+use keyhound::OnIncomplete;
 
-use crate::commands::verify::{self, FailOn};
 use crate::config::ConfigArgs;
-
-/// Nothing found.
-pub const EXIT_CLEAN: i32 = 0;
-/// Findings.
-pub const EXIT_FOUND: i32 = 1;
-/// Error (bad config, unreadable root, errors during the scan).
-pub const EXIT_ERROR: i32 = 2;
-/// Incomplete: something asked for could not be read whole (and `--on-incomplete` is `fail`).
-pub const EXIT_INCOMPLETE: i32 = 3;
+use crate::exit::EXIT_FOUND;
+use crate::verification::{self, FailOn};
 
 /// Options shared by `scan` and `git`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Output format: human, compact (one line a finding), json, jsonl, sarif, github.
-    #[arg(long, short = 'f', default_value = "human")]
-    pub format: Format,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -53,8 +40,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub max_decode_depth: usize,
     /// Report only findings at or above this confidence: low, medium, high.
-    #[arg(long, value_name = "LEVEL", default_value = "low")]
-    pub min_confidence: keyhound::evidence::Confidence,
+    #[arg(long, value_name = "LEVEL", value_enum, default_value_t = ConfidenceArg::Low)]
+    pub min_confidence: ConfidenceArg,
     /// List test fixtures in human output (they are counted, not listed, by default; JSON and
     /// SARIF always carry them).
     #[arg(long)]
@@ -84,25 +71,13 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LEVEL", value_enum, default_value_t = FailOn::Low)]
     pub fail_on: FailOn,
     /// Seconds to wait for each provider's answer (--verify).
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = verify::parse_timeout)]
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = verification::parse_timeout)]
     pub verify_timeout: std::time::Duration,
     /// What a scan that could not read everything (a file over --max-file-size, an archive
     /// past a limit) does: fail (exit 3, the default) or warn. Default: the config's
     /// `[scan] on_incomplete`, else fail.
-    #[arg(long, value_name = "POLICY")]
-    pub on_incomplete: Option<OnIncomplete>,
-}
-
-impl CommonArgs {
-    /// Whether this run asks providers (only ever on request).
-    pub fn verifying(&self) -> bool {
-        self.verify || self.only_verified || self.fail_on == FailOn::Active
-    }
-
-    /// `--on-incomplete`, else the config's (`config`), else fail.
-    pub fn on_incomplete(&self, config: Option<OnIncomplete>) -> OnIncomplete {
-        self.on_incomplete.or(config).unwrap_or_default()
-    }
+    #[arg(long, value_name = "POLICY", value_enum)]
+    pub on_incomplete: Option<OnIncompleteArg>,
 }
 
 /// Parses `123`, `64K`, `100M`, `1G` (powers of 1024).
@@ -129,108 +104,6 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}` is too large"))
 }
 
-/// The scanner for a run's rules and suppressions, with the run's options.
-pub fn scanner(
-    args: &CommonArgs,
-    rules: RuleSet,
-    suppressions: Suppressions,
-) -> anyhow::Result<Scanner> {
-    Ok(Scanner::new(rules)
-        .with_suppressions(suppressions)
-        .with_options(ScanOptions {
-            max_file_size: args.max_file_size,
-            explain: args.explain,
-            max_decode_depth: args.max_decode_depth,
-            scan_budget: Some(scan_budget()?),
-        }))
-}
-
-/// The verify check of each finding's rule, in the order of `findings` (empty unless
-/// verifying).
-pub fn checks_for(
-    args: &CommonArgs,
-    scanner: &Scanner,
-    findings: &[Finding],
-) -> Vec<Option<Check>> {
-    if !args.verifying() {
-        return Vec::new();
-    }
-    findings
-        .iter()
-        .map(|f| {
-            scanner
-                .rules()
-                .get(&f.rule_id)
-                .and_then(|r| r.verify.clone())
-        })
-        .collect()
-}
-
-/// What a scan produced, ready to report.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// The findings, in the order to report.
-    pub findings: Vec<Finding>,
-    /// Counts, errors, notes.
-    pub stats: Stats,
-    /// Candidates dropped (`--explain`).
-    pub explanations: Vec<Explanation>,
-    /// When verifying: the check of each finding's rule, in the order of `findings`.
-    pub checks: Vec<Option<Check>>,
-    /// The configuration files used.
-    pub config: Vec<ConfigUsed>,
-    /// The config file's `[scan] on_incomplete`, if it sets one.
-    pub config_on_incomplete: Option<OnIncomplete>,
-    /// What was scanned ("files", "blobs").
-    pub unit: &'static str,
-    /// Lines the source adds to the summary.
-    pub extra_summary: Vec<String>,
-}
-
-/// The time budget of each blob: the library's default, or `KEYHOUND_SCAN_BUDGET_MS` (a flat
-/// budget, for tests of what running out does; not a user option).
-fn scan_budget() -> anyhow::Result<keyhound::ScanBudget> {
-    match std::env::var("KEYHOUND_SCAN_BUDGET_MS") {
-        Ok(v) if !v.is_empty() => {
-            let ms: u64 = v
-                .parse()
-                .map_err(|_| anyhow::anyhow!("KEYHOUND_SCAN_BUDGET_MS: `{v}` is not a number"))?;
-            Ok(keyhound::ScanBudget {
-                base: std::time::Duration::from_millis(ms),
-                per_mib: std::time::Duration::ZERO,
-            })
-        }
-        _ => Ok(keyhound::ScanBudget::default()),
-    }
-}
-
-/// Whether `path` is itself (not through a link) a character device or a FIFO.
-#[cfg(unix)]
-fn is_stream(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::symlink_metadata(path)
-        .map(|m| m.file_type().is_char_device() || m.file_type().is_fifo())
-        .unwrap_or(false)
-}
-
-#[cfg(not(unix))]
-fn is_stream(_: &std::path::Path) -> bool {
-    false
-}
-
-/// Whether to colour human output on stdout.
-pub fn color_wanted(args: &CommonArgs) -> bool {
-    match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
-}
-
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
@@ -243,143 +116,102 @@ pub enum ColorChoice {
     Never,
 }
 
-/// Writes the report, prints per-item errors to stderr, and returns the exit code.
-pub fn finish(args: &CommonArgs, outcome: Outcome) -> anyhow::Result<i32> {
-    let Outcome {
-        findings,
-        stats,
-        explanations,
-        checks,
-        config,
-        config_on_incomplete,
-        unit,
-        mut extra_summary,
-    } = outcome;
-    for e in &stats.errors {
-        eprintln!("keyhound: {}", printable(e));
-    }
-    // Even under --quiet: a scan that passes must not hide that it did not read everything.
-    let on_incomplete = args.on_incomplete(config_on_incomplete);
-    crate::incomplete::report(&stats.incomplete, on_incomplete);
-    if !args.quiet {
-        for n in &stats.notes {
-            eprintln!("keyhound: note: {}", printable(n));
-        }
-    }
-    for c in &config {
-        for w in &c.warnings {
-            eprintln!("keyhound: note: {}", printable(w));
-        }
-    }
-    let mut kept = Vec::with_capacity(findings.len());
-    let mut kept_checks = Vec::new();
-    for (i, f) in findings.into_iter().enumerate() {
-        if f.confidence >= args.min_confidence {
-            kept.push(f);
-            if args.verifying() {
-                kept_checks.push(checks.get(i).cloned().flatten());
-            }
-        }
-    }
-    if args.verifying() {
-        extra_summary.push(verify::apply(args, &mut kept, &kept_checks)?);
-    }
-    let findings = &kept[..];
-    if let Some(path) = &args.purge_plan {
-        crate::purge::write_plan(path, findings, args.show_fixtures)?;
-    }
-    let opts = ReportOptions {
-        no_redact: args.no_redact,
-        color: color_wanted(args),
-        summary: !args.quiet,
-        show_fixtures: args.show_fixtures,
-        unit,
-        extra_summary,
-        fail_at: args.fail_on.level(),
-        describe_incomplete: Some(crate::incomplete::describe),
-        fixtures_hint: Some("--show-fixtures lists them"),
-    };
-    let report = Report {
-        findings,
-        stats: &stats,
-        explanations: &explanations,
-        config: &config,
-    };
-    match &args.output {
-        Some(path) if is_stream(path) => {
-            // `-o /dev/null`, a FIFO: written as they are (nothing to rename over).
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("opening {}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            report::write(args.format, report, &opts, &mut w)?;
-            w.flush()
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        Some(path) => {
-            // A temporary file renamed over the destination: a reader never sees half a
-            // report, and a planted symbolic link is refused, not written through.
-            let file = AtomicFile::create(path)?;
-            let mut w = std::io::BufWriter::new(file);
-            report::write(args.format, report, &opts, &mut w)?;
-            let file = w
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .with_context(|| format!("writing {}", path.display()))?;
-            file.commit()?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            if let Err(e) = report::write(args.format, report, &opts, &mut w)
-                .and_then(|_| w.flush().map_err(keyhound::Error::Report))
-            {
-                // A closed pipe (`keyhound scan | head`) is not an error worth a message.
-                if !is_broken_pipe(&e) {
-                    return Err(e.into());
-                }
-            }
-        }
-    }
-    let failing = blocking(findings, args.fail_on);
-    let incomplete = match on_incomplete {
-        OnIncomplete::Fail => stats.incomplete.len(),
-        OnIncomplete::Warn => 0,
-    };
-    Ok(match exit_code(failing, stats.errors.len(), incomplete) {
-        EXIT_FOUND => args.exit_code,
-        code => code,
-    })
+/// `--format`: the library's [`Format`], as clap lists and parses it (the library does not
+/// depend on clap; a test holds the names equal to the library's serde names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// Text for people, optionally coloured.
+    #[value(alias = "text")]
+    Human,
+    /// One line a finding.
+    Compact,
+    /// A JSON array of findings.
+    Json,
+    /// One JSON finding a line.
+    Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
 }
 
-fn is_broken_pipe(e: &keyhound::Error) -> bool {
-    matches!(e, keyhound::Error::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Compact => Format::Compact,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+        }
+    }
 }
 
-/// How many findings fail the run under `fail_on` (see [`Finding::fails`]).
-pub fn blocking(findings: &[Finding], fail_on: FailOn) -> usize {
-    let at = fail_on.level();
-    findings.iter().filter(|f| f.fails(at)).count()
+/// `--min-confidence`: the library's [`Confidence`], as clap lists and parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfidenceArg {
+    /// Every finding.
+    Low,
+    /// Medium and high.
+    Medium,
+    /// High only.
+    High,
 }
 
-/// 2 if anything failed along the way, else 1 if anything was found, else 3 if something
-/// could not be read whole (under `--on-incomplete fail`), else 0.
-pub fn exit_code(findings: usize, errors: usize, incomplete: usize) -> i32 {
-    if errors > 0 {
-        EXIT_ERROR
-    } else if findings > 0 {
-        EXIT_FOUND
-    } else if incomplete > 0 {
-        EXIT_INCOMPLETE
-    } else {
-        EXIT_CLEAN
+impl From<ConfidenceArg> for Confidence {
+    fn from(c: ConfidenceArg) -> Confidence {
+        match c {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
+}
+
+/// `--on-incomplete`: the library's [`OnIncomplete`], as clap lists and parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnIncompleteArg {
+    /// Exit 3.
+    Fail,
+    /// Say so and pass.
+    Warn,
+}
+
+impl From<OnIncompleteArg> for OnIncomplete {
+    fn from(o: OnIncompleteArg) -> OnIncomplete {
+        match o {
+            OnIncompleteArg::Fail => OnIncomplete::Fail,
+            OnIncompleteArg::Warn => OnIncomplete::Warn,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
+
+    /// Each value clap accepts (aliases too) means what the library's serde name means.
+    macro_rules! same_names {
+        ($arg:ty, $lib:ty) => {
+            for v in <$arg>::value_variants() {
+                let pv = v.to_possible_value().expect("no value is hidden");
+                for name in pv.get_name_and_aliases() {
+                    let lib: $lib = serde_json::from_value(serde_json::Value::from(name))
+                        .unwrap_or_else(|e| panic!("`{name}`: {e}"));
+                    assert_eq!(lib, <$lib>::from(*v), "`{name}`");
+                }
+            }
+        };
+    }
+
+    #[test]
+    fn value_names_are_the_librarys() {
+        same_names!(FormatArg, Format);
+        same_names!(ConfidenceArg, Confidence);
+        same_names!(OnIncompleteArg, OnIncomplete);
+    }
 
     #[test]
     fn sizes() {

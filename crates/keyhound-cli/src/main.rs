@@ -7,8 +7,11 @@
 mod commands;
 mod common;
 mod config;
+mod exit;
 mod incomplete;
 mod purge;
+mod run;
+mod verification;
 
 use clap::{Parser, Subcommand};
 
@@ -57,7 +60,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("keyhound: error: {e:#}");
-            common::EXIT_ERROR
+            exit::EXIT_ERROR
         }
     };
     std::process::exit(code);

@@ -25,8 +25,10 @@ use crate::matcher::binding::{self, NameKind};
 use crate::matcher::heuristics::{is_hex_digest, shannon_entropy};
 use crate::rules::{Rule, ValueCheck};
 
-/// How likely a finding is a live credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// How likely a finding is a live credential, named in lowercase (`low`, `medium`, `high`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// Probably not a live credential (or not checkable).
@@ -38,30 +40,13 @@ pub enum Confidence {
 }
 
 impl Confidence {
-    /// Parses `low`, `medium` or `high`.
-    pub fn parse(s: &str) -> Option<Confidence> {
-        Some(match s {
-            "low" => Confidence::Low,
-            "medium" => Confidence::Medium,
-            "high" => Confidence::High,
-            _ => return None,
-        })
-    }
-
-    /// The lowercase name.
+    /// The lowercase name, as serde writes it (a test holds them equal).
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Low => "low",
             Confidence::Medium => "medium",
             Confidence::High => "high",
         }
-    }
-}
-
-impl std::str::FromStr for Confidence {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of low, medium, high"))
     }
 }
 
@@ -664,6 +649,15 @@ pub fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidence_names_are_serdes() {
+        for c in [Confidence::Low, Confidence::Medium, Confidence::High] {
+            let name = serde_json::to_value(c).expect("a unit variant serializes");
+            assert_eq!(name, c.as_str());
+            assert_eq!(serde_json::from_value::<Confidence>(name).ok(), Some(c));
+        }
+    }
 
     fn github_token(prefix: &str, valid: bool) -> String {
         let body: String = (0..30)

@@ -311,7 +311,8 @@ impl std::fmt::Display for Unread {
 }
 
 /// What an incomplete scan does to the outcome of a run (the CLI's exit code follows it; the
-/// library only carries the setting, from a config file's `[scan] on_incomplete`).
+/// library only carries the setting, from a config file's `[scan] on_incomplete`), named in
+/// lowercase (`fail`, `warn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnIncomplete {
@@ -320,17 +321,6 @@ pub enum OnIncomplete {
     Fail,
     /// The run says so and passes.
     Warn,
-}
-
-impl std::str::FromStr for OnIncomplete {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "fail" => Ok(OnIncomplete::Fail),
-            "warn" => Ok(OnIncomplete::Warn),
-            _ => Err(format!("`{s}` is not one of fail, warn")),
-        }
-    }
 }
 
 /// Counts for the summary at the end of a scan.

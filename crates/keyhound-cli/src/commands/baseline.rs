@@ -10,10 +10,11 @@ use keyhound::report::printable;
 use keyhound::scan::ScanOptions;
 use keyhound::source::fs::{scan_paths, WalkOptions};
 use keyhound::source::history;
-use keyhound::Scanner;
 
-use crate::common::{self, parse_size};
-use crate::config::{self, Base, ConfigArgs};
+use crate::common::parse_size;
+use crate::config::{Base, ConfigArgs};
+use crate::exit::{EXIT_CLEAN, EXIT_ERROR};
+use crate::run::{Configured, Setup};
 
 /// Arguments of `keyhound baseline`.
 #[derive(Debug, clap::Args)]
@@ -84,7 +85,12 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
         .output
         .clone()
         .unwrap_or_else(|| root.join(DEFAULT_FILE));
-    let scanner = scanner(&args, &root)?;
+    let Configured { scanner, used } = setup(&args).configure(&Base::Dir(&root))?;
+    for c in &used {
+        for w in &c.warnings {
+            eprintln!("keyhound: note: {}", printable(w));
+        }
+    }
     let walk = WalkOptions {
         no_ignore: args.no_ignore,
         follow_links: false,
@@ -133,30 +139,26 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
         output.display()
     );
     Ok(if result.stats.errors.is_empty() {
-        common::EXIT_CLEAN
+        EXIT_CLEAN
     } else {
-        common::EXIT_ERROR
+        EXIT_ERROR
     })
 }
 
-/// The scanner of `keyhound scan` (the same configuration discovery), except that the
-/// existing baseline is not loaded: it would hide the findings the new one must record again.
-fn scanner(args: &CreateArgs, root: &Path) -> anyhow::Result<Scanner> {
+/// The configuration discovery of `keyhound scan`, except that the existing baseline is not
+/// loaded: it would hide the findings the new one must record again.
+fn setup(args: &CreateArgs) -> Setup {
     let config = ConfigArgs {
         config: args.config.clone(),
         ignore_file: args.ignore_file.clone(),
         ..ConfigArgs::default()
     };
-    let found = config::discover(&config, &Base::Dir(root), false)?;
-    for c in &found.used {
-        for w in &c.warnings {
-            eprintln!("keyhound: note: {}", printable(w));
-        }
-    }
-    Ok(Scanner::new(found.rules)
-        .with_suppressions(found.suppressions)
-        .with_options(ScanOptions {
+    Setup::new(
+        config,
+        false,
+        ScanOptions {
             max_file_size: args.max_file_size,
             ..ScanOptions::default()
-        }))
+        },
+    )
 }

@@ -12,8 +12,8 @@ use keyhound::report::printable;
 use keyhound::revoke::{self, BATCH};
 use keyhound::{RuleSet, Scanner};
 
-use crate::commands::verify::{parse_timeout, PROVIDER_URL_VAR};
-use crate::common::{EXIT_CLEAN, EXIT_ERROR};
+use crate::exit::{EXIT_CLEAN, EXIT_ERROR};
+use crate::verification::{parse_timeout, PROVIDER_URL_VAR};
 
 /// Arguments of `keyhound revoke`.
 #[derive(Debug, clap::Args)]

@@ -18,9 +18,9 @@ pub struct RulesArgs {
 pub enum RulesCommand {
     /// List the rules in force (id, description, keywords).
     List {
-        /// human or json.
-        #[arg(long, short = 'f', default_value = "human")]
-        format: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
         /// Config file extending the built-in rules.
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
@@ -33,6 +33,15 @@ pub enum RulesCommand {
     },
 }
 
+/// How `rules list` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// One line a rule: id, description, keywords.
+    Human,
+    /// A JSON array of `{id, description, keywords}`.
+    Json,
+}
+
 /// Runs the subcommand.
 pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
     match args.command {
@@ -43,8 +52,8 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let written = match format.as_str() {
-                "json" => {
+            let written = match format {
+                ListFormat::Json => {
                     let items: Vec<_> = rules
                         .rules()
                         .iter()
@@ -58,7 +67,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                         .collect();
                     writeln!(out, "{}", serde_json::to_string_pretty(&items)?)
                 }
-                "human" => rules.rules().iter().try_for_each(|r| {
+                ListFormat::Human => rules.rules().iter().try_for_each(|r| {
                     writeln!(
                         out,
                         "{:<32} {}  [{}]",
@@ -67,7 +76,6 @@ pub fn run(args: RulesArgs) -> anyhow::Result<i32> {
                         r.keywords.join(", ")
                     )
                 }),
-                other => anyhow::bail!("unknown format `{other}` (human, json)"),
             };
             match written.and_then(|_| out.flush()) {
                 // `keyhound rules list | head`: a reader that stops early is not an error.

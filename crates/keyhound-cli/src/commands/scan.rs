@@ -11,8 +11,9 @@ use keyhound::scan::finding_order;
 use keyhound::source::fs::{scan_paths, scan_reader, FsScan, WalkOptions};
 use keyhound::OnIncomplete;
 
-use crate::common::{self, CommonArgs, Outcome};
+use crate::common::CommonArgs;
 use crate::config::{self, Base};
+use crate::run::{Configured, Outcome, Run};
 
 /// Arguments of `keyhound scan`.
 #[derive(Debug, clap::Args)]
@@ -49,6 +50,7 @@ fn roots(paths: &[PathBuf]) -> Vec<(PathBuf, Vec<PathBuf>)> {
 
 /// Runs the scan and returns the exit code.
 pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
+    let run = Run::new(&args.common)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -74,12 +76,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     };
     let several = groups.len() > 1;
     for (root, targets) in groups {
-        let config::Discovered {
-            rules,
-            suppressions,
-            mut used,
-        } = config::discover(&args.common.config, &Base::Dir(Path::new(&root)), true)?;
-        let scanner = common::scanner(&args.common, rules, suppressions)?;
+        let Configured { scanner, mut used } =
+            run.setup().configure(&Base::Dir(Path::new(&root)))?;
         // Each root's config speaks for itself only: one asking to fail keeps the run failing.
         outcome.config_on_incomplete =
             match (outcome.config_on_incomplete, scanner.rules().on_incomplete) {
@@ -94,7 +92,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             scan_paths(&scanner, &targets, &walk)?
         };
         config::count_removed(&mut used, &result.stats.removed);
-        let checks = common::checks_for(&args.common, &scanner, &result.findings);
+        let checks = run.checks(&scanner, &result.findings);
         outcome.checks.extend(checks);
         outcome.findings.extend(result.findings);
         outcome.explanations.extend(result.explanations);
@@ -124,5 +122,5 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
             if n == 1 { "" } else { "s" }
         )),
     }
-    common::finish(&args.common, outcome)
+    run.finish(outcome)
 }

@@ -1,8 +1,5 @@
-//! Live verification in the CLI: `keyhound verify` (keys on stdin, one a line), and the part of
-//! `scan` and `git` that `--verify`, `--only-verified` and `--fail-on active` switch on.
-//!
-//! Nothing here opens a connection unless one of those was asked for. The testing hook
-//! `KEYHOUND_TEST_PROVIDER_URL` is read here, and announced on stderr whenever it is used.
+//! `keyhound verify`: keys on stdin, one a line, each asked of the provider whose rule
+//! recognizes it. The client (and its testing hook) is [`crate::verification`]'s.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -11,44 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use keyhound::finding::redact;
-use keyhound::report::printable;
 use keyhound::rules::RuleSet;
-use keyhound::verify::{Check, Status, Verification, Verifier, VerifyOptions};
-use keyhound::{Finding, Scanner};
+use keyhound::verify::{Check, Status, Verification};
+use keyhound::Scanner;
 
-use crate::common::{CommonArgs, EXIT_CLEAN, EXIT_ERROR, EXIT_FOUND};
-
-/// The environment variable that points every check at a local test server.
-pub const PROVIDER_URL_VAR: &str = "KEYHOUND_TEST_PROVIDER_URL";
-
-/// Which findings fail a run. Fixtures (test material, published examples, failed checksums)
-/// never do, unless the provider accepted the key; keys the provider accepted always do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum FailOn {
-    /// Every finding that is not a fixture (the default: what human output lists).
-    #[default]
-    #[value(alias = "any")]
-    Low,
-    /// Findings of medium or high confidence.
-    Medium,
-    /// Findings of high confidence.
-    High,
-    /// Only keys the provider accepted (implies --verify).
-    Active,
-}
-
-impl FailOn {
-    /// The confidence at which findings fail (`None`: only active keys).
-    pub fn level(self) -> Option<keyhound::evidence::Confidence> {
-        use keyhound::evidence::Confidence;
-        match self {
-            FailOn::Low => Some(Confidence::Low),
-            FailOn::Medium => Some(Confidence::Medium),
-            FailOn::High => Some(Confidence::High),
-            FailOn::Active => None,
-        }
-    }
-}
+use crate::exit::{EXIT_CLEAN, EXIT_ERROR, EXIT_FOUND};
+use crate::verification::{parse_timeout, verifier};
 
 fn checks_of(rules: &RuleSet) -> HashMap<String, Check> {
     rules
@@ -58,112 +23,30 @@ fn checks_of(rules: &RuleSet) -> HashMap<String, Check> {
         .collect()
 }
 
-/// Parses `--verify-timeout`: seconds, fractions allowed.
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|t| t.is_finite() && *t > 0.0 && *t <= 600.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("`{s}` is not a number of seconds between 0 and 600"))
-}
-
-/// The client, with the testing hook applied (and announced).
-fn verifier(timeout: Duration) -> anyhow::Result<Verifier> {
-    let provider_override = std::env::var(PROVIDER_URL_VAR)
-        .ok()
-        .filter(|v| !v.is_empty());
-    if let Some(url) = &provider_override {
-        eprintln!("keyhound: note: {PROVIDER_URL_VAR} is set: every provider check goes to {url}");
-    }
-    Ok(Verifier::new(VerifyOptions {
-        timeout,
-        provider_override,
-        ..VerifyOptions::default()
-    })?)
-}
-
-/// For `common::finish`: sends each finding's secret to the host of its rule's check
-/// (`checks`, in the order of `findings`; saying first, on stderr, which key goes where),
-/// records the answers, applies `--only-verified`, and returns the summary line.
-pub fn apply(
-    args: &CommonArgs,
-    findings: &mut Vec<Finding>,
-    checks: &[Option<Check>],
-) -> anyhow::Result<String> {
-    let targets: Vec<(usize, &Check)> = checks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
-        .filter(|&(i, _)| i < findings.len())
-        .collect();
-    let mut announced = std::collections::HashSet::new();
-    for &(i, check) in &targets {
-        let f = &findings[i];
-        if announced.insert((check.url_template(), f.secret.clone())) {
-            let shown = if args.no_redact {
-                f.secret.clone()
-            } else {
-                redact(&f.secret)
-            };
-            eprintln!(
-                "keyhound: verify: {} {} -> {} ({} {})",
-                f.rule_id,
-                printable(&shown),
-                check.host(),
-                check.method().as_str(),
-                check.url_template()
-            );
-        }
-    }
-    let verifier = verifier(args.verify_timeout)?;
-    let jobs: Vec<(&Check, &str)> = targets
-        .iter()
-        .map(|&(i, c)| (c, findings[i].secret.as_str()))
-        .collect();
-    let answers = verifier.check_all(&jobs);
-    for (&(i, _), answer) in targets.iter().zip(answers) {
-        findings[i].verification = Some(answer);
-    }
-    let checked = targets.len();
-    let count = |s: Status| {
-        findings
-            .iter()
-            .filter(|f| f.verification.as_ref().map(|v| v.status) == Some(s))
-            .count()
-    };
-    let line = format!(
-        "verified {checked} finding{} with their providers: {} active, {} inactive, {} unknown",
-        if checked == 1 { "" } else { "s" },
-        count(Status::Active),
-        count(Status::Inactive),
-        count(Status::Unknown),
-    );
-    if args.only_verified {
-        findings.retain(is_active);
-    }
-    Ok(line)
-}
-
-/// Whether the provider accepted the finding's secret.
-pub fn is_active(f: &Finding) -> bool {
-    matches!(&f.verification, Some(v) if v.status == Status::Active)
-}
-
 /// Arguments of `keyhound verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Config file adding rules with verify blocks to the built-in ones.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format: human or json.
-    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json"])]
-    pub format: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AnswerFormat::Human)]
+    pub format: AnswerFormat,
     /// Print the keys in full (they are redacted by default).
     #[arg(long)]
     pub no_redact: bool,
     /// Seconds to wait for each provider's answer.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_timeout)]
     pub timeout: Duration,
+}
+
+/// How `keyhound verify` writes its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnswerFormat {
+    /// One line a key.
+    Human,
+    /// A JSON array of `{line, key, rule_id, status, ...}`.
+    Json,
 }
 
 /// One key read from stdin and what became of it.
@@ -226,7 +109,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<i32> {
         .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.format == "json" {
+    if args.format == AnswerFormat::Json {
         let items: Vec<_> = results
             .iter()
             .map(|l| {

@@ -21,10 +21,12 @@ use crate::error::{Error, Result};
 use crate::finding::{redact, redact_spans, Finding};
 use crate::scan::{Explanation, Incomplete, Stats};
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Output formats, named in lowercase (`human`, `json`, ...; `text` is also `human`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Text for people, optionally coloured.
+    #[serde(alias = "text")]
     Human,
     /// A JSON array of findings.
     Json,
@@ -37,25 +39,6 @@ pub enum Format {
     /// One line a finding, `path:line:col: rule-id secret (confidence)`, for terminals and
     /// editors (fixtures only with `show_fixtures`).
     Compact,
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "human" | "text" => Format::Human,
-            "json" => Format::Json,
-            "jsonl" => Format::Jsonl,
-            "sarif" => Format::Sarif,
-            "github" => Format::Github,
-            "compact" => Format::Compact,
-            _ => {
-                return Err(format!(
-                    "unknown format `{s}` (human, compact, json, jsonl, sarif, github)"
-                ))
-            }
-        })
-    }
 }
 
 /// How to write.

@@ -12,9 +12,10 @@ use anyhow::Context;
 use keyhound::report::Format;
 use keyhound::scan::Stats;
 
-use super::git::GitArgs;
-use crate::common::{self, Outcome};
-use crate::config::{self, Base};
+use super::GitArgs;
+use crate::config::Base;
+use crate::exit::EXIT_ERROR;
+use crate::run::{Configured, Outcome, Run};
 
 /// The largest message file read (a message is text a person wrote or pasted).
 const MAX_MESSAGE: u64 = 8 << 20;
@@ -23,7 +24,7 @@ const MAX_MESSAGE: u64 = 8 << 20;
 const SCISSORS: &str = "# ------------------------ >8 ------------------------";
 
 /// Runs the check.
-pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     let file = args
         .commit_msg
         .as_deref()
@@ -35,12 +36,7 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         .as_ref()
         .and_then(|r| r.workdir().map(Path::to_path_buf))
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let config::Discovered {
-        rules,
-        suppressions,
-        mut used,
-    } = config::discover(&args.common.config, &Base::WorkTree(&root), true)?;
-    let scanner = common::scanner(&args.common, rules, suppressions)?;
+    let Configured { scanner, mut used } = run.setup().configure(&Base::WorkTree(&root))?;
     let mut matcher = scanner.matcher();
     let mut result = scanner.scan_content(
         &mut matcher,
@@ -49,23 +45,20 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     );
     let mut stats = Stats::default();
     stats.add_content(kept.len(), &mut result);
-    config::count_removed(&mut used, &stats.removed);
-    let checks = common::checks_for(&args.common, &scanner, &result.findings);
-    let blocking = common::blocking(&result.findings, args.common.fail_on);
-    let code = common::finish(
-        &args.common,
-        Outcome {
-            findings: result.findings,
-            stats,
-            explanations: result.explanations,
-            checks,
-            config: used,
-            config_on_incomplete: scanner.rules().on_incomplete,
-            unit: "commit messages",
-            extra_summary: Vec::new(),
-        },
-    )?;
-    if blocking > 0 && code != common::EXIT_ERROR && args.common.format == Format::Human {
+    crate::config::count_removed(&mut used, &stats.removed);
+    let checks = run.checks(&scanner, &result.findings);
+    let blocking = run.blocking(&result.findings);
+    let code = run.finish(Outcome {
+        findings: result.findings,
+        stats,
+        explanations: result.explanations,
+        checks,
+        config: used,
+        config_on_incomplete: scanner.rules().on_incomplete,
+        unit: "commit messages",
+        extra_summary: Vec::new(),
+    })?;
+    if blocking > 0 && code != EXIT_ERROR && run.format() == Format::Human {
         eprint!("{}", advice(blocking));
     }
     Ok(code)

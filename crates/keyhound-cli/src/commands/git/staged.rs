@@ -8,12 +8,13 @@ use git2::Repository;
 use keyhound::report::Format;
 use keyhound::source::staged;
 
-use super::git::GitArgs;
-use crate::common::{self, Outcome};
-use crate::config::{self, Base};
+use super::GitArgs;
+use crate::config::Base;
+use crate::exit::EXIT_ERROR;
+use crate::run::{Configured, Outcome, Run};
 
 /// Runs the staged scan.
-pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     // The objects read here were written by git moments ago; checking their hashes again and
     // caching them buys nothing for a read-once scan.
     git2::opts::strict_hash_verification(false);
@@ -35,11 +36,9 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     // the index and comparing it with HEAD: do both at once.
     let (scanner, changes) = std::thread::scope(|s| {
         let scanner = s.spawn(|| {
-            config::discover(&args.common.config, &Base::WorkTree(&root), true).and_then(|d| {
-                let scanner = common::scanner(&args.common, d.rules, d.suppressions)?
-                    .with_paths(args.path_filter()?);
-                Ok((scanner, d.used))
-            })
+            run.setup().configure(&Base::WorkTree(&root)).and_then(
+                |Configured { scanner, used }| Ok((scanner.with_paths(args.path_filter()?), used)),
+            )
         });
         let changes = staged::changes(&repo, &opts);
         let scanner = scanner
@@ -49,23 +48,20 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     });
     let ((scanner, mut used), changes) = (scanner?, changes?);
     let result = staged::scan_changes(&scanner, &repo, changes, opts.threads)?;
-    config::count_removed(&mut used, &result.stats.removed);
-    let checks = common::checks_for(&args.common, &scanner, &result.findings);
-    let blocking = common::blocking(&result.findings, args.common.fail_on);
-    let code = common::finish(
-        &args.common,
-        Outcome {
-            findings: result.findings,
-            stats: result.stats,
-            explanations: result.explanations,
-            checks,
-            config: used,
-            config_on_incomplete: scanner.rules().on_incomplete,
-            unit: "staged files",
-            extra_summary: Vec::new(),
-        },
-    )?;
-    if blocking > 0 && code != common::EXIT_ERROR && args.common.format == Format::Human {
+    crate::config::count_removed(&mut used, &result.stats.removed);
+    let checks = run.checks(&scanner, &result.findings);
+    let blocking = run.blocking(&result.findings);
+    let code = run.finish(Outcome {
+        findings: result.findings,
+        stats: result.stats,
+        explanations: result.explanations,
+        checks,
+        config: used,
+        config_on_incomplete: scanner.rules().on_incomplete,
+        unit: "staged files",
+        extra_summary: Vec::new(),
+    })?;
+    if blocking > 0 && code != EXIT_ERROR && run.format() == Format::Human {
         let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1");
         eprint!("{}", advice(blocking, framework));
     }

@@ -18,12 +18,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keyhound::source::history::{self, time, HistoryOptions, HistoryScan, HistoryStats};
 use keyhound::Revision;
 
-use super::git::GitArgs;
-use crate::common::{self, Outcome};
+use super::GitArgs;
 use crate::config::{self, Base};
+use crate::run::{Configured, Outcome, Run};
 
 /// Runs the history scan.
-pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     let start = Instant::now();
     if args.range.is_some() && !args.branch.is_empty() {
         bail!("--range and --branch cannot be combined (the range names its own commits)");
@@ -54,20 +54,15 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
         .map(|r| merge_base_form(&repo, r))
         .transpose()?;
     let base = config_base(&repo, range.as_deref())?;
-    let config::Discovered {
-        rules,
-        suppressions,
-        mut used,
-    } = config::discover(&args.common.config, &base, true)?;
+    let Configured { scanner, mut used } = run.setup().configure(&base)?;
     if let (Base::Revision { label, .. }, Some(dir)) = (&base, repo.workdir()) {
-        for name in config::changed_since(&args.common.config, &base, dir)? {
+        for name in config::changed_since(run.setup().config_args(), &base, dir)? {
             eprintln!(
                 "keyhound: note: the work tree's {name} differs from {label}'s; a range is scanned with its base revision's files (a change cannot bless itself)"
             );
         }
     }
-    let scanner =
-        common::scanner(&args.common, rules, suppressions)?.with_paths(args.path_filter()?);
+    let scanner = scanner.with_paths(args.path_filter()?);
     let options = HistoryOptions {
         branches: args.branch.clone(),
         range: range.clone(),
@@ -97,20 +92,17 @@ pub fn run(args: GitArgs) -> anyhow::Result<i32> {
     }
     let extra = summary(&result, elapsed);
     config::count_removed(&mut used, &result.stats.removed);
-    let checks = common::checks_for(&args.common, &scanner, &result.findings);
-    common::finish(
-        &args.common,
-        Outcome {
-            findings: result.findings,
-            stats: result.stats,
-            explanations: result.explanations,
-            checks,
-            config: used,
-            config_on_incomplete: scanner.rules().on_incomplete,
-            unit: "file versions",
-            extra_summary: extra,
-        },
-    )
+    let checks = run.checks(&scanner, &result.findings);
+    run.finish(Outcome {
+        findings: result.findings,
+        stats: result.stats,
+        explanations: result.explanations,
+        checks,
+        config: used,
+        config_on_incomplete: scanner.rules().on_incomplete,
+        unit: "file versions",
+        extra_summary: extra,
+    })
 }
 
 /// A library error, with a revision the user chose named by the option that chose it.

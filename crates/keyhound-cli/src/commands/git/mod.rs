@@ -1,9 +1,14 @@
 //! `keyhound git [REPO]`: the arguments, and the choice between the staged scan (pre-commit)
 //! and the history scan (audit, `--range` for CI).
 
+mod commit_msg;
+mod history;
+mod staged;
+
 use std::path::PathBuf;
 
 use crate::common::CommonArgs;
+use crate::run::Run;
 
 /// Arguments of `keyhound git`.
 #[derive(Debug, clap::Args)]
@@ -56,11 +61,12 @@ impl GitArgs {
 
 /// Runs the staged or the history scan.
 pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+    let run = Run::new(&args.common)?;
     if args.commit_msg.is_some() {
-        super::commit_msg::run(args)
+        commit_msg::run(args, run)
     } else if args.staged {
-        super::staged::run(args)
+        staged::run(args, run)
     } else {
-        super::history::run(args)
+        history::run(args, run)
     }
 }
