@@ -6,7 +6,9 @@
 # keyhound's time per stage (KEYHOUND_TIMINGS=1).
 #   bench/history.sh REPO...        e.g. bench/history.sh /tmp/bench-repos/cargo
 # Environment: RUNS (default 3) for keyhound, the floor and git; PEER_RUNS (default 1);
-# FLOOR_DIR (default ../shared/floor); KEYHOUND_ARGS (extra arguments for keyhound).
+# FLOOR_DIR (default ../shared/floor); KEYHOUND_ARGS (extra arguments for keyhound);
+# KEYHOUND_BASE (another keyhound binary, e.g. the one before a change: its row comes next to
+# keyhound's, measured in the same run, runs alternating with keyhound's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: bench/history.sh REPO..." >&2; exit 2; }
@@ -71,7 +73,19 @@ for repo in "$@"; do
   : > "$rows"
   # Warm the page cache once.
   git -C "$repo" cat-file --batch-all-objects --batch --unordered > "$sink"
-  measure "keyhound git" "$RUNS" "$kh git '$repo' -q --format json -o '$sink' ${KEYHOUND_ARGS:-}" >> "$rows"
+  if [ -n "${KEYHOUND_BASE:-}" ]; then
+    # Alternate the two, one run each at a time, so that the machine's drift hits both alike.
+    : > "$work/a"; : > "$work/b"
+    for ((i = 0; i < RUNS; i++)); do
+      measure "keyhound git" 1 "$kh git '$repo' -q --format json -o '$sink' ${KEYHOUND_ARGS:-}" >> "$work/a"
+      measure "keyhound git (base)" 1 "$KEYHOUND_BASE git '$repo' -q --format json -o '$sink' ${KEYHOUND_ARGS:-}" >> "$work/b"
+    done
+    for f in a b; do
+      sort -t$'\t' -k2 -n "$work/$f" | awk -v n="$RUNS" 'NR == int((n + 1) / 2)' >> "$rows"
+    done
+  else
+    measure "keyhound git" "$RUNS" "$kh git '$repo' -q --format json -o '$sink' ${KEYHOUND_ARGS:-}" >> "$rows"
+  fi
   # The same walk and reader with one rule and no decoding: what the rules cost is the
   # difference with the row above.
   measure "keyhound git, 1 rule, no decoding" "$RUNS" \

@@ -9,6 +9,7 @@
 #   BENCH_FILE=path           the tracked file to change (default: the first of src/cargo/lib.rs,
 #                             src/lib.rs, README.md that exists)
 #   BENCH_RUNS=N              runs per command (default 40)
+#   KEYHOUND_BASE=path        another keyhound binary (before a change): its rows follow keyhound's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
@@ -66,6 +67,10 @@ stage_clean
 time_one "git diff --cached -U0 (the floor)" -N "git diff --cached -U0"
 time_one "keyhound git --staged, clean change" -N "$kh git --staged -q"
 rss_clean=$(rss "$kh" git --staged -q)
+if [ -n "${KEYHOUND_BASE:-}" ]; then
+  time_one "base: keyhound git --staged, clean change (peak RSS $(rss "$KEYHOUND_BASE" git --staged -q) KiB)" \
+    -N "$KEYHOUND_BASE git --staged -q"
+fi
 while IFS=$'\t' read -r name cmd; do
   time_one "$name --staged, clean change (under unshare -n)" -N "$cmd"
 done < <(peer_staged_cmds "$repo")
@@ -74,6 +79,10 @@ time_one "git commit, no hook" --prepare "git reset -q --soft $base" "git commit
 stage_key
 time_one "keyhound git --staged, key change" -N "$kh git --staged -q"
 rss_key=$(rss "$kh" git --staged -q)
+if [ -n "${KEYHOUND_BASE:-}" ]; then
+  time_one "base: keyhound git --staged, key change (peak RSS $(rss "$KEYHOUND_BASE" git --staged -q) KiB)" \
+    -N "$KEYHOUND_BASE git --staged -q"
+fi
 while IFS=$'\t' read -r name cmd; do
   time_one "$name --staged, key change (under unshare -n)" -N "$cmd"
 done < <(peer_staged_cmds "$repo")
