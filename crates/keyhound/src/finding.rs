@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::evidence::{self, Confidence, Fixture};
 use crate::matcher::RawMatch;
 use crate::rules::{Rule, Severity};
+use crate::source::blob::Blob;
 
 /// A commit that holds a location (history and staged scans).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +45,10 @@ pub struct Location {
     pub end_column: usize,
     /// Byte offset of the secret in the scanned content.
     pub offset: usize,
+    /// Byte offset just past the secret (for a decoded secret: past its encoded text), for
+    /// telling overlapping sightings apart; not reported.
+    #[serde(skip)]
+    pub end_offset: usize,
     /// The commit, for git sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
@@ -338,16 +343,20 @@ enum Column {
     Invalid { line: usize, from: usize },
 }
 
-/// Turns matches in one content buffer into findings, each with one location.
-pub fn from_matches(
-    rules: &[Rule],
-    content: &[u8],
-    path: &str,
-    matches: &[RawMatch],
-) -> Vec<Finding> {
+/// Turns matches in one blob into findings, each with one location, built whole from the
+/// blob's origin: the path shown, the git blob id, and for bytes decoded from encoded text the
+/// encoding chain and the position of that text in the blob it sits in (the line shown is that
+/// blob's, the encoded text standing for the secret). This is the one place a location is made.
+pub fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]) -> Vec<Finding> {
     if matches.is_empty() {
         return Vec::new();
     }
+    let content = blob.bytes;
+    let origin = &blob.origin;
+    let path = origin.shown();
+    let blob_id = origin.git_blob().map(|id| id.to_string());
+    let decoded = origin.decoded_chain();
+    let host = origin.host();
     let index = LineIndex::new(content);
     let spans = Spans::new(matches.iter().map(|m| m.secret.clone()));
     matches
@@ -355,17 +364,43 @@ pub fn from_matches(
         .map(|m| {
             let rule = &rules[m.rule];
             let secret = &content[m.secret.clone()];
-            let (line, column) = index.position(m.secret.start);
-            let (end_line, end_column) = index.position(m.secret.end);
             let near = index.line_near(m.secret.start, m.secret.end, crate::matcher::LINE_REACH);
             let name = m.name.clone().map(|n| &content[n]);
-            let assessment = evidence::assess(rule, secret, path, near, name);
-            let (line_text, line_secrets) = line_excerpt(&index, content, m.secret.clone(), &spans);
+            let assessment = evidence::assess(rule, secret, &path, near, name);
+            let secret_text = String::from_utf8_lossy(secret).into_owned();
+            let (
+                offset,
+                end_offset,
+                (line, column),
+                (end_line, end_column),
+                (line_text, line_secrets),
+            ) = match host {
+                None => (
+                    m.secret.start,
+                    m.secret.end,
+                    index.position(m.secret.start),
+                    index.position(m.secret.end),
+                    line_excerpt(&index, content, m.secret.clone(), &spans),
+                ),
+                Some(host) => {
+                    let start = origin.host_start(m.secret.start);
+                    let end = origin.host_end(m.secret.start + secret_text.len().max(1));
+                    let hi = host.index();
+                    let own = Spans::new(std::iter::once(start..end));
+                    (
+                        start,
+                        end,
+                        hi.position(start),
+                        hi.position(end),
+                        line_excerpt(hi, host.content(), start..end, &own),
+                    )
+                }
+            };
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
                 severity: rule.severity,
-                secret: String::from_utf8_lossy(secret).into_owned(),
+                secret: secret_text,
                 fingerprint: fingerprint(&rule.id, secret),
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 remediation: rule.remediation.clone(),
@@ -373,7 +408,7 @@ pub fn from_matches(
                 confidence: assessment.confidence,
                 fixture: assessment.fixture,
                 context: assessment.context,
-                decoded: None,
+                decoded: decoded.clone(),
                 git: None,
                 verification: None,
                 locations: vec![Location {
@@ -382,9 +417,10 @@ pub fn from_matches(
                     column,
                     end_line,
                     end_column,
-                    offset: m.secret.start,
+                    offset,
+                    end_offset,
                     commit: None,
-                    blob: None,
+                    blob: blob_id.clone(),
                 }],
                 line: line_text,
                 line_secrets,
@@ -506,7 +542,8 @@ mod tests {
                 entropy: 4.0,
                 name: None,
             };
-            from_matches(rules.rules(), line.as_bytes(), "app.js", &[m]).remove(0)
+            let origin = crate::source::blob::Origin::File { path: "app.js" };
+            from_matches(rules.rules(), &Blob::new(line.as_bytes(), origin), &[m]).remove(0)
         };
         assert!(rule.generic);
         let near = finding_on(format!("var x=1;/*example*/token=\"{value}\";"));

@@ -23,6 +23,7 @@ use crate::bounded;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::source::blob::{Blob, Origin};
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -255,7 +256,7 @@ impl Worker<'_> {
     fn read(&mut self, shown: &str, reader: impl Read, hint: u64) {
         let limit = self.scanner.options.max_file_size;
         match bounded::read_to_limit(reader, limit, hint) {
-            Ok(Some(content)) => self.scan(shown, &content),
+            Ok(Some(content)) => self.scan(Origin::File { path: shown }, &content),
             Ok(None) => {
                 let reason = Unread::TooLarge { size: None, limit };
                 self.out
@@ -267,8 +268,9 @@ impl Worker<'_> {
         }
     }
 
-    fn scan(&mut self, shown: &str, content: &[u8]) {
-        let mut result = self.scanner.scan_content(&mut self.matcher, shown, content);
+    fn scan(&mut self, origin: Origin<'_>, content: &[u8]) {
+        let blob = Blob::new(content, origin);
+        let mut result = self.scanner.scan_blob(&mut self.matcher, &blob);
         self.out.stats.add_content(content.len(), &mut result);
         self.out.findings.extend(result.findings);
         self.out.explanations.extend(result.explanations);
@@ -287,7 +289,7 @@ pub fn scan_reader(scanner: &Scanner, reader: impl Read) -> Result<FsScan> {
     };
     let limit = scanner.options.max_file_size;
     match bounded::read_to_limit(reader, limit, 0) {
-        Ok(Some(content)) => worker.scan("-", &content),
+        Ok(Some(content)) => worker.scan(Origin::Stdin, &content),
         Ok(None) => {
             let reason = Unread::TooLarge { size: None, limit };
             worker

@@ -216,7 +216,11 @@ pub fn scan_history(
             }
         };
         messages_scanned += 1;
-        let result = scanner.scan_content(&mut message_matcher, &path, text);
+        let blob = crate::source::blob::Blob::new(
+            text,
+            crate::source::blob::Origin::Message { name: &path },
+        );
+        let result = scanner.scan_blob(&mut message_matcher, &blob);
         if !result.findings.is_empty() {
             in_messages.push((key, result));
         }

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::scan::{sort_findings, ContentResult, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::source::blob::{Blob, Origin, RepoId};
 use compare::{expand_deleted_dirs, Change, Changes};
 
 /// How to compare HEAD with the index.
@@ -174,13 +175,8 @@ pub fn scan_changes(
     if results.iter().any(|(r, _)| !r.findings.is_empty()) {
         expand_deleted_dirs(repo, &mut changes)?;
         let known = old_fingerprints(scanner, repo, &changes.list, threads, &mut stats)?;
-        for (r, blob) in &mut results {
+        for (r, _) in &mut results {
             r.findings.retain(|f| !known.contains(&f.fingerprint));
-            for f in &mut r.findings {
-                for l in &mut f.locations {
-                    l.blob = Some(blob.to_string());
-                }
-            }
         }
     }
     let mut out = StagedScan {
@@ -256,6 +252,7 @@ fn scan_chunk(
         )
     })?;
     let mut matcher = scanner.matcher();
+    let repo_id = RepoId::new(repo.path());
     let mut out = Vec::with_capacity(changes.len());
     for c in changes {
         let Some(oid) = pick(c) else { continue };
@@ -289,10 +286,22 @@ fn scan_chunk(
         }
         let result = match odb.read(oid) {
             Ok(obj) => {
-                let mut r = scanner.scan_content(&mut matcher, &path, obj.data());
-                for i in &mut r.incomplete {
-                    i.blob = Some(oid.to_string());
-                }
+                // The staged blob is an index entry; an old one, HEAD's.
+                let origin = if c.new == Some(oid) {
+                    Origin::Index {
+                        path: &path,
+                        blob: oid,
+                    }
+                } else {
+                    Origin::Git {
+                        repo: &repo_id,
+                        commit: None,
+                        path: &path,
+                        blob: oid,
+                    }
+                };
+                let blob = Blob::new(obj.data(), origin);
+                let mut r = scanner.scan_blob(&mut matcher, &blob);
                 stats.add_content(obj.data().len(), &mut r);
                 Some(r)
             }

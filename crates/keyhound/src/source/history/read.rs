@@ -12,6 +12,7 @@ use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
 use crate::error::{Error, Result};
 use crate::matcher::Prefilter;
 use crate::scan::{Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::source::blob::{Blob, Origin, RepoId};
 
 /// What the read-and-scan stage produced, merged over threads.
 #[derive(Default)]
@@ -67,6 +68,7 @@ pub(crate) fn read_all(
     let cursor = AtomicUsize::new(0);
     let total = Mutex::new(ReadOut::default());
     let git_dir = repo.path().to_path_buf();
+    let repo_id = RepoId::new(&git_dir);
     let prefilter = options
         .timings
         .then(|| Prefilter::new(scanner.rules().rules()));
@@ -79,6 +81,7 @@ pub(crate) fn read_all(
                         scanner,
                         odb,
                         repo: &repo,
+                        repo_id: &repo_id,
                         walk,
                         matcher: scanner.matcher(),
                         prefilter: prefilter.as_ref(),
@@ -121,6 +124,7 @@ struct Worker<'a, 's> {
     scanner: &'s Scanner,
     odb: git2::Odb<'a>,
     repo: &'a Repository,
+    repo_id: &'a RepoId,
     walk: &'a enumerate::Walk,
     matcher: crate::matcher::Matcher<'s>,
     prefilter: Option<&'a Prefilter>,
@@ -200,19 +204,20 @@ impl Worker<'_, '_> {
             self.out.prefilter += t.elapsed();
         }
         let t = Instant::now();
-        let result = self.scanner.scan_content(&mut self.matcher, &path, content);
+        let commit = blobs.origins[slot as usize].commit;
+        let origin = Origin::Git {
+            repo: self.repo_id,
+            commit: self.walk.commits.get(commit as usize).copied(),
+            path: &path,
+            blob: id,
+        };
+        let mut result = self
+            .scanner
+            .scan_blob(&mut self.matcher, &Blob::new(content, origin));
         self.out.scan += t.elapsed();
-        let mut result = result;
-        let blob_hex = id.to_string();
-        for i in &mut result.incomplete {
-            i.blob = Some(blob_hex.clone());
-        }
         self.out.stats.add_content(content.len(), &mut result);
         self.out.explanations.extend(result.explanations);
-        for mut finding in result.findings {
-            for l in &mut finding.locations {
-                l.blob = Some(blob_hex.clone());
-            }
+        for finding in result.findings {
             self.out.found.push(Found {
                 at: At::Blob(slot),
                 finding,
