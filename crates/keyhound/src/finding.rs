@@ -429,6 +429,68 @@ pub fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]) -> Ve
         .collect()
 }
 
+/// Sightings grouped by (rule, secret): a finding is the matches of one rule with one secret,
+/// wherever they were seen. Groups are numbered in order of first sighting.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Groups {
+    /// For each sighting, the number of its group.
+    pub of: Vec<usize>,
+    /// For each group, its sightings in the order given.
+    pub members: Vec<Vec<usize>>,
+}
+
+impl Groups {
+    /// Groups `sightings` (each a finding with one location, from any source) by rule and
+    /// secret.
+    pub fn by_secret<'f>(sightings: impl IntoIterator<Item = &'f Finding>) -> Groups {
+        let mut group_of: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::new();
+        let of: Vec<usize> = sightings
+            .into_iter()
+            .map(|f| {
+                let next = group_of.len();
+                *group_of
+                    .entry((f.rule_id.as_str(), f.secret.as_str()))
+                    .or_insert(next)
+            })
+            .collect();
+        let mut members = vec![Vec::new(); group_of.len()];
+        for (i, &g) in of.iter().enumerate() {
+            members[g].push(i);
+        }
+        Groups { of, members }
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+/// The sightings of one group (see [`Groups`]) as one finding: its assessment from the
+/// strongest sighting (a key first seen in a test directory and later in a config file is not
+/// a fixture: not a fixture first, then the highest confidence, then the earliest), its
+/// locations those of every sighting, in the order given. `None` for no sightings.
+pub fn merge_sightings(mut sightings: Vec<Finding>) -> Option<Finding> {
+    let best = sightings
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, f)| (f.fixture.is_none(), f.confidence, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)?;
+    let locations = sightings
+        .iter_mut()
+        .flat_map(|f| std::mem::take(&mut f.locations))
+        .collect();
+    let mut finding = sightings.swap_remove(best);
+    finding.locations = locations;
+    Some(finding)
+}
+
 /// Most characters of a secret's own text that redaction ever shows.
 pub const REDACT_BUDGET: usize = 12;
 
@@ -552,6 +614,38 @@ mod tests {
         let pad = "y".repeat(crate::matcher::LINE_REACH + 10);
         let far = finding_on(format!("var x=1;/*example*/{pad};token=\"{value}\";"));
         assert!(far.fixture.is_none(), "{:?}", far.context);
+    }
+
+    #[test]
+    fn sightings_group_by_rule_and_secret_and_merge_from_the_strongest() {
+        let mut sample = crate::report::tests_support::sample();
+        sample.confidence = Confidence::Low;
+        let sighting = |rule: &str, secret: &str, path: &str, fixture: bool| {
+            let mut f = sample.clone();
+            f.rule_id = rule.into();
+            f.secret = secret.into();
+            f.locations[0].path = path.into();
+            if !fixture {
+                f.fixture = None;
+            } else {
+                f.fixture = Some(Fixture::Place);
+            }
+            f
+        };
+        let found = vec![
+            sighting("r", "a", "test/1", true),
+            sighting("q", "a", "2", false),
+            sighting("r", "b", "3", false),
+            sighting("r", "a", "4", false),
+        ];
+        let groups = Groups::by_secret(&found);
+        assert_eq!(groups.of, vec![0, 1, 2, 0]);
+        assert_eq!(groups.members, vec![vec![0, 3], vec![1], vec![2]]);
+        let merged = merge_sightings(vec![found[0].clone(), found[3].clone()]).unwrap();
+        assert!(merged.fixture.is_none());
+        let paths: Vec<&str> = merged.locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, vec!["test/1", "4"]);
+        assert!(merge_sightings(Vec::new()).is_none());
     }
 
     #[test]
