@@ -10,6 +10,7 @@
 //! - [`history`]: every blob of a git repository's history, or of a range of commits.
 
 pub mod blob;
+mod collect;
 pub mod fs;
 pub mod history;
 pub mod staged;

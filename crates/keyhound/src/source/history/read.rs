@@ -9,17 +9,18 @@ use std::time::{Duration, Instant};
 use git2::Repository;
 
 use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::matcher::Prefilter;
-use crate::scan::{Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::scan::{Incomplete, Scanner, Unread};
 use crate::source::blob::{Blob, Origin, RepoId};
+use crate::source::collect::{thread_pool, Collector};
 
 /// What the read-and-scan stage produced, merged over threads.
 #[derive(Default)]
 pub(crate) struct ReadOut {
     pub(crate) found: Vec<Found>,
-    pub(crate) explanations: Vec<Explanation>,
-    pub(crate) stats: Stats,
+    /// Counts and explanations.
+    pub(crate) collect: Collector,
     pub(crate) lfs_pointers: u64,
     pub(crate) skipped_by_path: u64,
     pub(crate) read: Duration,
@@ -30,8 +31,7 @@ pub(crate) struct ReadOut {
 impl ReadOut {
     fn merge(&mut self, o: ReadOut) {
         self.found.extend(o.found);
-        self.explanations.extend(o.explanations);
-        self.stats.merge(o.stats);
+        self.collect.merge(o.collect);
         self.lfs_pointers += o.lfs_pointers;
         self.skipped_by_path += o.skipped_by_path;
         self.read += o.read;
@@ -53,15 +53,7 @@ pub(crate) fn read_all(
     options: &HistoryOptions,
     progress: &dyn Progress,
 ) -> Result<ReadOut> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| {
-            Error::git(
-                "starting worker threads",
-                git2::Error::from_str(&e.to_string()),
-            )
-        })?;
+    let pool = thread_pool(options.threads)?;
     let threads = pool.current_num_threads().max(1);
     let order = &order.order;
     let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
@@ -94,29 +86,32 @@ pub(crate) fn read_all(
                             break;
                         }
                         let end = (at + chunk).min(order.len());
-                        let bytes_before = worker.out.stats.bytes;
+                        let bytes_before = worker.out.collect.stats.bytes;
                         for &slot in &order[at..end] {
                             worker.blob(slot);
                         }
-                        progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
+                        progress.scanned(
+                            (end - at) as u64,
+                            worker.out.collect.stats.bytes - bytes_before,
+                        );
                     }
                 }
-                Err(e) => out.stats.errors.push(format!(
+                Err(e) => out.collect.stats.errors.push(format!(
                     "opening the objects of {}: {}",
                     git_dir.display(),
                     e.message()
                 )),
             },
-            Err(e) => {
-                out.stats
-                    .errors
-                    .push(format!("opening {}: {}", git_dir.display(), e.message()))
-            }
+            Err(e) => out.collect.stats.errors.push(format!(
+                "opening {}: {}",
+                git_dir.display(),
+                e.message()
+            )),
         }
         total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
     });
     let mut total = total.into_inner().unwrap_or_else(|p| p.into_inner());
-    total.stats.errors.dedup();
+    total.collect.stats.errors.dedup();
     Ok(total)
 }
 
@@ -140,7 +135,7 @@ impl Worker<'_, '_> {
         let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
         if let Some(why) = self.scanner.path_skip(&path) {
             self.out.skipped_by_path += 1;
-            self.out.stats.removed.skipped(why);
+            self.out.collect.stats.removed.skipped(why);
             return;
         }
         let t = Instant::now();
@@ -169,7 +164,7 @@ impl Worker<'_, '_> {
         let blob = match blob {
             Ok(Ok(b)) => b,
             Ok(Err(size)) => {
-                self.out.stats.incomplete.push(too_large(size));
+                self.out.collect.stats.incomplete.push(too_large(size));
                 return;
             }
             Err(e) => {
@@ -179,6 +174,7 @@ impl Worker<'_, '_> {
                     None => path,
                 };
                 self.out
+                    .collect
                     .stats
                     .errors
                     .push(format!("blob {id} ({at}): {}", e.message()));
@@ -189,6 +185,7 @@ impl Worker<'_, '_> {
         self.out.read += t.elapsed();
         if content.len() as u64 > limit {
             self.out
+                .collect
                 .stats
                 .incomplete
                 .push(too_large(content.len() as u64));
@@ -211,13 +208,11 @@ impl Worker<'_, '_> {
             path: &path,
             blob: id,
         };
-        let mut result = self
+        let result = self
             .scanner
             .scan_blob(&mut self.matcher, &Blob::new(content, origin));
         self.out.scan += t.elapsed();
-        self.out.stats.add_content(content.len(), &mut result);
-        self.out.explanations.extend(result.explanations);
-        for finding in result.findings {
+        for finding in self.out.collect.scanned(content.len(), result) {
             self.out.found.push(Found {
                 at: At::Blob(slot),
                 finding,
