@@ -259,36 +259,34 @@ fn scan_chunk(
                 continue;
             }
         };
+        // The staged blob is an index entry; an old one, HEAD's.
+        let origin = if c.new == Some(oid) {
+            Origin::Index {
+                path: &path,
+                blob: oid,
+            }
+        } else {
+            Origin::Git {
+                repo: &repo_id,
+                commit: None,
+                path: &path,
+                blob: oid,
+            }
+        };
         let limit = scanner.options.max_file_size;
         if size > limit {
-            collect.stats.incomplete.push(Incomplete {
-                blob: Some(oid.to_string()),
-                ..Incomplete::new(
-                    path,
-                    Unread::TooLarge {
-                        size: Some(size),
-                        limit,
-                    },
-                )
-            });
+            let reason = Unread::TooLarge {
+                size: Some(size),
+                limit,
+            };
+            collect
+                .stats
+                .incomplete
+                .push(Incomplete::at(&origin, reason));
             continue;
         }
         match odb.read(oid) {
             Ok(obj) => {
-                // The staged blob is an index entry; an old one, HEAD's.
-                let origin = if c.new == Some(oid) {
-                    Origin::Index {
-                        path: &path,
-                        blob: oid,
-                    }
-                } else {
-                    Origin::Git {
-                        repo: &repo_id,
-                        commit: None,
-                        path: &path,
-                        blob: oid,
-                    }
-                };
                 let blob = Blob::new(obj.data(), origin);
                 let result = scanner.scan_blob(&mut matcher, &blob);
                 findings.extend(collect.scanned(obj.data().len(), result));

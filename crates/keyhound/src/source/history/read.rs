@@ -138,6 +138,16 @@ impl Worker<'_, '_> {
             self.out.collect.stats.removed.skipped(why);
             return;
         }
+        let commit = self
+            .walk
+            .commits
+            .get(blobs.origins[slot as usize].commit as usize);
+        let origin = Origin::Git {
+            repo: self.repo_id,
+            commit: commit.copied(),
+            path: &path,
+            blob: id,
+        };
         let t = Instant::now();
         // Every blob is sized from its header before it is inflated: a pack entry says nothing
         // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
@@ -151,15 +161,12 @@ impl Worker<'_, '_> {
                 self.repo.find_blob(id).map(Ok)
             }
         });
-        let too_large = |size: u64| Incomplete {
-            blob: Some(id.to_string()),
-            ..Incomplete::new(
-                path.clone(),
-                Unread::TooLarge {
-                    size: Some(size),
-                    limit,
-                },
-            )
+        let too_large = |size: u64| {
+            let reason = Unread::TooLarge {
+                size: Some(size),
+                limit,
+            };
+            Incomplete::at(&origin, reason)
         };
         let blob = match blob {
             Ok(Ok(b)) => b,
@@ -168,10 +175,9 @@ impl Worker<'_, '_> {
                 return;
             }
             Err(e) => {
-                let commit = blobs.origins[slot as usize].commit;
-                let at = match self.walk.commits.get(commit as usize) {
+                let at = match commit {
                     Some(c) => format!("{path} in commit {c}"),
-                    None => path,
+                    None => path.clone(),
                 };
                 self.out
                     .collect
@@ -201,13 +207,6 @@ impl Worker<'_, '_> {
             self.out.prefilter += t.elapsed();
         }
         let t = Instant::now();
-        let commit = blobs.origins[slot as usize].commit;
-        let origin = Origin::Git {
-            repo: self.repo_id,
-            commit: self.walk.commits.get(commit as usize).copied(),
-            path: &path,
-            blob: id,
-        };
         let result = self
             .scanner
             .scan_blob(&mut self.matcher, &Blob::new(content, origin));
