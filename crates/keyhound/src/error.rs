@@ -65,6 +65,12 @@ pub enum Error {
     /// Writing a report failed.
     #[error("writing report: {0}")]
     Report(std::io::Error),
+    /// The worker threads could not be started.
+    #[error("starting worker threads: {message}")]
+    Threads {
+        /// What the thread pool said.
+        message: String,
+    },
     /// A baseline or ignore file is malformed.
     #[error("{}: {message}", path.display())]
     BadFile {

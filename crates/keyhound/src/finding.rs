@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::evidence::{self, Confidence, Fixture};
 use crate::matcher::RawMatch;
 use crate::rules::{Rule, Severity};
+use crate::source::blob::Blob;
 
 /// A commit that holds a location (history and staged scans).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +45,10 @@ pub struct Location {
     pub end_column: usize,
     /// Byte offset of the secret in the scanned content.
     pub offset: usize,
+    /// Byte offset just past the secret (for a decoded secret: past its encoded text), for
+    /// telling overlapping sightings apart; not reported.
+    #[serde(skip)]
+    pub end_offset: usize,
     /// The commit, for git sources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
@@ -338,16 +343,20 @@ enum Column {
     Invalid { line: usize, from: usize },
 }
 
-/// Turns matches in one content buffer into findings, each with one location.
-pub fn from_matches(
-    rules: &[Rule],
-    content: &[u8],
-    path: &str,
-    matches: &[RawMatch],
-) -> Vec<Finding> {
+/// Turns matches in one blob into findings, each with one location, built whole from the
+/// blob's origin: the path shown, the git blob id, and for bytes decoded from encoded text the
+/// encoding chain and the position of that text in the blob it sits in (the line shown is that
+/// blob's, the encoded text standing for the secret). This is the one place a location is made.
+pub fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]) -> Vec<Finding> {
     if matches.is_empty() {
         return Vec::new();
     }
+    let content = blob.bytes;
+    let origin = &blob.origin;
+    let path = origin.shown();
+    let blob_id = origin.git_blob().map(|id| id.to_string());
+    let decoded = origin.decoded_chain();
+    let host = origin.host();
     let index = LineIndex::new(content);
     let spans = Spans::new(matches.iter().map(|m| m.secret.clone()));
     matches
@@ -355,17 +364,43 @@ pub fn from_matches(
         .map(|m| {
             let rule = &rules[m.rule];
             let secret = &content[m.secret.clone()];
-            let (line, column) = index.position(m.secret.start);
-            let (end_line, end_column) = index.position(m.secret.end);
             let near = index.line_near(m.secret.start, m.secret.end, crate::matcher::LINE_REACH);
             let name = m.name.clone().map(|n| &content[n]);
-            let assessment = evidence::assess(rule, secret, path, near, name);
-            let (line_text, line_secrets) = line_excerpt(&index, content, m.secret.clone(), &spans);
+            let assessment = evidence::assess(rule, secret, &path, near, name);
+            let secret_text = String::from_utf8_lossy(secret).into_owned();
+            let (
+                offset,
+                end_offset,
+                (line, column),
+                (end_line, end_column),
+                (line_text, line_secrets),
+            ) = match host {
+                None => (
+                    m.secret.start,
+                    m.secret.end,
+                    index.position(m.secret.start),
+                    index.position(m.secret.end),
+                    line_excerpt(&index, content, m.secret.clone(), &spans),
+                ),
+                Some(host) => {
+                    let start = origin.host_start(m.secret.start);
+                    let end = origin.host_end(m.secret.start + secret_text.len().max(1));
+                    let hi = host.index();
+                    let own = Spans::new(std::iter::once(start..end));
+                    (
+                        start,
+                        end,
+                        hi.position(start),
+                        hi.position(end),
+                        line_excerpt(hi, host.content(), start..end, &own),
+                    )
+                }
+            };
             Finding {
                 rule_id: rule.id.clone(),
                 description: rule.description.clone(),
                 severity: rule.severity,
-                secret: String::from_utf8_lossy(secret).into_owned(),
+                secret: secret_text,
                 fingerprint: fingerprint(&rule.id, secret),
                 entropy: (m.entropy * 1000.0).round() / 1000.0,
                 remediation: rule.remediation.clone(),
@@ -373,7 +408,7 @@ pub fn from_matches(
                 confidence: assessment.confidence,
                 fixture: assessment.fixture,
                 context: assessment.context,
-                decoded: None,
+                decoded: decoded.clone(),
                 git: None,
                 verification: None,
                 locations: vec![Location {
@@ -382,15 +417,78 @@ pub fn from_matches(
                     column,
                     end_line,
                     end_column,
-                    offset: m.secret.start,
+                    offset,
+                    end_offset,
                     commit: None,
-                    blob: None,
+                    blob: blob_id.clone(),
                 }],
                 line: line_text,
                 line_secrets,
             }
         })
         .collect()
+}
+
+/// Sightings grouped by (rule, secret): a finding is the matches of one rule with one secret,
+/// wherever they were seen. Groups are numbered in order of first sighting.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Groups {
+    /// For each sighting, the number of its group.
+    pub of: Vec<usize>,
+    /// For each group, its sightings in the order given.
+    pub members: Vec<Vec<usize>>,
+}
+
+impl Groups {
+    /// Groups `sightings` (each a finding with one location, from any source) by rule and
+    /// secret.
+    pub fn by_secret<'f>(sightings: impl IntoIterator<Item = &'f Finding>) -> Groups {
+        let mut group_of: std::collections::HashMap<(&str, &str), usize> =
+            std::collections::HashMap::new();
+        let of: Vec<usize> = sightings
+            .into_iter()
+            .map(|f| {
+                let next = group_of.len();
+                *group_of
+                    .entry((f.rule_id.as_str(), f.secret.as_str()))
+                    .or_insert(next)
+            })
+            .collect();
+        let mut members = vec![Vec::new(); group_of.len()];
+        for (i, &g) in of.iter().enumerate() {
+            members[g].push(i);
+        }
+        Groups { of, members }
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+/// The sightings of one group (see [`Groups`]) as one finding: its assessment from the
+/// strongest sighting (a key first seen in a test directory and later in a config file is not
+/// a fixture: not a fixture first, then the highest confidence, then the earliest), its
+/// locations those of every sighting, in the order given. `None` for no sightings.
+pub fn merge_sightings(mut sightings: Vec<Finding>) -> Option<Finding> {
+    let best = sightings
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, f)| (f.fixture.is_none(), f.confidence, std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)?;
+    let locations = sightings
+        .iter_mut()
+        .flat_map(|f| std::mem::take(&mut f.locations))
+        .collect();
+    let mut finding = sightings.swap_remove(best);
+    finding.locations = locations;
+    Some(finding)
 }
 
 /// Most characters of a secret's own text that redaction ever shows.
@@ -506,7 +604,8 @@ mod tests {
                 entropy: 4.0,
                 name: None,
             };
-            from_matches(rules.rules(), line.as_bytes(), "app.js", &[m]).remove(0)
+            let origin = crate::source::blob::Origin::File { path: "app.js" };
+            from_matches(rules.rules(), &Blob::new(line.as_bytes(), origin), &[m]).remove(0)
         };
         assert!(rule.generic);
         let near = finding_on(format!("var x=1;/*example*/token=\"{value}\";"));
@@ -515,6 +614,38 @@ mod tests {
         let pad = "y".repeat(crate::matcher::LINE_REACH + 10);
         let far = finding_on(format!("var x=1;/*example*/{pad};token=\"{value}\";"));
         assert!(far.fixture.is_none(), "{:?}", far.context);
+    }
+
+    #[test]
+    fn sightings_group_by_rule_and_secret_and_merge_from_the_strongest() {
+        let mut sample = crate::report::tests_support::sample();
+        sample.confidence = Confidence::Low;
+        let sighting = |rule: &str, secret: &str, path: &str, fixture: bool| {
+            let mut f = sample.clone();
+            f.rule_id = rule.into();
+            f.secret = secret.into();
+            f.locations[0].path = path.into();
+            if !fixture {
+                f.fixture = None;
+            } else {
+                f.fixture = Some(Fixture::Place);
+            }
+            f
+        };
+        let found = vec![
+            sighting("r", "a", "test/1", true),
+            sighting("q", "a", "2", false),
+            sighting("r", "b", "3", false),
+            sighting("r", "a", "4", false),
+        ];
+        let groups = Groups::by_secret(&found);
+        assert_eq!(groups.of, vec![0, 1, 2, 0]);
+        assert_eq!(groups.members, vec![vec![0, 3], vec![1], vec![2]]);
+        let merged = merge_sightings(vec![found[0].clone(), found[3].clone()]).unwrap();
+        assert!(merged.fixture.is_none());
+        let paths: Vec<&str> = merged.locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, vec!["test/1", "4"]);
+        assert!(merge_sightings(Vec::new()).is_none());
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! bytes, files and git history.
 //!
 //! Data flows one way: a source (files, history, the staged index) yields each piece of content
-//! with the path it is reported under (a string: an archive member or notebook cell is named in
-//! it, `release.zip!config/.env`; git sources add blob, commit and provenance to the findings
-//! afterwards) → a [`Scanner`] runs a per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'
+//! as a [`Blob`] with its [`Origin`] (a file, stdin, a git blob at a path of a commit, an index
+//! entry; archive members, notebook cells and decoded layers are child origins of the blob they
+//! sit in) → a [`Scanner`] runs a per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'
 //! regexes, then entropy, placeholder and allowlist checks) → matches become [`Finding`]s with
 //! line, column and a position-independent fingerprint → a reporter writes them.
 //!
@@ -44,3 +44,4 @@ pub use error::{Error, Result, Revision};
 pub use finding::{Finding, Location};
 pub use rules::RuleSet;
 pub use scan::{Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread};
+pub use source::blob::{Blob, Origin};

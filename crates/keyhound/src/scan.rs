@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::finding::{self, Finding};
 use crate::matcher::{heuristics::DropReason, Matcher, Matches, Prefilter, RawMatch};
 use crate::rules::RuleSet;
+use crate::source::blob::{Blob, Origin};
 use crate::suppress::{SuppressedBy, Suppressions};
 
 /// Options that apply to every source.
@@ -257,6 +258,15 @@ pub enum Unread {
 }
 
 impl Incomplete {
+    /// The blob from `origin` not read whole for `reason`, named as reports name it.
+    pub fn at(origin: &Origin<'_>, reason: Unread) -> Incomplete {
+        Incomplete {
+            what: origin.to_string(),
+            blob: origin.git_blob().map(|id| id.to_string()),
+            reason,
+        }
+    }
+
     /// `what` not read whole for `reason`.
     pub fn new(what: impl Into<String>, reason: Unread) -> Incomplete {
         Incomplete {
@@ -527,41 +537,58 @@ impl Scanner {
         self.rules.allowlist.has_paths() || self.suppressions.has_globs() || self.paths.is_some()
     }
 
-    /// Scans one piece of content that lives at `path`: its text, then what is nested in it
-    /// (archives, notebooks, encoded strings; see [`crate::decode`]).
+    /// Scans one piece of content that lives at `path` (a file, as reports show it): see
+    /// [`Scanner::scan_blob`].
     pub fn scan_content(
         &self,
         matcher: &mut Matcher<'_>,
         path: &str,
         content: &[u8],
     ) -> ContentResult {
-        let budget = self.options.scan_budget.map(|b| b.for_size(content.len()));
+        self.scan_blob(matcher, &Blob::new(content, Origin::File { path }))
+    }
+
+    /// Scans one blob: its text, then what is nested in it (archives, notebooks, encoded
+    /// strings; see [`crate::decode`]).
+    pub fn scan_blob(&self, matcher: &mut Matcher<'_>, blob: &Blob<'_>) -> ContentResult {
+        let budget = self
+            .options
+            .scan_budget
+            .map(|b| b.for_size(blob.bytes.len()));
         matcher.set_budget(budget);
-        let mut result = self.scan_plain(matcher, path, content);
-        crate::decode::scan_nested(self, matcher, path, content, &mut result);
+        let mut result = self.scan_blob_plain(matcher, blob);
+        crate::decode::scan_nested(self, matcher, blob, &mut result);
         if let (true, Some(budget)) = (matcher.expired(), budget) {
             let limit_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
-            result
-                .incomplete
-                .push(Incomplete::new(path, Unread::ScanBudget { limit_ms }));
+            result.incomplete.push(Incomplete::at(
+                &blob.origin,
+                Unread::ScanBudget { limit_ms },
+            ));
         }
         matcher.set_budget(None);
         result
     }
 
-    /// Scans content as it is, without looking inside archives or encodings.
+    /// Scans content at `path` as it is: see [`Scanner::scan_blob_plain`].
     pub fn scan_plain(
         &self,
         matcher: &mut Matcher<'_>,
         path: &str,
         content: &[u8],
     ) -> ContentResult {
+        self.scan_blob_plain(matcher, &Blob::new(content, Origin::File { path }))
+    }
+
+    /// Scans a blob as it is, without looking inside archives or encodings.
+    pub fn scan_blob_plain(&self, matcher: &mut Matcher<'_>, blob: &Blob<'_>) -> ContentResult {
         let mut matches = Matches::default();
-        let decoded = decode_utf16(content);
-        let content = decoded.as_deref().unwrap_or(content);
+        let decoded = decode_utf16(blob.bytes);
+        let content = decoded.as_deref().unwrap_or(blob.bytes);
         let binary = decoded.is_none() && is_binary(content);
-        matcher.find(content, Some(path.as_bytes()), binary, &mut matches);
-        let mut findings = finding::from_matches(self.rules.rules(), content, path, &matches.kept);
+        let shown = blob.origin.shown();
+        matcher.find(content, Some(shown.as_bytes()), binary, &mut matches);
+        let text = Blob::new(content, blob.origin);
+        let mut findings = finding::from_matches(self.rules.rules(), &text, &matches.kept);
         let mut removed = Removed {
             config_allowlist: matches.config_allowlisted as u64,
             ..Removed::default()
@@ -591,7 +618,7 @@ impl Scanner {
             }
         });
         let explanations = if self.options.explain {
-            self.explain(content, path, &matches)
+            self.explain(content, &shown, &matches)
         } else {
             Vec::new()
         };

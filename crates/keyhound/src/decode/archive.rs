@@ -13,6 +13,7 @@ use flate2::read::MultiGzDecoder;
 use super::Cx;
 use crate::matcher::Matcher;
 use crate::scan::{self, ContentResult};
+use crate::source::blob::Origin;
 
 /// What kind of container some bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +36,12 @@ pub(super) fn detect(content: &[u8]) -> Option<Kind> {
     }
 }
 
-/// Scans the members of the archive `content` at `path`. False if it could not be opened at
+/// Scans the members of the archive `content` from `path`. False if it could not be opened at
 /// all (recorded as incomplete; the caller treats the bytes as they are).
 pub(super) fn scan(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
-    path: &str,
+    path: &Origin<'_>,
     content: &[u8],
     kind: Kind,
     depth: usize,
@@ -102,7 +103,7 @@ impl Cx<'_> {
     fn member(
         &mut self,
         matcher: &mut Matcher<'_>,
-        path: &str,
+        path: &Origin<'_>,
         reader: &mut dyn Read,
         size: Option<u64>,
         depth: usize,
@@ -149,15 +150,15 @@ impl Cx<'_> {
     fn listed_member(
         &mut self,
         matcher: &mut Matcher<'_>,
-        archive: &str,
-        member_path: &str,
+        archive: &Origin<'_>,
+        member_path: &Origin<'_>,
         size: u64,
         reader: &mut dyn Read,
         depth: usize,
         counted: bool,
         out: &mut ContentResult,
     ) -> bool {
-        if self.scanner.skips_path(member_path) {
+        if self.scanner.skips_path(&member_path.shown()) {
             return true;
         }
         if !self.member(
@@ -175,11 +176,10 @@ impl Cx<'_> {
         true
     }
 
-    fn too_many_members(&mut self, path: &str) {
+    fn too_many_members(&mut self, path: &Origin<'_>) {
         if self.members_left == 0 {
-            let top = path.split('!').next().unwrap_or(path);
             let limit = super::MAX_MEMBERS;
-            self.unread(top, scan::Unread::TooManyMembers { limit });
+            self.unread(path.root(), scan::Unread::TooManyMembers { limit });
         }
     }
 }
@@ -187,7 +187,7 @@ impl Cx<'_> {
 fn zip(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
-    path: &str,
+    path: &Origin<'_>,
     content: &[u8],
     depth: usize,
     out: &mut ContentResult,
@@ -202,7 +202,10 @@ fn zip(
     };
     for i in 0..archive.len() {
         let name = archive.name_for_index(i).unwrap_or("?").to_string();
-        let member_path = format!("{path}!{name}");
+        let member_path = Origin::Member {
+            parent: path,
+            name: &name,
+        };
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
@@ -306,7 +309,7 @@ impl<R: Read> Seek for Forward<R> {
 fn tar(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
-    path: &str,
+    path: &Origin<'_>,
     reader: impl Read + Seek,
     counted: bool,
     depth: usize,
@@ -338,7 +341,10 @@ fn tar(
             continue;
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let member_path = format!("{path}!{name}");
+        let member_path = Origin::Member {
+            parent: path,
+            name: &name,
+        };
         let size = entry.size();
         if !cx.listed_member(
             matcher,
@@ -361,7 +367,7 @@ fn tar(
 fn gzip(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
-    path: &str,
+    path: &Origin<'_>,
     content: &[u8],
     depth: usize,
     out: &mut ContentResult,
@@ -388,14 +394,17 @@ fn gzip(
         };
         return tar(cx, matcher, path, whole, true, depth, out);
     }
-    let file = path.rsplit(['/', '!', '#']).next().unwrap_or(path);
+    let file = file_name(path);
     let inner = file
         .strip_suffix(".gz")
         .or_else(|| file.strip_suffix(".gzip"))
         .or_else(|| file.strip_suffix(".z"))
-        .unwrap_or(file);
-    let member_path = format!("{path}!{inner}");
-    if cx.scanner.skips_path(&member_path) {
+        .unwrap_or(&file);
+    let member_path = Origin::Member {
+        parent: path,
+        name: inner,
+    };
+    if cx.scanner.skips_path(&member_path.shown()) {
         return true;
     }
     let mut reader = Cursor::new(head).chain(stream);
@@ -403,6 +412,22 @@ fn gzip(
         cx.too_many_members(path);
     }
     true
+}
+
+/// The last name in `origin`'s path: what a gzip stream's one member is named after.
+fn file_name<'a>(origin: &Origin<'a>) -> std::borrow::Cow<'a, str> {
+    let last = |p: &'a str| p.rsplit('/').next().unwrap_or(p);
+    match *origin.undecoded() {
+        Origin::File { path } | Origin::Git { path, .. } | Origin::Index { path, .. } => {
+            last(path).into()
+        }
+        Origin::Member { name, .. } => last(name).into(),
+        Origin::Cell {
+            output: Some(o), ..
+        } => format!("output-{o}").into(),
+        Origin::Cell { cell, .. } => format!("cell-{cell}").into(),
+        _ => origin.shown(),
+    }
 }
 
 #[cfg(test)]

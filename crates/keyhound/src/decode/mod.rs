@@ -44,16 +44,18 @@ mod classify;
 mod encoding;
 mod notebook;
 
-use std::cell::{Cell, OnceCell};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use crate::finding::{Finding, LineIndex};
+use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::scan::{ContentResult, Incomplete, Scanner, Unread};
-use encoding::{Decoded, OffsetMap, Triggers};
+use crate::source::blob::{Blob, Host, Layer, Origin};
+pub(crate) use encoding::OffsetMap;
+use encoding::{Decoded, Triggers};
 
 /// Per-scanner state of this module, built on first use.
 #[derive(Debug, Default)]
@@ -72,13 +74,12 @@ fn budget(max_file_size: u64) -> u64 {
     max_file_size.saturating_mul(BUDGET_FACTOR).min(BUDGET_CAP)
 }
 
-/// Scans what is nested in `content` (already scanned as it is into `result`) and adds the
+/// Scans what is nested in `blob` (already scanned as it is into `result`) and adds the
 /// findings, what could not be read and notes to `result`.
 pub(crate) fn scan_nested(
     scanner: &Scanner,
     matcher: &mut Matcher<'_>,
-    path: &str,
-    content: &[u8],
+    blob: &Blob<'_>,
     result: &mut ContentResult,
 ) {
     let max_depth = scanner.options.max_decode_depth;
@@ -86,8 +87,8 @@ pub(crate) fn scan_nested(
         return;
     }
     // Plain offsets are those of the UTF-8 text when the content is UTF-16.
-    let utf8 = crate::scan::decode_utf16(content);
-    let content = utf8.as_deref().unwrap_or(content);
+    let utf8 = crate::scan::decode_utf16(blob.bytes);
+    let content = utf8.as_deref().unwrap_or(blob.bytes);
     let max_file_size = scanner.options.max_file_size;
     let mut cx = Cx {
         scanner,
@@ -103,7 +104,7 @@ pub(crate) fn scan_nested(
     };
     cx.remember(&result.findings);
     let plain = result.findings.len();
-    cx.inside(matcher, path, content, 0, result.binary, result);
+    cx.inside(matcher, &blob.origin, content, 0, result.binary, 0, result);
     disown(scanner, plain, &cx.decoded_spans, result);
     result.incomplete.append(&mut cx.incomplete);
     result.notes.append(&mut cx.notes);
@@ -168,75 +169,33 @@ impl Seen {
     }
 }
 
-/// A blob (top-level content, archive member or notebook cell) that decoded locations are
-/// reported in.
-struct Blob<'a> {
-    path: &'a str,
-    content: &'a [u8],
-    index: OnceCell<LineIndex<'a>>,
-    /// The top-level blob itself (not an archive member or notebook cell).
-    top: bool,
-}
-
-/// One layer of decoding between a blob and decoded bytes.
-struct Frame<'a> {
-    how: &'static str,
-    /// Offsets in this layer's bytes to offsets in the parent's, applied in order.
-    maps: &'a [OffsetMap],
-    parent: Option<&'a Frame<'a>>,
-}
-
-impl Frame<'_> {
-    fn start(&self, mut at: usize) -> usize {
-        for m in self.maps {
-            at = m.start(at);
-        }
-        self.parent.map_or(at, |p| p.start(at))
-    }
-
-    fn end(&self, mut at: usize) -> usize {
-        for m in self.maps {
-            at = m.end(at);
-        }
-        self.parent.map_or(at, |p| p.end(at))
-    }
-
-    fn chain(&self) -> String {
-        match self.parent {
-            Some(p) => format!("{} > {}", p.chain(), self.how),
-            None => self.how.to_string(),
-        }
-    }
-}
-
 impl<'s> Cx<'s> {
     fn note(&mut self, note: String) {
         self.notes.push(note);
     }
 
-    /// `what` could not be read whole: the scan is incomplete.
-    fn unread(&mut self, what: &str, reason: Unread) {
-        self.incomplete.push(Incomplete::new(what, reason));
+    /// What `origin` names could not be read whole: the scan is incomplete.
+    fn unread(&mut self, origin: &Origin<'_>, reason: Unread) {
+        self.incomplete.push(Incomplete::at(origin, reason));
     }
 
     /// Takes `n` bytes from the budget; false (and a note, once) when it is used up.
-    fn spend(&mut self, n: u64, path: &str) -> bool {
+    fn spend(&mut self, n: u64, origin: &Origin<'_>) -> bool {
         let left = self.budget.get();
         if n <= left {
             self.budget.set(left - n);
             return true;
         }
         self.budget.set(0);
-        self.budget_exhausted(path);
+        self.budget_exhausted(origin);
         false
     }
 
-    fn budget_exhausted(&mut self, path: &str) {
+    fn budget_exhausted(&mut self, origin: &Origin<'_>) {
         if !self.budget_noted {
             self.budget_noted = true;
-            let top = path.split(['!', '#']).next().unwrap_or(path);
             let limit = budget(self.member_cap);
-            self.unread(top, Unread::DecodeBudget { limit });
+            self.unread(origin.root(), Unread::DecodeBudget { limit });
         }
     }
 
@@ -251,15 +210,17 @@ impl<'s> Cx<'s> {
         }
     }
 
-    /// Looks inside `content`, a blob at `path` that is `depth` layers deep and has been
-    /// scanned as it is.
+    /// Looks inside `content`, a blob from `origin` that is `depth` layers deep and has been
+    /// scanned as it is; its own findings are those of `out` from `own` on.
+    #[allow(clippy::too_many_arguments)]
     fn inside(
         &mut self,
         matcher: &mut Matcher<'_>,
-        path: &str,
+        origin: &Origin<'_>,
         content: &[u8],
         depth: usize,
         binary: bool,
+        own: usize,
         out: &mut ContentResult,
     ) {
         if depth >= self.max_depth {
@@ -267,7 +228,7 @@ impl<'s> Cx<'s> {
                 archive::detect(content).is_some() || (!binary && self.encoded_keyword(content));
             if depth > 0 && nested {
                 self.unread(
-                    path,
+                    origin,
                     Unread::DepthLimit {
                         depth: self.max_depth,
                     },
@@ -277,68 +238,69 @@ impl<'s> Cx<'s> {
         }
         if let Some(kind) = archive::detect(content) {
             let mark = out.findings.len();
-            if archive::scan(self, matcher, path, content, kind, depth, out) {
-                prefer_inner(path, '!', mark, out);
+            if archive::scan(self, matcher, origin, content, kind, depth, out) {
+                prefer_inner(own, mark, out);
                 return;
             }
         }
-        if notebook::is_notebook(path) {
+        if notebook::is_notebook(&origin.shown()) {
             let mark = out.findings.len();
-            if notebook::scan(self, matcher, path, content, depth, out) {
-                prefer_inner(path, '#', mark, out);
+            if notebook::scan(self, matcher, origin, content, depth, out) {
+                prefer_inner(own, mark, out);
                 return;
             }
         }
         if binary {
             return;
         }
-        let blob = Blob {
-            path,
-            content,
-            index: OnceCell::new(),
-            top: depth == 0,
-        };
-        self.encodings(matcher, &blob, content, depth, None, out);
+        let host = Host::new(content);
+        self.encodings(matcher, origin, &host, depth == 0, content, depth, out);
     }
 
     /// Scans a member or cell: as it is, then inside.
     fn blob(
         &mut self,
         matcher: &mut Matcher<'_>,
-        path: &str,
+        origin: &Origin<'_>,
         content: &[u8],
         depth: usize,
         out: &mut ContentResult,
     ) {
-        if let Some(why) = self.scanner.path_skip(path) {
+        if let Some(why) = self.scanner.path_skip(&origin.shown()) {
             out.removed.skipped(why);
             return;
         }
-        let r = self.scanner.scan_plain(matcher, path, content);
+        let r = self
+            .scanner
+            .scan_blob_plain(matcher, &Blob::new(content, *origin));
         self.remember(&r.findings);
         out.removed.add(&r.removed);
+        let own = out.findings.len();
         out.findings.extend(r.findings);
         out.explanations.extend(r.explanations);
         let utf8 = crate::scan::decode_utf16(content);
         let content = utf8.as_deref().unwrap_or(content);
-        self.inside(matcher, path, content, depth, r.binary, out);
+        self.inside(matcher, origin, content, depth, r.binary, own, out);
     }
 
-    /// Finds encoded strings in `text` (the blob itself, or bytes decoded from it through
-    /// `frame`), `depth` layers deep, and scans what they decode to.
+    /// Finds encoded strings in `text` (the bytes of `origin`: `host` itself, or bytes
+    /// decoded from it), `depth` layers deep, and scans what they decode to. `top`: `host` is
+    /// the top-level blob.
+    #[allow(clippy::too_many_arguments)]
     fn encodings(
         &mut self,
         matcher: &mut Matcher<'_>,
-        blob: &Blob<'_>,
+        origin: &Origin<'_>,
+        host: &Host<'_>,
+        top: bool,
         text: &[u8],
         depth: usize,
-        frame: Option<&Frame<'_>>,
         out: &mut ContentResult,
     ) {
         if depth >= self.max_depth {
             if self.encoded_keyword(text) {
                 let depth = self.max_depth;
-                self.unread(blob.path, Unread::DepthLimit { depth });
+                self.unread(origin.undecoded(), Unread::DepthLimit { depth });
             }
             return;
         }
@@ -354,7 +316,7 @@ impl<'s> Cx<'s> {
                     let mut d = plan.decode(&joined);
                     d.maps.push(join_map.clone());
                     decoded.push(d);
-                    if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
+                    if !self.scan_decoded(matcher, origin, host, top, &mut decoded, depth, out) {
                         return;
                     }
                 }
@@ -367,7 +329,7 @@ impl<'s> Cx<'s> {
             if escape {
                 decoded.push(encoding::decode_escapes(&text[line.clone()], line.start));
             }
-            if !self.scan_decoded(matcher, blob, &mut decoded, depth, frame, out) {
+            if !self.scan_decoded(matcher, origin, host, top, &mut decoded, depth, out) {
                 return;
             }
         }
@@ -407,73 +369,68 @@ impl<'s> Cx<'s> {
         })
     }
 
-    /// Scans and drops `pieces`, decoded from text `depth` layers deep; false when the budget
-    /// is used up.
+    /// Scans and drops `pieces`, decoded from the bytes of `origin`, `depth` layers deep;
+    /// false when the budget is used up.
+    #[allow(clippy::too_many_arguments)]
     fn scan_decoded(
         &mut self,
         matcher: &mut Matcher<'_>,
-        blob: &Blob<'_>,
+        origin: &Origin<'_>,
+        host: &Host<'_>,
+        top: bool,
         pieces: &mut Vec<Decoded>,
         depth: usize,
-        frame: Option<&Frame<'_>>,
         out: &mut ContentResult,
     ) -> bool {
         for d in pieces.drain(..) {
             // Out of time: the scanner records it; decoding more would be matched by no rule.
-            if matcher.expired() || !self.spend(d.bytes.len() as u64, blob.path) {
+            if matcher.expired() || !self.spend(d.bytes.len() as u64, origin) {
                 return false;
             }
-            let frame = Frame {
-                how: d.how,
-                maps: &d.maps,
-                parent: frame,
+            let layer = Layer::new(d.how, &d.maps, host);
+            let child = Origin::Decoded {
+                parent: origin,
+                layer: &layer,
             };
-            self.decoded(matcher, blob, &d, depth + 1, &frame, out);
+            self.decoded(matcher, &child, host, top, &d, depth + 1, out);
         }
         true
     }
 
-    /// Scans bytes decoded from `blob` through `frame`, then looks for encodings inside them.
+    /// Scans bytes decoded from `host` (`origin` says how), then looks for encodings inside
+    /// them.
+    #[allow(clippy::too_many_arguments)]
     fn decoded(
         &mut self,
         matcher: &mut Matcher<'_>,
-        blob: &Blob<'_>,
+        origin: &Origin<'_>,
+        host: &Host<'_>,
+        top: bool,
         decoded: &Decoded,
         depth: usize,
-        frame: &Frame<'_>,
         out: &mut ContentResult,
     ) {
         let bytes = &decoded.bytes;
-        let r = self.scanner.scan_plain(matcher, blob.path, bytes);
+        let r = self
+            .scanner
+            .scan_blob_plain(matcher, &Blob::new(bytes, *origin));
         out.removed.add(&r.removed);
-        for mut f in r.findings {
-            let start = f.location().offset;
-            let end = start + f.secret.len().max(1);
-            let (s, e) = (frame.start(start), frame.end(end));
-            if self.seen.overlaps(blob.path, &f.fingerprint, &(s..e)) {
+        for f in r.findings {
+            let l = f.location();
+            let span = l.offset..l.end_offset;
+            if self.seen.overlaps(&l.path, &f.fingerprint, &span) {
                 continue;
             }
-            let index = blob.index.get_or_init(|| LineIndex::new(blob.content));
-            let (line, column) = index.position(s);
-            let (end_line, end_column) = index.position(e);
-            let l = &mut f.locations[0];
-            (l.offset, l.line, l.column, l.end_line, l.end_column) =
-                (s, line, column, end_line, end_column);
-            f.decoded = Some(frame.chain());
-            if blob.top {
-                self.decoded_spans.push(s..e);
+            if top {
+                self.decoded_spans.push(span.clone());
             }
-            // The line shown is the blob's own, the encoded text standing for the secret.
-            let spans = crate::finding::Spans::new(std::iter::once(s..e));
-            (f.line, f.line_secrets) =
-                crate::finding::line_excerpt(index, blob.content, s..e, &spans);
-            self.seen.insert(blob.path, &f.fingerprint, s..e);
+            self.seen.insert(&l.path, &f.fingerprint, span);
             out.findings.push(f);
         }
         // Explanations of decoded text would carry positions in that text; `--explain` shows
         // the blob's own candidates only.
         if decoded.look_inside && !r.binary {
-            self.encodings(matcher, blob, bytes, depth, Some(frame), out);
+            self.encodings(matcher, origin, host, top, bytes, depth, out);
         }
     }
 }
@@ -497,22 +454,21 @@ fn disown(scanner: &Scanner, plain: usize, spans: &[Range<usize>], out: &mut Con
     });
 }
 
-/// Drops findings of the raw bytes of `path` (the ones before `mark`) whose secret was also
-/// found in one of its members or cells (`path!…`, `path#…`), which say better where it is.
-fn prefer_inner(path: &str, sep: char, mark: usize, out: &mut ContentResult) {
-    let prefix = format!("{path}{sep}");
-    let inner: Vec<String> = out.findings[mark..]
-        .iter()
-        .filter(|f| f.location().path.starts_with(&prefix))
-        .map(|f| f.fingerprint.clone())
-        .collect();
-    if inner.is_empty() {
+/// Drops the blob's own findings (those of `out` from `own` to `mark`) whose secret was also
+/// found in one of its members or cells (the findings after `mark`), which say better where it
+/// is.
+fn prefer_inner(own: usize, mark: usize, out: &mut ContentResult) {
+    if out.findings.len() == mark || own == mark {
         return;
     }
+    let inner: Vec<String> = out.findings[mark..]
+        .iter()
+        .map(|f| f.fingerprint.clone())
+        .collect();
     let mut i = 0;
     out.findings.retain(|f| {
         i += 1;
-        i > mark || f.location().path != path || !inner.contains(&f.fingerprint)
+        i <= own || i > mark || !inner.contains(&f.fingerprint)
     });
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::Cx;
 use crate::matcher::Matcher;
 use crate::scan::ContentResult;
+use crate::source::blob::Origin;
 
 /// Whether `path` names a notebook.
 pub(super) fn is_notebook(path: &str) -> bool {
@@ -16,10 +17,12 @@ pub(super) fn is_notebook(path: &str) -> bool {
         && path[path.len() - 6..].eq_ignore_ascii_case(".ipynb")
 }
 
-/// One piece of text from a notebook: `#cell-N` or `#cell-N/output-M`, and the text.
+/// One piece of text from a notebook: the source of cell `cell` or its output `output` (both
+/// 1-based), and the text.
 #[derive(Debug, PartialEq)]
 struct Part {
-    suffix: String,
+    cell: usize,
+    output: Option<usize>,
     text: String,
 }
 
@@ -41,16 +44,15 @@ fn parts(content: &[u8]) -> Result<Vec<Part>, String> {
         .ok_or("no `cells` list")?;
     let mut out = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
-        let cell_id = format!("#cell-{}", i + 1);
         if let Some(source) = cell.get("source").and_then(text) {
             out.push(Part {
-                suffix: cell_id.clone(),
+                cell: i + 1,
+                output: None,
                 text: source,
             });
         }
         let outputs = cell.get("outputs").and_then(Value::as_array);
         for (j, output) in outputs.into_iter().flatten().enumerate() {
-            let suffix = format!("{cell_id}/output-{}", j + 1);
             let data = output.get("data");
             // One text per output: what a reader sees (text/plain), else another text form.
             let shown = output.get("text").and_then(text).or_else(|| {
@@ -68,7 +70,8 @@ fn parts(content: &[u8]) -> Result<Vec<Part>, String> {
             let joined: Vec<String> = shown.into_iter().chain(traceback).collect();
             if !joined.is_empty() {
                 out.push(Part {
-                    suffix,
+                    cell: i + 1,
+                    output: Some(j + 1),
                     text: joined.join("\n"),
                 });
             }
@@ -82,7 +85,7 @@ fn parts(content: &[u8]) -> Result<Vec<Part>, String> {
 pub(super) fn scan(
     cx: &mut Cx<'_>,
     matcher: &mut Matcher<'_>,
-    path: &str,
+    path: &Origin<'_>,
     content: &[u8],
     depth: usize,
     out: &mut ContentResult,
@@ -100,8 +103,12 @@ pub(super) fn scan(
         if !cx.spend(part.text.len() as u64, path) {
             break;
         }
-        let cell_path = format!("{path}{}", part.suffix);
-        cx.blob(matcher, &cell_path, part.text.as_bytes(), depth + 1, out);
+        let cell = Origin::Cell {
+            parent: path,
+            cell: part.cell,
+            output: part.output,
+        };
+        cx.blob(matcher, &cell, part.text.as_bytes(), depth + 1, out);
     }
     true
 }
@@ -125,9 +132,22 @@ mod tests {
             "metadata": {}, "nbformat": 4, "nbformat_minor": 5
         });
         let p = parts(nb.to_string().as_bytes()).unwrap();
+        let nb = Origin::File { path: "" };
+        let suffixes: Vec<String> = p
+            .iter()
+            .map(|p| {
+                let cell = Origin::Cell {
+                    parent: &nb,
+                    cell: p.cell,
+                    output: p.output,
+                };
+                cell.to_string()
+            })
+            .collect();
         let got: Vec<(&str, &str)> = p
             .iter()
-            .map(|p| (p.suffix.as_str(), p.text.as_str()))
+            .zip(&suffixes)
+            .map(|(p, suffix)| (suffix.as_str(), p.text.as_str()))
             .collect();
         assert_eq!(
             got,

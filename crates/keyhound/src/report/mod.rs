@@ -359,6 +359,7 @@ pub(crate) mod tests_support {
                 end_line: 3,
                 end_column: 43,
                 offset: 40,
+                end_offset: 76,
                 commit: None,
                 blob: None,
             }],

@@ -23,6 +23,8 @@ use crate::bounded;
 use crate::error::{Error, Result};
 use crate::finding::Finding;
 use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::source::blob::{Blob, Origin};
+use crate::source::collect::Collector;
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
@@ -93,14 +95,15 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
         let mut worker = Worker {
             scanner,
             matcher: scanner.matcher(),
-            out: FsScan::default(),
+            collect: Collector::default(),
+            findings: Vec::new(),
             total: None,
             balance: None,
         };
         for root in special {
             worker.named(root);
         }
-        total.merge(std::mem::take(&mut worker.out));
+        total.merge(worker.take());
     }
     let Some((first, rest)) = walked.split_first() else {
         return Ok(total.finish());
@@ -125,7 +128,8 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
         let mut worker = Worker {
             scanner,
             matcher: scanner.matcher(),
-            out: FsScan::default(),
+            collect: Collector::default(),
+            findings: Vec::new(),
             total: Some(&total),
             balance: (!options.no_ignore).then(HashMap::new),
         };
@@ -145,7 +149,9 @@ pub fn scan_paths(scanner: &Scanner, roots: &[PathBuf], options: &WalkOptions) -
 struct Worker<'s> {
     scanner: &'s Scanner,
     matcher: crate::matcher::Matcher<'s>,
-    out: FsScan,
+    /// This thread's counts and explanations.
+    collect: Collector,
+    findings: Vec<Finding>,
     /// Where a walking thread's results go when it is done.
     total: Option<&'s Mutex<(FsScan, Balance)>>,
     /// When ignore files apply: for each directory, its entries less those the walk yielded.
@@ -158,7 +164,7 @@ type Balance = HashMap<PathBuf, i64>;
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
         if let Some(total) = self.total {
-            let out = std::mem::take(&mut self.out);
+            let out = self.take();
             let mut total = total.lock().unwrap_or_else(|p| p.into_inner());
             total.0.merge(out);
             for (dir, n) in self.balance.take().unwrap_or_default() {
@@ -169,11 +175,21 @@ impl Drop for Worker<'_> {
 }
 
 impl Worker<'_> {
+    /// What this worker collected so far.
+    fn take(&mut self) -> FsScan {
+        let collect = std::mem::take(&mut self.collect);
+        FsScan {
+            findings: std::mem::take(&mut self.findings),
+            explanations: collect.explanations,
+            stats: collect.stats,
+        }
+    }
+
     fn visit(&mut self, entry: std::result::Result<ignore::DirEntry, ignore::Error>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                self.out.stats.errors.push(e.to_string());
+                self.collect.stats.errors.push(e.to_string());
                 return;
             }
         };
@@ -203,11 +219,11 @@ impl Worker<'_> {
         if !file_type.is_file() {
             // A FIFO would make the walk wait for a writer; sockets and devices hold no content
             // at rest (and /dev/zero holds no end).
-            self.out.stats.special_files.push(shown);
+            self.collect.stats.special_files.push(shown);
             return;
         }
         if let Some(why) = self.scanner.path_skip(&shown) {
-            self.out.stats.removed.skipped(why);
+            self.collect.stats.removed.skipped(why);
             return;
         }
         let limit = self.scanner.options.max_file_size;
@@ -218,13 +234,13 @@ impl Worker<'_> {
         let (file, meta) = match opened {
             Ok(o) => o,
             Err(e) => {
-                self.out.stats.errors.push(format!("{shown}: {e}"));
+                self.collect.stats.errors.push(format!("{shown}: {e}"));
                 return;
             }
         };
         if !meta.is_file() {
             // Replaced by something else since the walk saw it.
-            self.out.stats.special_files.push(shown);
+            self.collect.stats.special_files.push(shown);
             return;
         }
         if meta.len() > limit {
@@ -232,7 +248,7 @@ impl Worker<'_> {
                 size: Some(meta.len()),
                 limit,
             };
-            self.out
+            self.collect
                 .stats
                 .incomplete
                 .push(Incomplete::new(shown, reason));
@@ -247,7 +263,7 @@ impl Worker<'_> {
         let shown = display_path(root);
         match std::fs::File::open(root) {
             Ok(file) => self.read(&shown, file, 0),
-            Err(e) => self.out.stats.errors.push(format!("{shown}: {e}")),
+            Err(e) => self.collect.stats.errors.push(format!("{shown}: {e}")),
         }
     }
 
@@ -255,23 +271,23 @@ impl Worker<'_> {
     fn read(&mut self, shown: &str, reader: impl Read, hint: u64) {
         let limit = self.scanner.options.max_file_size;
         match bounded::read_to_limit(reader, limit, hint) {
-            Ok(Some(content)) => self.scan(shown, &content),
+            Ok(Some(content)) => self.scan(Origin::File { path: shown }, &content),
             Ok(None) => {
                 let reason = Unread::TooLarge { size: None, limit };
-                self.out
+                self.collect
                     .stats
                     .incomplete
                     .push(Incomplete::new(shown, reason));
             }
-            Err(e) => self.out.stats.errors.push(format!("{shown}: {e}")),
+            Err(e) => self.collect.stats.errors.push(format!("{shown}: {e}")),
         }
     }
 
-    fn scan(&mut self, shown: &str, content: &[u8]) {
-        let mut result = self.scanner.scan_content(&mut self.matcher, shown, content);
-        self.out.stats.add_content(content.len(), &mut result);
-        self.out.findings.extend(result.findings);
-        self.out.explanations.extend(result.explanations);
+    fn scan(&mut self, origin: Origin<'_>, content: &[u8]) {
+        let blob = Blob::new(content, origin);
+        let result = self.scanner.scan_blob(&mut self.matcher, &blob);
+        let found = self.collect.scanned(content.len(), result);
+        self.findings.extend(found);
     }
 }
 
@@ -281,22 +297,23 @@ pub fn scan_reader(scanner: &Scanner, reader: impl Read) -> Result<FsScan> {
     let mut worker = Worker {
         scanner,
         matcher: scanner.matcher(),
-        out: FsScan::default(),
+        collect: Collector::default(),
+        findings: Vec::new(),
         total: None,
         balance: None,
     };
     let limit = scanner.options.max_file_size;
     match bounded::read_to_limit(reader, limit, 0) {
-        Ok(Some(content)) => worker.scan("-", &content),
+        Ok(Some(content)) => worker.scan(Origin::Stdin, &content),
         Ok(None) => {
             let reason = Unread::TooLarge { size: None, limit };
             worker
-                .out
+                .collect
                 .stats
                 .incomplete
                 .push(Incomplete::new("-", reason));
         }
         Err(e) => return Err(Error::io("-", e)),
     }
-    Ok(std::mem::take(&mut worker.out).finish())
+    Ok(worker.take().finish())
 }

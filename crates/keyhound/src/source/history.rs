@@ -216,7 +216,11 @@ pub fn scan_history(
             }
         };
         messages_scanned += 1;
-        let result = scanner.scan_content(&mut message_matcher, &path, text);
+        let blob = crate::source::blob::Blob::new(
+            text,
+            crate::source::blob::Origin::Message { name: &path },
+        );
+        let result = scanner.scan_blob(&mut message_matcher, &blob);
         if !result.findings.is_empty() {
             in_messages.push((key, result));
         }
@@ -258,9 +262,9 @@ pub fn scan_history(
     history.skipped_by_path = read.skipped_by_path;
 
     let start = Instant::now();
-    let mut stats = read.stats;
+    let mut stats = read.collect.stats;
     stats.errors.splice(0..0, walk.errors.iter().cloned());
-    let mut explanations = read.explanations;
+    let mut explanations = read.collect.explanations;
     explanations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     // "Still present" means at the end of what was scanned: the range's last revision, else HEAD.
     let end = options

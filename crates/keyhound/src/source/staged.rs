@@ -35,7 +35,9 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::scan::{sort_findings, ContentResult, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::source::blob::{Blob, Origin, RepoId};
+use crate::source::collect::{thread_pool, Collector};
 use compare::{expand_deleted_dirs, Change, Changes};
 
 /// How to compare HEAD with the index.
@@ -163,35 +165,20 @@ pub fn scan_changes(
             None => true,
         })
         .collect();
-    let blobs = scan_blobs(scanner, repo, &wanted, threads, |c| c.new)?;
-    let mut results = Vec::with_capacity(blobs.len());
-    for (result, blob, s) in blobs {
-        stats.merge(s);
-        if let Some(r) = result {
-            results.push((r, blob));
-        }
-    }
-    if results.iter().any(|(r, _)| !r.findings.is_empty()) {
+    let (collected, mut findings) = scan_blobs(scanner, repo, &wanted, threads, |c| c.new)?;
+    stats.merge(collected.stats);
+    if !findings.is_empty() {
         expand_deleted_dirs(repo, &mut changes)?;
         let known = old_fingerprints(scanner, repo, &changes.list, threads, &mut stats)?;
-        for (r, blob) in &mut results {
-            r.findings.retain(|f| !known.contains(&f.fingerprint));
-            for f in &mut r.findings {
-                for l in &mut f.locations {
-                    l.blob = Some(blob.to_string());
-                }
-            }
-        }
+        findings.retain(|f| !known.contains(&f.fingerprint));
     }
     let mut out = StagedScan {
         changed: changes.list.iter().filter(|c| c.new.is_some()).count(),
         method: changes.method,
+        findings,
+        explanations: collected.explanations,
         ..StagedScan::default()
     };
-    for (r, _) in results {
-        out.findings.extend(r.findings);
-        out.explanations.extend(r.explanations);
-    }
     sort_findings(&mut out.findings);
     stats.sort();
     out.stats = stats;
@@ -201,17 +188,16 @@ pub fn scan_changes(
 /// Below this many blobs, threads cost more than they save.
 const PARALLEL_MIN: usize = 64;
 
-type BlobResult = (Option<ContentResult>, Oid, Stats);
-
 /// Scans the blob `pick` selects from each change, in parallel for large changes (each worker
-/// opens its own handle on the repository: libgit2 handles are not shared across threads).
+/// opens its own handle on the repository: libgit2 handles are not shared across threads):
+/// what was collected, and the findings in the order of `changes`.
 fn scan_blobs(
     scanner: &Scanner,
     repo: &Repository,
     changes: &[&Change],
     threads: usize,
     pick: fn(&Change) -> Option<Oid>,
-) -> Result<Vec<BlobResult>> {
+) -> Result<(Collector, Vec<Finding>)> {
     if changes.len() < PARALLEL_MIN || threads == 1 {
         return scan_chunk(scanner, repo, changes, pick);
     }
@@ -222,11 +208,8 @@ fn scan_blobs(
     };
     let chunk = changes.len().div_ceil(workers * 4);
     let git_dir = repo.path().to_path_buf();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
-        .map_err(|e| Error::io(&git_dir, std::io::Error::other(e)))?;
-    let parts: Vec<Result<Vec<BlobResult>>> = pool.install(|| {
+    let pool = thread_pool(workers)?;
+    let parts: Vec<Result<(Collector, Vec<Finding>)>> = pool.install(|| {
         changes
             .par_chunks(chunk)
             .map(|part| {
@@ -236,11 +219,14 @@ fn scan_blobs(
             })
             .collect()
     });
-    let mut out = Vec::with_capacity(changes.len());
+    let mut collected = Collector::default();
+    let mut findings = Vec::new();
     for p in parts {
-        out.extend(p?);
+        let (c, f) = p?;
+        collected.merge(c);
+        findings.extend(f);
     }
-    Ok(out)
+    Ok((collected, findings))
 }
 
 fn scan_chunk(
@@ -248,7 +234,7 @@ fn scan_chunk(
     repo: &Repository,
     changes: &[&Change],
     pick: fn(&Change) -> Option<Oid>,
-) -> Result<Vec<BlobResult>> {
+) -> Result<(Collector, Vec<Finding>)> {
     let odb = repo.odb().map_err(|e| {
         Error::git(
             format!("opening the objects of {}", repo.path().display()),
@@ -256,56 +242,62 @@ fn scan_chunk(
         )
     })?;
     let mut matcher = scanner.matcher();
-    let mut out = Vec::with_capacity(changes.len());
+    let repo_id = RepoId::new(repo.path());
+    let mut collect = Collector::default();
+    let mut findings = Vec::new();
     for c in changes {
         let Some(oid) = pick(c) else { continue };
         let path = c.path_str();
-        let mut stats = Stats::default();
         let size = match odb.read_header(oid) {
             Ok((size, ObjectType::Blob)) => size as u64,
             Ok(_) => continue,
             Err(e) => {
-                stats
+                collect
+                    .stats
                     .errors
                     .push(format!("{path}: blob {oid}: {}", e.message()));
-                out.push((None, oid, stats));
                 continue;
+            }
+        };
+        // The staged blob is an index entry; an old one, HEAD's.
+        let origin = if c.new == Some(oid) {
+            Origin::Index {
+                path: &path,
+                blob: oid,
+            }
+        } else {
+            Origin::Git {
+                repo: &repo_id,
+                commit: None,
+                path: &path,
+                blob: oid,
             }
         };
         let limit = scanner.options.max_file_size;
         if size > limit {
-            stats.incomplete.push(Incomplete {
-                blob: Some(oid.to_string()),
-                ..Incomplete::new(
-                    path,
-                    Unread::TooLarge {
-                        size: Some(size),
-                        limit,
-                    },
-                )
-            });
-            out.push((None, oid, stats));
+            let reason = Unread::TooLarge {
+                size: Some(size),
+                limit,
+            };
+            collect
+                .stats
+                .incomplete
+                .push(Incomplete::at(&origin, reason));
             continue;
         }
-        let result = match odb.read(oid) {
+        match odb.read(oid) {
             Ok(obj) => {
-                let mut r = scanner.scan_content(&mut matcher, &path, obj.data());
-                for i in &mut r.incomplete {
-                    i.blob = Some(oid.to_string());
-                }
-                stats.add_content(obj.data().len(), &mut r);
-                Some(r)
+                let blob = Blob::new(obj.data(), origin);
+                let result = scanner.scan_blob(&mut matcher, &blob);
+                findings.extend(collect.scanned(obj.data().len(), result));
             }
-            Err(e) => {
-                stats
-                    .errors
-                    .push(format!("{path}: blob {oid}: {}", e.message()));
-                None
-            }
-        };
-        out.push((result, oid, stats));
+            Err(e) => collect
+                .stats
+                .errors
+                .push(format!("{path}: blob {oid}: {}", e.message())),
+        }
     }
-    Ok(out)
+    Ok((collect, findings))
 }
 
 /// Fingerprints of what the old versions of the changed paths already held. Only their
@@ -318,12 +310,8 @@ fn old_fingerprints(
     stats: &mut Stats,
 ) -> Result<HashSet<String>> {
     let old: Vec<&Change> = changes.iter().filter(|c| c.old.is_some()).collect();
-    let mut known = HashSet::new();
-    for (result, _, s) in scan_blobs(scanner, repo, &old, threads, |c| c.old)? {
-        stats.errors.extend(s.errors);
-        if let Some(r) = result {
-            known.extend(r.findings.into_iter().map(|f| f.fingerprint));
-        }
-    }
+    let (collected, findings) = scan_blobs(scanner, repo, &old, threads, |c| c.old)?;
+    stats.errors.extend(collected.stats.errors);
+    let known = findings.into_iter().map(|f| f.fingerprint).collect();
     Ok(known)
 }

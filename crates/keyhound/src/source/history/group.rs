@@ -1,6 +1,7 @@
 //! After the read: commits attached to each finding, commit allowlists and ignores applied, and
-//! findings grouped per (rule, secret) with their [`GitProvenance`] (commits, paths, still at
-//! HEAD, pushed). It reads commits and trees but no blobs.
+//! findings grouped per (rule, secret) ([`Groups`], [`merge_sightings`]) with their
+//! [`GitProvenance`] (commits, paths, still at HEAD, pushed). It reads commits and trees but no
+//! blobs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,7 +9,7 @@ use git2::{Oid, Repository};
 
 use super::oid::{OidKey, OidSet, NO_COMMIT};
 use super::{enumerate, time, At, Found};
-use crate::finding::{CommitInfo, Finding, GitProvenance};
+use crate::finding::{merge_sightings, CommitInfo, Finding, GitProvenance, Groups};
 use crate::scan::{Scanner, Stats};
 
 /// Attaches commits, groups per (rule, secret) when `dedup`, and orders findings earliest
@@ -81,30 +82,17 @@ pub(crate) fn finish(
         }
     }
     let at_head = head_blobs(repo, end);
-    // Group by (rule, secret); groups are numbered in order of first sighting.
-    let mut group_of: HashMap<(&str, &str), usize> = HashMap::new();
-    let groups: Vec<usize> = found
-        .iter()
-        .map(|f| {
-            let next = group_of.len();
-            *group_of
-                .entry((f.finding.rule_id.as_str(), f.finding.secret.as_str()))
-                .or_insert(next)
-        })
-        .collect();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); group_of.len()];
-    for (i, &g) in groups.iter().enumerate() {
-        members[g].push(i);
-    }
+    let groups = Groups::by_secret(found.iter().map(|f| &f.finding));
     let pushed = remote_reachable(repo);
-    let provenances: Vec<GitProvenance> = members
+    let provenances: Vec<GitProvenance> = groups
+        .members
         .iter()
         .map(|m| provenance(walk, m.iter().map(|&i| &found[i]), &at_head, &pushed))
         .collect();
     if !dedup {
         return found
             .into_iter()
-            .zip(groups)
+            .zip(groups.of)
             .map(|(f, g)| {
                 let mut finding = f.finding;
                 finding.git = Some(provenances[g].clone());
@@ -113,36 +101,19 @@ pub(crate) fn finish(
             .collect();
     }
     let mut found: Vec<Option<Found>> = found.into_iter().map(Some).collect();
-    members
+    groups
+        .members
         .iter()
         .zip(provenances)
-        .map(|(m, provenance)| {
-            // The assessment comes from the strongest sighting (a key first seen in a test
-            // directory and later in a config file is not a fixture); the locations start with
-            // the earliest.
-            let best = m
-                .iter()
-                .copied()
-                .max_by_key(|&i| {
-                    let f = found[i].as_ref().map(|f| &f.finding);
-                    (
-                        f.is_some_and(|f| f.fixture.is_none()),
-                        f.map(|f| f.confidence),
-                        std::cmp::Reverse(i),
-                    )
-                })
-                .unwrap_or(m[0]);
-            let mut finding = found[best]
-                .as_ref()
-                .map(|f| f.finding.clone())
-                .expect("each sighting is in one group");
-            finding.locations = m
+        .filter_map(|(m, provenance)| {
+            let sightings = m
                 .iter()
                 .filter_map(|&i| found[i].take())
-                .flat_map(|f| f.finding.locations)
+                .map(|f| f.finding)
                 .collect();
+            let mut finding = merge_sightings(sightings)?;
             finding.git = Some(provenance);
-            finding
+            Some(finding)
         })
         .collect()
 }

@@ -9,16 +9,18 @@ use std::time::{Duration, Instant};
 use git2::Repository;
 
 use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::matcher::Prefilter;
-use crate::scan::{Explanation, Incomplete, Scanner, Stats, Unread};
+use crate::scan::{Incomplete, Scanner, Unread};
+use crate::source::blob::{Blob, Origin, RepoId};
+use crate::source::collect::{thread_pool, Collector};
 
 /// What the read-and-scan stage produced, merged over threads.
 #[derive(Default)]
 pub(crate) struct ReadOut {
     pub(crate) found: Vec<Found>,
-    pub(crate) explanations: Vec<Explanation>,
-    pub(crate) stats: Stats,
+    /// Counts and explanations.
+    pub(crate) collect: Collector,
     pub(crate) lfs_pointers: u64,
     pub(crate) skipped_by_path: u64,
     pub(crate) read: Duration,
@@ -29,8 +31,7 @@ pub(crate) struct ReadOut {
 impl ReadOut {
     fn merge(&mut self, o: ReadOut) {
         self.found.extend(o.found);
-        self.explanations.extend(o.explanations);
-        self.stats.merge(o.stats);
+        self.collect.merge(o.collect);
         self.lfs_pointers += o.lfs_pointers;
         self.skipped_by_path += o.skipped_by_path;
         self.read += o.read;
@@ -52,21 +53,14 @@ pub(crate) fn read_all(
     options: &HistoryOptions,
     progress: &dyn Progress,
 ) -> Result<ReadOut> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| {
-            Error::git(
-                "starting worker threads",
-                git2::Error::from_str(&e.to_string()),
-            )
-        })?;
+    let pool = thread_pool(options.threads)?;
     let threads = pool.current_num_threads().max(1);
     let order = &order.order;
     let chunk = (order.len() / (threads * 64)).clamp(16, 1024);
     let cursor = AtomicUsize::new(0);
     let total = Mutex::new(ReadOut::default());
     let git_dir = repo.path().to_path_buf();
+    let repo_id = RepoId::new(&git_dir);
     let prefilter = options
         .timings
         .then(|| Prefilter::new(scanner.rules().rules()));
@@ -79,6 +73,7 @@ pub(crate) fn read_all(
                         scanner,
                         odb,
                         repo: &repo,
+                        repo_id: &repo_id,
                         walk,
                         matcher: scanner.matcher(),
                         prefilter: prefilter.as_ref(),
@@ -91,29 +86,32 @@ pub(crate) fn read_all(
                             break;
                         }
                         let end = (at + chunk).min(order.len());
-                        let bytes_before = worker.out.stats.bytes;
+                        let bytes_before = worker.out.collect.stats.bytes;
                         for &slot in &order[at..end] {
                             worker.blob(slot);
                         }
-                        progress.scanned((end - at) as u64, worker.out.stats.bytes - bytes_before);
+                        progress.scanned(
+                            (end - at) as u64,
+                            worker.out.collect.stats.bytes - bytes_before,
+                        );
                     }
                 }
-                Err(e) => out.stats.errors.push(format!(
+                Err(e) => out.collect.stats.errors.push(format!(
                     "opening the objects of {}: {}",
                     git_dir.display(),
                     e.message()
                 )),
             },
-            Err(e) => {
-                out.stats
-                    .errors
-                    .push(format!("opening {}: {}", git_dir.display(), e.message()))
-            }
+            Err(e) => out.collect.stats.errors.push(format!(
+                "opening {}: {}",
+                git_dir.display(),
+                e.message()
+            )),
         }
         total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
     });
     let mut total = total.into_inner().unwrap_or_else(|p| p.into_inner());
-    total.stats.errors.dedup();
+    total.collect.stats.errors.dedup();
     Ok(total)
 }
 
@@ -121,6 +119,7 @@ struct Worker<'a, 's> {
     scanner: &'s Scanner,
     odb: git2::Odb<'a>,
     repo: &'a Repository,
+    repo_id: &'a RepoId,
     walk: &'a enumerate::Walk,
     matcher: crate::matcher::Matcher<'s>,
     prefilter: Option<&'a Prefilter>,
@@ -136,9 +135,19 @@ impl Worker<'_, '_> {
         let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
         if let Some(why) = self.scanner.path_skip(&path) {
             self.out.skipped_by_path += 1;
-            self.out.stats.removed.skipped(why);
+            self.out.collect.stats.removed.skipped(why);
             return;
         }
+        let commit = self
+            .walk
+            .commits
+            .get(blobs.origins[slot as usize].commit as usize);
+        let origin = Origin::Git {
+            repo: self.repo_id,
+            commit: commit.copied(),
+            path: &path,
+            blob: id,
+        };
         let t = Instant::now();
         // Every blob is sized from its header before it is inflated: a pack entry says nothing
         // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
@@ -152,29 +161,26 @@ impl Worker<'_, '_> {
                 self.repo.find_blob(id).map(Ok)
             }
         });
-        let too_large = |size: u64| Incomplete {
-            blob: Some(id.to_string()),
-            ..Incomplete::new(
-                path.clone(),
-                Unread::TooLarge {
-                    size: Some(size),
-                    limit,
-                },
-            )
+        let too_large = |size: u64| {
+            let reason = Unread::TooLarge {
+                size: Some(size),
+                limit,
+            };
+            Incomplete::at(&origin, reason)
         };
         let blob = match blob {
             Ok(Ok(b)) => b,
             Ok(Err(size)) => {
-                self.out.stats.incomplete.push(too_large(size));
+                self.out.collect.stats.incomplete.push(too_large(size));
                 return;
             }
             Err(e) => {
-                let commit = blobs.origins[slot as usize].commit;
-                let at = match self.walk.commits.get(commit as usize) {
+                let at = match commit {
                     Some(c) => format!("{path} in commit {c}"),
-                    None => path,
+                    None => path.clone(),
                 };
                 self.out
+                    .collect
                     .stats
                     .errors
                     .push(format!("blob {id} ({at}): {}", e.message()));
@@ -185,6 +191,7 @@ impl Worker<'_, '_> {
         self.out.read += t.elapsed();
         if content.len() as u64 > limit {
             self.out
+                .collect
                 .stats
                 .incomplete
                 .push(too_large(content.len() as u64));
@@ -200,19 +207,11 @@ impl Worker<'_, '_> {
             self.out.prefilter += t.elapsed();
         }
         let t = Instant::now();
-        let result = self.scanner.scan_content(&mut self.matcher, &path, content);
+        let result = self
+            .scanner
+            .scan_blob(&mut self.matcher, &Blob::new(content, origin));
         self.out.scan += t.elapsed();
-        let mut result = result;
-        let blob_hex = id.to_string();
-        for i in &mut result.incomplete {
-            i.blob = Some(blob_hex.clone());
-        }
-        self.out.stats.add_content(content.len(), &mut result);
-        self.out.explanations.extend(result.explanations);
-        for mut finding in result.findings {
-            for l in &mut finding.locations {
-                l.blob = Some(blob_hex.clone());
-            }
+        for finding in self.out.collect.scanned(content.len(), result) {
             self.out.found.push(Found {
                 at: At::Blob(slot),
                 finding,
