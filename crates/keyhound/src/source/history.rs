@@ -12,7 +12,7 @@
 //!   the object, and the scan goes on. Only an unusable repository or selection is an `Err`.
 //! - The result does not depend on the number of threads or on the reading order.
 //!
-//! Speed comes from reading order (see [`packorder`]) and from libgit2's global settings: call
+//! Speed comes from reading order (see `packorder`) and from libgit2's global settings: call
 //! [`tune_libgit2`] once, before scanning, in a process that only reads (it turns off the
 //! per-read SHA-1 check and the object cache).
 //!

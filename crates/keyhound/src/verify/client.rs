@@ -162,7 +162,7 @@ impl Verifier {
 
     /// Checks every `(check, secret)` pair and returns the answers in the same order. Pairs
     /// that render the same request are sent once; at most `threads` are in flight; a host
-    /// that has failed to answer [`HOST_FAILURE_LIMIT`] times in a row is not asked again.
+    /// that has failed to answer three times in a row (`HOST_FAILURE_LIMIT`) is not asked again.
     pub fn check_all(&self, jobs: &[(&Check, &str)]) -> Vec<Verification> {
         let mut unique: Vec<(&Check, Request, &str)> = Vec::new();
         let mut index: HashMap<Request, usize> = HashMap::new();

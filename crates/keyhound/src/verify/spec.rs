@@ -194,7 +194,7 @@ impl Check {
     }
 
     /// The request for `secret`. `base` (`http://127.0.0.1:8123`), the testing hook, replaces
-    /// the scheme, host and port; it must already be validated (see [`Verifier::new`]).
+    /// the scheme, host and port; it must already be validated (see [`Verifier::new`](super::Verifier::new)).
     pub fn request(&self, secret: &str, base: Option<&str>) -> Request {
         let encoded = utf8_percent_encode(secret, URL_KEEP).to_string();
         let path = self.path_and_query.replace(PLACEHOLDER, &encoded);
