@@ -257,6 +257,21 @@ fn tar_gz_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 #[test]
+fn gzip_member_is_named_after_the_whole_file_name() {
+    // A `#` or `!` in the file's own name is part of the name, not a separator: the member of
+    // `logs/run#2!.log.gz` is `run#2!.log` (it was `.log` while names were parsed back).
+    let dir = tempfile::tempdir().unwrap();
+    let key = openai_project_key();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(format!("key={key}\n").as_bytes()).unwrap();
+    write(dir.path(), "logs/run#2!.log.gz", gz.finish().unwrap());
+    let (code, found, stderr) = run(scan(dir.path()).arg("."));
+    assert_eq!(code, 1, "{stderr}");
+    let got: Vec<String> = found.iter().map(|f| loc(f).0).collect();
+    assert_eq!(got, vec!["logs/run#2!.log.gz!run#2!.log".to_string()], "{stderr}");
+}
+
+#[test]
 fn key_in_zip_in_tar_gz() {
     let dir = tempfile::tempdir().unwrap();
     let (k1, k2) = (openai_project_key(), openai_project_key());
