@@ -268,7 +268,11 @@ fn gzip_member_is_named_after_the_whole_file_name() {
     let (code, found, stderr) = run(scan(dir.path()).arg("."));
     assert_eq!(code, 1, "{stderr}");
     let got: Vec<String> = found.iter().map(|f| loc(f).0).collect();
-    assert_eq!(got, vec!["logs/run#2!.log.gz!run#2!.log".to_string()], "{stderr}");
+    assert_eq!(
+        got,
+        vec!["logs/run#2!.log.gz!run#2!.log".to_string()],
+        "{stderr}"
+    );
 }
 
 #[test]
