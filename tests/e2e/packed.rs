@@ -8,7 +8,7 @@ use crate::util::*;
 /// A classic GitHub token whose CRC32 checksum holds.
 fn ghp() -> String {
     let body = random(ALNUM, 30);
-    let check = keyhound::evidence::base62_6(crc32fast::hash(body.as_bytes()));
+    let check = base62_6(crc32fast::hash(body.as_bytes()));
     [&["gh", "p_"].concat(), body.as_str(), check.as_str()].concat()
 }
 

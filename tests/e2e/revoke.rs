@@ -13,7 +13,7 @@ fn ghp() -> String {
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
         30,
     );
-    let check = keyhound::evidence::base62_6(crc32fast::hash(body.as_bytes()));
+    let check = base62_6(crc32fast::hash(body.as_bytes()));
     [&["gh", "p_"].concat(), body.as_str(), check.as_str()].concat()
 }
 

@@ -235,3 +235,16 @@ pub fn output(cmd: &mut assert_cmd::Command, code: i32) -> std::process::Output 
 pub fn run_json(cmd: &mut assert_cmd::Command, code: i32) -> serde_json::Value {
     json_findings(&output(cmd, code).stdout)
 }
+
+/// `n` in base62 (`0-9A-Za-z`), left-padded with `0` to six digits: the checksum suffix of a
+/// GitHub token (CRC32 of its body). Written out here so the tests do not lean on the
+/// library's internals.
+pub fn base62_6(mut n: u32) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

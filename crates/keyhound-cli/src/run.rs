@@ -123,16 +123,14 @@ impl Run {
     pub fn new(args: &CommonArgs) -> anyhow::Result<Run> {
         let verifying = args.verify || args.only_verified || args.fail_on == FailOn::Active;
         Ok(Run {
-            setup: Setup::new(
-                args.config.clone(),
-                true,
-                ScanOptions {
-                    max_file_size: args.max_file_size,
-                    explain: args.explain,
-                    max_decode_depth: args.max_decode_depth,
-                    scan_budget: Some(scan_budget()?),
-                },
-            ),
+            setup: Setup::new(args.config.clone(), true, {
+                let mut options = ScanOptions::default();
+                options.max_file_size = args.max_file_size;
+                options.explain = args.explain;
+                options.max_decode_depth = args.max_decode_depth;
+                options.scan_budget = Some(scan_budget()?);
+                options
+            }),
             report: ReportSettings {
                 format: args.format.into(),
                 output: args.output.clone(),
@@ -255,17 +253,16 @@ impl Run {
         if let Some(path) = &self.report.purge_plan {
             crate::purge::write_plan(path, findings, self.report.show_fixtures)?;
         }
-        let opts = ReportOptions {
-            no_redact: self.report.no_redact,
-            color: self.report.color,
-            summary: !self.report.quiet,
-            show_fixtures: self.report.show_fixtures,
-            unit,
-            extra_summary,
-            fail_at: self.report.fail_on.level(),
-            describe_incomplete: Some(crate::incomplete::describe),
-            fixtures_hint: Some("--show-fixtures lists them"),
-        };
+        let mut opts = ReportOptions::default();
+        opts.no_redact = self.report.no_redact;
+        opts.color = self.report.color;
+        opts.summary = !self.report.quiet;
+        opts.show_fixtures = self.report.show_fixtures;
+        opts.unit = unit;
+        opts.extra_summary = extra_summary;
+        opts.fail_at = self.report.fail_on.level();
+        opts.describe_incomplete = Some(crate::incomplete::describe);
+        opts.fixtures_hint = Some("--show-fixtures lists them");
         let report = Report {
             findings,
             stats: &stats,

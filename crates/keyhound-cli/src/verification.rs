@@ -61,11 +61,10 @@ pub fn verifier(timeout: Duration) -> anyhow::Result<Verifier> {
     if let Some(url) = &provider_override {
         eprintln!("keyhound: note: {PROVIDER_URL_VAR} is set: every provider check goes to {url}");
     }
-    Ok(Verifier::new(VerifyOptions {
-        timeout,
-        provider_override,
-        ..VerifyOptions::default()
-    })?)
+    let mut options = VerifyOptions::default();
+    options.timeout = timeout;
+    options.provider_override = provider_override;
+    Ok(Verifier::new(options)?)
 }
 
 /// What a run asks of providers: built from `--verify`, `--only-verified`, `--fail-on active`

@@ -43,10 +43,9 @@ fn bench(c: &mut Criterion) {
         ("builtin rules over source text", 2),
         ("builtin rules over source text, no decoding", 0),
     ] {
-        let scanner = Scanner::new(RuleSet::builtin().expect("rules")).with_options(ScanOptions {
-            max_decode_depth: depth,
-            ..ScanOptions::default()
-        });
+        let mut options = ScanOptions::default();
+        options.max_decode_depth = depth;
+        let scanner = Scanner::new(RuleSet::builtin().expect("rules")).with_options(options);
         group.bench_function(name, |b| {
             let mut m = scanner.matcher();
             b.iter(|| {

@@ -22,7 +22,7 @@ use crate::finding::Finding;
 pub const DEFAULT_FILE: &str = ".keyhound-baseline.json";
 
 /// The format version written.
-pub const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 2;
 
 /// One accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

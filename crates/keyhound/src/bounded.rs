@@ -23,7 +23,11 @@ const MAX_ROOM: u64 = 64 << 20;
 /// Reads `reader` to its end if it holds at most `limit` bytes (`None` if it holds more: it is
 /// read no further than `limit + 1` bytes). `hint` is the size it announces (a file's length),
 /// used only to set room aside.
-pub fn read_to_limit(reader: impl Read, limit: u64, hint: u64) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_to_limit(
+    reader: impl Read,
+    limit: u64,
+    hint: u64,
+) -> io::Result<Option<Vec<u8>>> {
     let room = hint.min(limit).min(MAX_ROOM).saturating_add(1);
     let mut buf = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
     reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
@@ -32,7 +36,7 @@ pub fn read_to_limit(reader: impl Read, limit: u64, hint: u64) -> io::Result<Opt
 
 /// Opens `path` for reading without waiting for a writer: opening a FIFO blocks until one comes
 /// unless asked not to. Reads from a regular file are not affected.
-pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+pub(crate) fn open_nonblocking(path: &Path) -> io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -77,7 +81,7 @@ pub fn read_settings_file(path: &Path) -> Result<String> {
 }
 
 /// Whether `error` says a file does not exist.
-pub fn is_not_found(error: &Error) -> bool {
+pub(crate) fn is_not_found(error: &Error) -> bool {
     matches!(error, Error::Io { error, .. } if error.kind() == io::ErrorKind::NotFound)
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 /// underlying error said, once (the underlying error is not also given as a `source()`, so
 /// printing the chain does not repeat it).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A rule file or config file is not valid TOML or does not fit the schema.
     #[error("{file}: {message}")]

@@ -11,11 +11,11 @@
 //!   or minified third-party code (`node_modules/`, `site-packages/`, `*.min.js`) are fixtures
 //!   by place too: a library's default, not this repository's credential.
 //!
-//! JSON Web Tokens are judged by their claims ([`jwt`]); generic findings by the name the value
+//! JSON Web Tokens are judged by their claims (the `jwt` module); generic findings by the name the value
 //! is bound to and by how random the value is.
 
-pub mod basic;
-pub mod jwt;
+pub(crate) mod basic;
+pub(crate) mod jwt;
 
 use base64::Engine;
 use serde::Serialize;
@@ -62,7 +62,7 @@ pub enum Fixture {
 
 /// The verdict on one finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assessment {
+pub(crate) struct Assessment {
     /// Confidence.
     pub confidence: Confidence,
     /// Set when the finding is a fixture.
@@ -73,7 +73,7 @@ pub struct Assessment {
 
 /// How a rule's findings are judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RuleClass {
+pub(crate) enum RuleClass {
     /// A provider key with a unique marker: place never downgrades it.
     Marked,
     /// A private key block: place may mark it a fixture; its body must decode.
@@ -263,7 +263,7 @@ const FIXTURE_FILE_PREFIXES: &[&str] =
 const FIXTURE_WORDS: &[&str] = &["fake", "dummy", "example", "sample", "mock", "for testing"];
 
 /// Value evidence: `Some(reason)` when the value itself is not a real credential.
-pub fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<String> {
+pub(crate) fn value_evidence(class: RuleClass, rule_id: &str, secret: &[u8]) -> Option<String> {
     let d = digest(secret);
     if let Some((_, what)) = PUBLISHED_EXAMPLES.iter().find(|(h, _)| *h == d) {
         return Some(format!("a published example value ({what})"));
@@ -312,7 +312,7 @@ fn now() -> i64 {
 
 /// GitHub's `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens end in six base62 digits of the CRC32 of
 /// the 30 characters before them. `None` for anything else.
-pub fn github_checksum(secret: &[u8]) -> Option<bool> {
+pub(crate) fn github_checksum(secret: &[u8]) -> Option<bool> {
     let prefixes: [&[u8]; 5] = [b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"];
     if secret.len() != 40 || !prefixes.iter().any(|p| secret.starts_with(p)) {
         return None;
@@ -326,7 +326,7 @@ pub fn github_checksum(secret: &[u8]) -> Option<bool> {
 }
 
 /// `n` in base62 (`0-9A-Za-z`), left-padded with `0` to six digits.
-pub fn base62_6(mut n: u32) -> String {
+pub(crate) fn base62_6(mut n: u32) -> String {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut out = [b'0'; 6];
     for slot in out.iter_mut().rev() {
@@ -341,7 +341,7 @@ pub fn base62_6(mut n: u32) -> String {
 /// body cannot be decoded at all: a body cut short or laid out in a way not understood here is
 /// unknown, never proof of a fake. Bodies in one-line layouts are read too: newlines escaped as
 /// `\n` (a service-account JSON, a `.env` value, a Kubernetes manifest) or replaced by spaces.
-pub fn pem_body_problem(block: &[u8]) -> Option<String> {
+pub(crate) fn pem_body_problem(block: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(block);
     if text.contains("ENCRYPTED") || text.contains("PGP") {
         return None;
@@ -406,7 +406,7 @@ const VENDOR_DIRS: &[&str] = &[
 ];
 
 /// Whether a path holds vendored or minified third-party code, and why.
-pub fn vendored(path: &str) -> Option<String> {
+pub(crate) fn vendored(path: &str) -> Option<String> {
     let lower = path.to_ascii_lowercase();
     let components: Vec<&str> = lower.split(['/', '\\']).collect();
     if let Some(dir) = components
@@ -428,7 +428,7 @@ pub fn vendored(path: &str) -> Option<String> {
 }
 
 /// Place evidence: `Some(reason)` when the path or the line says test material.
-pub fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
+pub(crate) fn place_evidence(path: &str, line: &[u8]) -> Option<String> {
     let path_lower = path.to_ascii_lowercase();
     let components: Vec<&str> = path_lower.split(['/', '\\']).collect();
     if let Some((dir, _)) = components
@@ -557,7 +557,7 @@ fn context_guarded(rule: &Rule) -> bool {
 
 /// Judges one finding of `rule` with `secret`, at `path`, on `line`; `name` is the name the
 /// value is bound to, when the rule captures one.
-pub fn assess(
+pub(crate) fn assess(
     rule: &Rule,
     secret: &[u8],
     path: &str,

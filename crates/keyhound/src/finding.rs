@@ -13,6 +13,7 @@ use crate::source::blob::Blob;
 
 /// A commit that holds a location (history and staged scans).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CommitInfo {
     /// Full commit id.
     pub id: String,
@@ -32,6 +33,7 @@ pub struct CommitInfo {
 
 /// Where a secret was seen.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// File path (lossy UTF-8 for display; `-` for stdin).
     pub path: String,
@@ -59,6 +61,7 @@ pub struct Location {
 
 /// One secret found by one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// Rule id.
     pub rule_id: String,
@@ -90,7 +93,7 @@ pub struct Finding {
     /// Where the secret sits in git history (history scans only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitProvenance>,
-    /// What the provider said about the secret: only with `--verify`, and only for rules with
+    /// What the provider said about the secret: only when verified, and only for rules with
     /// a verify block. JSON: `"verified": "active", "verified_status": 200`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verify::Verification>,
@@ -111,7 +114,7 @@ pub const LINE_REACH: usize = 80;
 /// looks up the spans on its own line instead of going through all of them (a minified file
 /// with 20,000 findings made that quadratic).
 #[derive(Debug, Default)]
-pub struct Spans {
+pub(crate) struct Spans {
     sorted: Vec<std::ops::Range<usize>>,
     /// The largest end among `sorted[..=i]`.
     max_end: Vec<usize>,
@@ -142,7 +145,7 @@ impl Spans {
 
 /// The text of `content` around `span` on its line (see [`Finding::line`]), with the ranges in
 /// it of every span of `secrets` that falls in it (clipped to it).
-pub fn line_excerpt(
+pub(crate) fn line_excerpt(
     index: &LineIndex<'_>,
     content: &[u8],
     span: std::ops::Range<usize>,
@@ -188,6 +191,7 @@ pub fn line_excerpt(
 
 /// A secret's place in git history, over every blob that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct GitProvenance {
     /// Distinct commits that introduced a blob holding the secret.
     pub commits: usize,
@@ -207,7 +211,7 @@ impl Finding {
         &self.locations[0]
     }
 
-    /// Whether the provider accepted the secret (`--verify`).
+    /// Whether the provider accepted the secret (when verified).
     pub fn is_active(&self) -> bool {
         matches!(&self.verification, Some(v) if v.status == crate::verify::Status::Active)
     }
@@ -239,7 +243,7 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 
 /// Maps byte offsets of one content buffer to 1-based lines and character columns.
 #[derive(Debug)]
-pub struct LineIndex<'c> {
+pub(crate) struct LineIndex<'c> {
     content: &'c [u8],
     newlines: Vec<usize>,
     last: Cell<Option<Column>>,
@@ -347,7 +351,7 @@ enum Column {
 /// blob's origin: the path shown, the git blob id, and for bytes decoded from encoded text the
 /// encoding chain and the position of that text in the blob it sits in (the line shown is that
 /// blob's, the encoded text standing for the secret). This is the one place a location is made.
-pub fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]) -> Vec<Finding> {
+pub(crate) fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]) -> Vec<Finding> {
     if matches.is_empty() {
         return Vec::new();
     }
@@ -517,7 +521,7 @@ pub fn redact(secret: &str) -> String {
 }
 
 /// `text` with each byte range in `spans` (secrets found in it) replaced by its redaction.
-pub fn redact_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+pub(crate) fn redact_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
     let mut spans: Vec<_> = spans
         .iter()
         .filter(|r| r.start < r.end && text.get(r.start..r.end).is_some())

@@ -23,14 +23,20 @@
 //! ```
 #![deny(missing_docs)]
 
+// The public surface: the scanner and its options, rules, findings and their locations, blobs
+// and origins, the sources (files, history, staged changes) with their options, reports and
+// formats, baselines and suppressions, verification and revocation, and errors. The file helpers
+// (`atomic`, `bounded`) and history purging are public because keyhound's CLI and other tools
+// that write its files share them. The engine's stages (decoding, matching) are private:
+// their contracts are tested inside the crate and may change.
 pub mod atomic;
 pub mod baseline;
 pub mod bounded;
-pub mod decode;
+mod decode;
 pub mod error;
 pub mod evidence;
 pub mod finding;
-pub mod matcher;
+mod matcher;
 pub mod purge;
 pub mod report;
 pub mod revoke;
@@ -41,7 +47,11 @@ pub mod suppress;
 pub mod verify;
 
 pub use error::{Error, Result, Revision};
+pub use evidence::{Confidence, Fixture};
 pub use finding::{Finding, Location};
-pub use rules::RuleSet;
-pub use scan::{Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread};
+pub use matcher::Matcher;
+pub use rules::{Rule, RuleSet};
+pub use scan::{
+    ContentResult, Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread,
+};
 pub use source::blob::{Blob, Origin};

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::verify::{validate_override, VerifyError};
 
 /// The endpoint.
-pub const GITHUB_REVOKE_URL: &str = "https://api.github.com/credentials/revoke";
+pub(crate) const GITHUB_REVOKE_URL: &str = "https://api.github.com/credentials/revoke";
 /// Most tokens in one request.
 pub const BATCH: usize = 1000;
 /// Token kinds the endpoint accepts.

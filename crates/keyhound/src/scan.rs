@@ -6,20 +6,21 @@
 use serde::Serialize;
 
 use crate::finding::{self, Finding};
-use crate::matcher::{heuristics::DropReason, Matcher, Matches, Prefilter, RawMatch};
+use crate::matcher::{Matcher, Matches, Prefilter, RawMatch};
 use crate::rules::RuleSet;
 use crate::source::blob::{Blob, Origin};
 use crate::suppress::{SuppressedBy, Suppressions};
 
 /// Options that apply to every source.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScanOptions {
     /// Files and blobs larger than this are skipped and counted.
     pub max_file_size: u64,
     /// Record why candidates were dropped.
     pub explain: bool,
     /// How many layers of encodings and containers to look inside (0: none); see
-    /// [`crate::decode`].
+    /// the `decode` module.
     pub max_decode_depth: usize,
     /// The time one top-level blob (with all it holds) may take to scan; `None`: no limit.
     pub scan_budget: Option<ScanBudget>,
@@ -67,8 +68,9 @@ impl ScanBudget {
     }
 }
 
-/// A candidate that a rule's regex matched but that is not reported, for `--explain`.
+/// A candidate that a rule's regex matched but that is not reported, for [`ScanOptions::explain`].
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// Rule id.
     pub rule_id: String,
@@ -87,6 +89,7 @@ pub struct Explanation {
 /// How many findings the run's configuration left out, by what: the summary says so, so
 /// that a repository's own config cannot silence a scan without a word.
 #[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Removed {
     /// Candidates dropped by a config file's allowlist (its global allowlist, or that of a
     /// rule it defines).
@@ -180,6 +183,7 @@ impl PathFilter {
 
 /// What scanning one piece of content found.
 #[derive(Debug, Default, Clone)]
+#[non_exhaustive]
 pub struct ContentResult {
     /// Findings, one location each, in order of position.
     pub findings: Vec<Finding>,
@@ -335,6 +339,7 @@ pub enum OnIncomplete {
 
 /// Counts for the summary at the end of a scan.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stats {
     /// Files or blobs scanned.
     pub scanned: u64,
@@ -400,11 +405,11 @@ pub struct Scanner {
     rules: RuleSet,
     prefilter: Prefilter,
     /// Fingerprints and path globs to leave out.
-    pub suppressions: Suppressions,
+    pub(crate) suppressions: Suppressions,
     /// The only paths to scan, if limited.
     paths: Option<PathFilter>,
     /// Options.
-    pub options: ScanOptions,
+    pub(crate) options: ScanOptions,
     /// Built on first use by [`crate::decode`].
     pub(crate) nested: crate::decode::Nested,
 }
@@ -414,7 +419,7 @@ pub struct Scanner {
 /// it looks binary; it is taken for text when at least 90% of the units of its first 4 KiB
 /// (and at least 8) are an ASCII character (printable, tab, CR or LF) beside a NUL, all on the
 /// same side.
-pub fn utf16_without_bom(content: &[u8]) -> Option<bool> {
+pub(crate) fn utf16_without_bom(content: &[u8]) -> Option<bool> {
     let head = &content[..content.len().min(4096)];
     let units = head.len() / 2;
     // Most content has no NUL at all: one fast pass says so.
@@ -437,13 +442,13 @@ pub fn utf16_without_bom(content: &[u8]) -> Option<bool> {
 }
 
 /// Content starting with NUL bytes in its first 8 KiB is treated as binary (as git does).
-pub fn is_binary(content: &[u8]) -> bool {
+pub(crate) fn is_binary(content: &[u8]) -> bool {
     memchr::memchr(0, &content[..content.len().min(8192)]).is_some()
 }
 
 /// UTF-16 text, decoded to UTF-8; `None` for anything else. Text with a byte-order mark, and
 /// text without one as some Windows tools write it (see [`utf16_without_bom`]).
-pub fn decode_utf16(content: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_utf16(content: &[u8]) -> Option<Vec<u8>> {
     let (le, body) = match content {
         [0xFF, 0xFE, rest @ ..] => (true, rest),
         [0xFE, 0xFF, rest @ ..] => (false, rest),
@@ -498,7 +503,17 @@ impl Scanner {
         self
     }
 
-    /// The rules.
+    /// The options it scans with.
+    pub fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+
+    /// The fingerprints and paths it leaves out.
+    pub fn suppressions(&self) -> &Suppressions {
+        &self.suppressions
+    }
+
+    /// The rules it runs.
     pub fn rules(&self) -> &RuleSet {
         &self.rules
     }
@@ -549,7 +564,7 @@ impl Scanner {
     }
 
     /// Scans one blob: its text, then what is nested in it (archives, notebooks, encoded
-    /// strings; see [`crate::decode`]).
+    /// strings; see the `decode` module).
     pub fn scan_blob(&self, matcher: &mut Matcher<'_>, blob: &Blob<'_>) -> ContentResult {
         let budget = self
             .options
@@ -694,18 +709,15 @@ impl Scanner {
 }
 
 /// Orders findings by path, line, column and rule, so every run prints the same.
-pub fn sort_findings(findings: &mut [Finding]) {
+pub(crate) fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(finding_order);
 }
 
-/// The order of [`sort_findings`]: path, line, column, rule.
+/// The order of `sort_findings`: path, line, column, rule.
 pub fn finding_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     let (la, lb) = (a.location(), b.location());
     (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
 }
-
-/// Keep the type reachable for callers matching on reasons.
-pub type Reason = DropReason;
 
 #[cfg(test)]
 mod tests {

@@ -74,6 +74,7 @@ impl IgnoredLocation {
 
 /// What left a finding out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SuppressedBy {
     /// A fingerprint in the ignore file.
     IgnoreFile,

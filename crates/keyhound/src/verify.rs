@@ -52,14 +52,14 @@ mod spec;
 
 use serde::Serialize;
 
-pub use client::{validate_override, Verifier, VerifyError, VerifyOptions};
-pub use spec::{
-    is_public_ip, Check, Method, Request, SpecError, DEFAULT_ACTIVE, DEFAULT_INACTIVE, PLACEHOLDER,
-};
+pub(crate) use client::validate_override;
+pub use client::{Verifier, VerifyError, VerifyOptions};
+pub use spec::{Check, Method, Request};
 
 /// What a provider said about a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Status {
     /// The provider accepted the key: it works now.
     Active,

@@ -91,11 +91,10 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
             eprintln!("keyhound: note: {}", printable(w));
         }
     }
-    let walk = WalkOptions {
-        no_ignore: args.no_ignore,
-        follow_links: false,
-        threads: args.threads,
-    };
+    let mut walk = WalkOptions::default();
+    walk.no_ignore = args.no_ignore;
+    walk.follow_links = false;
+    walk.threads = args.threads;
     let result = if args.history {
         history::tune_libgit2();
         let repo = git2::Repository::discover(&root).map_err(|e| {
@@ -105,16 +104,14 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
                 e.message()
             )
         })?;
-        let options = history::HistoryOptions {
-            threads: args.threads,
-            ..history::HistoryOptions::default()
-        };
+        let mut options = history::HistoryOptions::default();
+        options.threads = args.threads;
         let scan = history::scan_history(&scanner, &repo, &options, &history::NoProgress)?;
-        keyhound::source::fs::FsScan {
-            findings: scan.findings,
-            explanations: scan.explanations,
-            stats: scan.stats,
-        }
+        let mut found = keyhound::source::fs::FsScan::default();
+        found.findings = scan.findings;
+        found.explanations = scan.explanations;
+        found.stats = scan.stats;
+        found
     } else {
         scan_paths(&scanner, std::slice::from_ref(&root), &walk)?
     };
@@ -153,12 +150,7 @@ fn setup(args: &CreateArgs) -> Setup {
         ignore_file: args.ignore_file.clone(),
         ..ConfigArgs::default()
     };
-    Setup::new(
-        config,
-        false,
-        ScanOptions {
-            max_file_size: args.max_file_size,
-            ..ScanOptions::default()
-        },
-    )
+    let mut options = ScanOptions::default();
+    options.max_file_size = args.max_file_size;
+    Setup::new(config, false, options)
 }

@@ -60,11 +60,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<i32> {
     if !stdin && paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("`-` (stdin) cannot be combined with other paths");
     }
-    let walk = WalkOptions {
-        no_ignore: args.no_ignore,
-        follow_links: args.follow_links,
-        threads: args.common.threads,
-    };
+    let mut walk = WalkOptions::default();
+    walk.no_ignore = args.no_ignore;
+    walk.follow_links = args.follow_links;
+    walk.threads = args.common.threads;
     let mut outcome = Outcome {
         unit: "files",
         ..Outcome::default()

@@ -22,7 +22,7 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
 
 /// A decoded compact JWT.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Jwt {
+pub(crate) struct Jwt {
     /// The JOSE header (`alg`, `typ`, `kid`, `enc`…).
     pub header: Map<String, Value>,
     /// The claims; `None` for an encrypted token, whose payload cannot be read.
@@ -89,7 +89,7 @@ impl Jwt {
 
 /// What the claims say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Not a live credential, by value (the text says why).
     Fixture(String),
     /// A token: how likely it is live, the evidence, and whether a test or vendored path may
@@ -108,7 +108,7 @@ pub enum Verdict {
 const EXAMPLE_DOMAINS: &[&str] = &["example.com", "example.org", "example.net"];
 
 /// Judges a decoded token, `now` being the time in seconds since the epoch.
-pub fn judge(jwt: &Jwt, now: i64) -> Verdict {
+pub(crate) fn judge(jwt: &Jwt, now: i64) -> Verdict {
     let iss = jwt.claim("iss");
     if iss == Some("supabase-demo") {
         return Verdict::Fixture(

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 /// What a name says about the value bound to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameKind {
+pub(crate) enum NameKind {
     /// A credential slot: `api_key`, `PINECONE_API_KEY`, `x-api-key`, `Authorization`,
     /// `session_token`, `PHPSESSID`.
     Credential,
@@ -29,7 +29,7 @@ pub enum NameKind {
 /// `PINECONE_` of `PINECONE_API_KEY` and the `__Host-next-auth.csrf-` of
 /// `__Host-next-auth.csrf-token` are found by walking left over name characters. A URL query
 /// parameter keeps its `?` or `&` (see [`is_query_parameter`]).
-pub fn full_name(content: &[u8], name: Range<usize>) -> Range<usize> {
+pub(crate) fn full_name(content: &[u8], name: Range<usize>) -> Range<usize> {
     let mut start = name.start;
     while start > 0 && is_name_byte(content[start - 1]) && name.start - start < 80 {
         start -= 1;
@@ -42,7 +42,7 @@ pub fn full_name(content: &[u8], name: Range<usize>) -> Range<usize> {
 
 /// A name that is a URL query parameter (`&token=` of a download link): its value is judged by
 /// its looks alone, since links carry UUID-shaped download and cache tokens by the thousand.
-pub fn is_query_parameter(name: &[u8]) -> bool {
+pub(crate) fn is_query_parameter(name: &[u8]) -> bool {
     matches!(name.first(), Some(b'?' | b'&'))
 }
 
@@ -52,7 +52,7 @@ fn is_name_byte(b: u8) -> bool {
 
 /// The lower-case words of a name: split at `_ - . $ /` and at camelCase humps, with a run of
 /// capitals kept together (`OSSAccessKeyId` → oss, access, key, id).
-pub fn words(name: &[u8]) -> Vec<String> {
+pub(crate) fn words(name: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for (i, &b) in name.iter().enumerate() {
@@ -201,7 +201,7 @@ const ID_WORDS: &[&str] = &[
 const CREDENTIAL_SUFFIXES: &[&str] = &["key", "token", "secret", "password", "passwd"];
 
 /// What the name a value is bound to says about it.
-pub fn classify(name: &[u8]) -> NameKind {
+pub(crate) fn classify(name: &[u8]) -> NameKind {
     let lower = name.to_ascii_lowercase();
     if let Some((_, why)) = NOT_CREDENTIAL
         .iter()
@@ -245,7 +245,7 @@ pub fn classify(name: &[u8]) -> NameKind {
 /// (`deepseek:\n  api_key: …`) or in the INI section named by it; or, for a context after the
 /// secret, both are items of one object, call or list (`"api_key": "…",\n "endpoint": "…"`).
 /// A window that crosses statements is not context.
-pub fn context_bound(content: &[u8], context: &Range<usize>, secret: &Range<usize>) -> bool {
+pub(crate) fn context_bound(content: &[u8], context: &Range<usize>, secret: &Range<usize>) -> bool {
     if context.end <= secret.start {
         let between = &content[context.end..secret.start];
         if memchr::memchr(b'\n', between).is_none() {

@@ -5,7 +5,7 @@
 //! says credential (`PINECONE_API_KEY`, `x-api-key`), and never when it says id or digest.
 
 /// Shannon entropy of `data` in bits per byte (0 for empty input).
-pub fn shannon_entropy(data: &[u8]) -> f64 {
+pub(crate) fn shannon_entropy(data: &[u8]) -> f64 {
     if data.is_empty() {
         return 0.0;
     }
@@ -97,7 +97,7 @@ impl std::fmt::Display for DropReason {
 }
 
 /// Checks for every rule: runs of one character and counting sequences.
-pub fn repetitive(secret: &[u8]) -> bool {
+pub(crate) fn repetitive(secret: &[u8]) -> bool {
     if secret.len() < 8 {
         return false;
     }
@@ -144,7 +144,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// is the name the value is bound to, when the rule captures it: it decides whether a UUID or a
 /// hex string is a key (`api_key`, `Authorization: Bearer`) or an id or digest (`token_id`,
 /// `spec_hash`), and drops tokens that grant nothing (CSRF and captcha tokens).
-pub fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
+pub(crate) fn generic_value(secret: &[u8], name: Option<&[u8]>) -> Option<DropReason> {
     let kind = name.map(binding::classify);
     match kind {
         Some(NameKind::IdLike) => return Some(DropReason::IdLikeName),
@@ -234,12 +234,12 @@ fn encoded_text_file(secret: &[u8]) -> bool {
 }
 
 /// A UUID or a hex string of a digest's length: the shapes a name decides.
-pub fn hex_shaped(s: &[u8]) -> bool {
+pub(crate) fn hex_shaped(s: &[u8]) -> bool {
     is_uuid(s) || is_hex_digest(s)
 }
 
 /// A hex string of a digest's length (MD5, SHA-1, SHA-256, SHA-512), in one case.
-pub fn is_hex_digest(s: &[u8]) -> bool {
+pub(crate) fn is_hex_digest(s: &[u8]) -> bool {
     matches!(s.len(), 32 | 40 | 64 | 128)
         && (s
             .iter()

@@ -5,9 +5,9 @@
 //! A [`Matcher`] holds per-thread scratch space; make one per thread from a shared
 //! [`RuleSet`] and [`Prefilter`].
 
-pub mod binding;
-pub mod heuristics;
-pub mod prefilter;
+pub(crate) mod binding;
+pub(crate) mod heuristics;
+pub(crate) mod prefilter;
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::rules::{syntax, Candidate, Rule, RuleSet, ValueCheck};
 use heuristics::DropReason;
-pub use prefilter::Prefilter;
+pub(crate) use prefilter::Prefilter;
 
 /// A rule match that passed every check.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +62,7 @@ pub struct Matches {
 const HEX_ENTROPY: f64 = 3.0;
 
 /// Markers that suppress a finding on their line.
-pub const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
+pub(crate) const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
     b"keyhound:allow",
     b"gitleaks:allow",
     b"pragma: allowlist secret",
@@ -71,7 +71,7 @@ pub const INLINE_ALLOW_MARKERS: &[&[u8]] = &[
 /// How far either side of an occurrence of one of its keywords a config rule's regex searches
 /// (see [`Rule::from_config`]): far past any credential, and little enough that a costly
 /// regex costs little per occurrence, with the time budget checked between occurrences.
-pub const KEYWORD_REACH: usize = 8 << 10;
+pub(crate) const KEYWORD_REACH: usize = 8 << 10;
 
 /// Matches looked at between two checks of the time budget.
 const BUDGET_EVERY: usize = 256;
@@ -101,7 +101,7 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// Also record dropped candidates and the reason (for `--explain`).
+    /// Also record dropped candidates and the reason (for [`crate::ScanOptions::explain`]).
     pub fn explain(mut self, yes: bool) -> Self {
         self.explain = yes;
         self
@@ -391,10 +391,10 @@ impl<'a> Matcher<'a> {
 /// How far either side of a match the checks that look at its line reach. A line is usually
 /// shorter; a minified file is one line of megabytes, and looking at all of it for each of its
 /// thousands of matches made scanning it quadratic.
-pub const LINE_REACH: usize = 1024;
+pub(crate) const LINE_REACH: usize = 1024;
 
 /// The lines touched by `span`, cut to [`LINE_REACH`] bytes either side of it.
-pub fn near_lines(content: &[u8], span: &Range<usize>) -> Range<usize> {
+pub(crate) fn near_lines(content: &[u8], span: &Range<usize>) -> Range<usize> {
     let from = span.start.saturating_sub(LINE_REACH);
     let to = span.end.saturating_add(LINE_REACH).min(content.len());
     let start = memchr::memrchr(b'\n', &content[from..span.start]).map_or(from, |i| from + i + 1);

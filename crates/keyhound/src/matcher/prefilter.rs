@@ -32,7 +32,7 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Sp
 use crate::rules::Rule;
 
 /// Most stems in any other pass: three per bucket.
-pub const PASS_STEMS: usize = 48;
+pub(crate) const PASS_STEMS: usize = 48;
 
 /// Teddy's buckets (the 256-bit "fat" variant; with fewer than 33 patterns it uses 8).
 const BUCKETS: usize = 16;

@@ -3,9 +3,30 @@
 //! every finding in the order given; the human format reorders them (keys a provider accepted
 //! first, then by confidence) and only counts fixtures unless `show_fixtures` asks for them.
 //!
-//! `--format json` is one document: `{"findings": [...], "summary": {...}}`, the summary holding
+//! The `json` format is one document: `{"findings": [...], "summary": {...}}`, the summary holding
 //! the counts, what was not read whole (`incomplete`), errors and notes of the run. `jsonl` is
 //! one finding a line, then one last line `{"summary": {...}}`.
+//!
+//! ```
+//! use keyhound::report::{self, Format, Report, ReportOptions};
+//! use keyhound::{RuleSet, Scanner, Stats};
+//!
+//! # let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//! #                     "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let mut matcher = scanner.matcher();
+//! let found = scanner.scan_content(&mut matcher, ".env", format!("OPENAI_API_KEY={key}\n").as_bytes());
+//! let stats = Stats::default();
+//! let report = Report { findings: &found.findings, stats: &stats, explanations: &[], config: &[] };
+//! let mut out = Vec::new();
+//! report::write(Format::Json, report, &ReportOptions::default(), &mut out)?;
+//!
+//! let doc: serde_json::Value = serde_json::from_slice(&out)?;
+//! assert_eq!(doc["findings"][0]["rule_id"], found.findings[0].rule_id.as_str());
+//! assert_eq!(doc["findings"][0]["locations"][0]["path"], ".env");
+//! assert!(!String::from_utf8(out)?.contains(&key), "secrets are redacted unless asked not to");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod escape;
 mod human;
@@ -24,6 +45,7 @@ use crate::scan::{Explanation, Incomplete, Stats};
 /// Output formats, named in lowercase (`human`, `json`, ...; `text` is also `human`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Format {
     /// Text for people, optionally coloured.
     #[serde(alias = "text")]
@@ -43,6 +65,7 @@ pub enum Format {
 
 /// How to write.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ReportOptions {
     /// Show secrets in full (default: redacted).
     pub no_redact: bool,
@@ -83,7 +106,7 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     /// Counts.
     pub stats: &'a Stats,
-    /// Candidates dropped and why (`--explain`).
+    /// Candidates dropped and why (when the scan was asked to explain).
     pub explanations: &'a [Explanation],
     /// The config file, ignore file and baseline the run used, and what each removed.
     pub config: &'a [ConfigUsed],
@@ -127,7 +150,6 @@ pub enum ConfigFrom {
 /// A configuration file a run used, and what it changed: the summary names every one, so
 /// that a scanned repository's own files never change what is reported without a word.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
 pub struct ConfigUsed {
     /// What kind of file.
     pub kind: ConfigKind,

@@ -3,7 +3,7 @@
 /// `(name, TOML text)` of every built-in rule file, in load order. generic.toml comes last:
 /// where two generic rules report the same span, the one loaded first is kept, and a
 /// provider's context rule should win over the catch-all assignment rule.
-pub const FILES: &[(&str, &str)] = &[
+pub(crate) const FILES: &[(&str, &str)] = &[
     ("openai.toml", include_str!("../../../../rules/openai.toml")),
     (
         "anthropic.toml",

@@ -87,7 +87,7 @@ pub type Loader<'a> = dyn FnMut(&str) -> std::result::Result<(String, String), S
 
 /// Whether a file name is one gitleaks or betterleaks uses (`.gitleaks.toml`, `gitleaks.toml`,
 /// `.betterleaks.toml`...).
-pub fn is_gitleaks_name(name: &str) -> bool {
+pub(crate) fn is_gitleaks_name(name: &str) -> bool {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let lower = base.to_ascii_lowercase();
     lower.contains("gitleaks") || lower.contains("betterleaks")

@@ -10,7 +10,7 @@
 //! compile within [`CONFIG_REGEX_SIZE`], and its rules run near their keywords only (see
 //! [`Rule::from_config`]); the matcher's time budget per blob covers the rest.
 
-pub mod builtin;
+pub(crate) mod builtin;
 pub mod examples;
 pub mod gitleaks;
 pub mod syntax;
@@ -26,6 +26,7 @@ use syntax::{AllowlistSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 /// How bad a finding of a rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// Informational.
     Low,
@@ -62,7 +63,7 @@ impl Severity {
 /// The compiled regex of a rule and the capture groups that hold the secret, the name bound to
 /// it and the context word that guards it.
 #[derive(Debug)]
-pub struct CompiledRegex {
+pub(crate) struct CompiledRegex {
     /// The regex.
     pub regex: Regex,
     /// Capture group index of the secret (0 = whole match).
@@ -77,7 +78,7 @@ pub struct CompiledRegex {
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueCheck {
+pub(crate) enum ValueCheck {
     /// `jwt`: the value must decode as a JSON Web Token; its claims are evidence.
     Jwt,
     /// `private-key`: the value is a PEM private key block (inside whatever the regex matched
@@ -101,7 +102,7 @@ impl ValueCheck {
 
 /// What an allowlist's regexes are tested against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RegexTarget {
+pub(crate) enum RegexTarget {
     /// The secret (the capture group).
     #[default]
     Secret,
@@ -113,7 +114,7 @@ pub enum RegexTarget {
 
 /// What a finding is judged by: the secret, the whole match, its lines and where it is.
 #[derive(Debug, Clone, Copy)]
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     /// The rule's id.
     pub rule: &'a str,
     /// The secret.
@@ -293,7 +294,7 @@ impl Allowlist {
 
     /// Whether a candidate is dropped by an allowlist that applies to its rule; `commit` is
     /// the commit it was found in, if known.
-    pub fn allows(&self, c: &Candidate<'_>, commit: Option<&str>) -> bool {
+    pub(crate) fn allows(&self, c: &Candidate<'_>, commit: Option<&str>) -> bool {
         self.entries
             .iter()
             .any(|e| (c.rule.is_empty() || e.applies_to(c.rule)) && e.allows(c, commit))
@@ -316,7 +317,7 @@ impl Allowlist {
 
     /// Whether an allowlist that names commits drops a candidate found in `commit` (judged
     /// after matching, when the commit is known; `c.matched` and `c.line` may be the secret).
-    pub fn allows_commit(&self, c: &Candidate<'_>, commit: &str) -> bool {
+    pub(crate) fn allows_commit(&self, c: &Candidate<'_>, commit: &str) -> bool {
         self.entries
             .iter()
             .any(|e| !e.commits.is_empty() && e.applies_to(c.rule) && e.allows(c, Some(commit)))
@@ -381,7 +382,7 @@ pub const CONFIG_REGEX_SIZE: usize = 256 << 10;
 
 /// Compiles a bytes regex the way every rule regex is compiled: Unicode off, so `\w`, `\d`,
 /// `\b` and `(?i)` are ASCII-only (fast to build, and secrets are ASCII anyway).
-pub fn build_regex(source: &str) -> std::result::Result<Regex, String> {
+pub(crate) fn build_regex(source: &str) -> std::result::Result<Regex, String> {
     build_regex_within(source, BUILTIN_REGEX_SIZE)
 }
 
@@ -417,24 +418,24 @@ pub struct Rule {
     /// The provider's page for revoking or rotating such a key, if the rule names one.
     pub revoke_url: Option<String>,
     /// Rules that must match near a match of this one for it to be reported.
-    pub required: Vec<RequiredSpec>,
+    pub(crate) required: Vec<RequiredSpec>,
     /// Whether the rule is reported by itself (`false`: it only serves `required`).
-    pub report: bool,
+    pub(crate) report: bool,
     /// Prefilter literals (case-sensitive).
     pub keywords: Vec<String>,
     /// Minimum Shannon entropy of the secret.
-    pub entropy: Option<f64>,
+    pub(crate) entropy: Option<f64>,
     /// Longest secret (bytes) reported, if the rule bounds it.
-    pub max_length: Option<usize>,
+    pub(crate) max_length: Option<usize>,
     /// Needs context: text only, yields to specific rules.
-    pub generic: bool,
+    pub(crate) generic: bool,
     /// Runs on binary content.
-    pub binary: bool,
+    pub(crate) binary: bool,
     /// May match glued to other letters and digits: its regex runs without its outer
-    /// boundaries (see [`relax_boundaries`]).
+    /// boundaries (see `relax_boundaries`).
     pub packed: bool,
     /// The engine's check on the value, if the rule names one.
-    pub check: Option<ValueCheck>,
+    pub(crate) check: Option<ValueCheck>,
     /// Example texts (with placeholders).
     pub examples: Vec<String>,
     /// Negative example texts (with placeholders).
@@ -444,8 +445,8 @@ pub struct Rule {
     /// Where the rule was defined.
     pub origin: String,
     /// Per-rule allowlist.
-    pub allowlist: Allowlist,
-    /// How to ask the provider whether a secret works (`--verify`), if the rule says.
+    pub(crate) allowlist: Allowlist,
+    /// How to ask the provider whether a secret works, if the rule says.
     pub verify: Option<crate::verify::Check>,
     /// From a user's file rather than built in: its regexes compile within
     /// [`CONFIG_REGEX_SIZE`], and it runs only near its keywords (see [`Rule::from_config`]).
@@ -677,7 +678,7 @@ impl Rule {
     }
 
     /// The compiled regex, compiling it on first use. The error says what is wrong with it.
-    pub fn compiled(&self) -> std::result::Result<&CompiledRegex, &str> {
+    pub(crate) fn compiled(&self) -> std::result::Result<&CompiledRegex, &str> {
         let size = if self.from_config {
             CONFIG_REGEX_SIZE
         } else {
@@ -693,7 +694,7 @@ impl Rule {
     }
 
     /// Whether the rule comes from a user's config file. Such a rule's regex runs only within
-    /// [`KEYWORD_REACH`](crate::matcher::KEYWORD_REACH) bytes of where its keywords occur,
+    /// `matcher::KEYWORD_REACH` bytes of where its keywords occur,
     /// not over the whole blob: a costly regex then costs in proportion to its keywords'
     /// occurrences, and the matcher's time budget is checked between them.
     pub fn from_config(&self) -> bool {
@@ -732,7 +733,7 @@ impl Rule {
 /// trailing `\b` or `(?:[^…]|$)`. `None` when it has neither. Only the very start and end of
 /// the source are looked at, so the relaxed regex is the written one minus those groups and
 /// matches everything the written one matched.
-pub fn relax_boundaries(source: &str) -> Option<String> {
+pub(crate) fn relax_boundaries(source: &str) -> Option<String> {
     let mut s = source;
     let mut relaxed = false;
     if let Some(rest) = s.strip_prefix("\\b") {

@@ -82,7 +82,7 @@ pub struct RuleSpec {
     /// one it matches.
     #[serde(default)]
     pub example_path: Option<String>,
-    /// How to ask the provider whether a secret works (`--verify` only).
+    /// How to ask the provider whether a secret works (only when a caller verifies).
     #[serde(default)]
     pub verify: Option<VerifySpec>,
 }
@@ -104,7 +104,7 @@ pub struct RequiredSpec {
 
 /// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
 /// secret in header values and in the URL's path or query; the host is fixed. Checked by
-/// [`crate::verify::Check::from_spec`].
+/// `verify::Check::from_spec`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifySpec {

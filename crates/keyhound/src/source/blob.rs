@@ -2,7 +2,7 @@
 //! and its [`Origin`], a typed account of where they sit (a file, stdin, a git blob seen at a
 //! path of a commit of a repository, a staged index entry, or something nested in another blob:
 //! an archive member, a notebook cell or output, a decoded layer). A finding's whole
-//! [`Location`](crate::Location) is built from the origin, once ([`crate::finding::from_matches`]).
+//! [`Location`](crate::Location) is built from the origin, once (`finding::from_matches`).
 //!
 //! The strings reports print (`release.zip!config/.env`, `nb.ipynb#cell-3/output-1`,
 //! `base64 > percent`) are renderings of the origin ([`Origin`]'s `Display`,
@@ -63,7 +63,6 @@ impl RepoId {
 
 /// Where a blob came from. Nested origins point at the origin of the blob they sit in.
 #[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
 pub enum Origin<'a> {
     /// A file on disk, by the path it is shown under (relative as given, `/`-separated).
     File {

@@ -11,6 +11,25 @@
 //! that is not one is read whole, a gitignored `.env` included. Inside one, what they excluded
 //! is counted: each directory's entries are counted once more and compared with what the walk
 //! yielded from it, so that the summary can say how much was left out.
+//!
+//! ```
+//! use keyhound::source::fs::{scan_paths, WalkOptions};
+//! use keyhound::{RuleSet, Scanner};
+//!
+//! # let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//! #                     "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("app"))?;
+//! std::fs::write(dir.path().join("app/.env"), format!("OPENAI_API_KEY={key}\n"))?;
+//! std::fs::write(dir.path().join("README.md"), "nothing here\n")?;
+//!
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let scan = scan_paths(&scanner, &[dir.path().to_path_buf()], &WalkOptions::default())?;
+//! assert_eq!(scan.stats.scanned, 2);
+//! assert_eq!(scan.findings.len(), 1);
+//! assert!(scan.findings[0].location().path.ends_with("app/.env"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -28,6 +47,7 @@ use crate::source::collect::Collector;
 
 /// How to walk.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct WalkOptions {
     /// Include files that `.gitignore` and friends exclude.
     pub no_ignore: bool,
@@ -39,6 +59,7 @@ pub struct WalkOptions {
 
 /// Everything a scan of files produced.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct FsScan {
     /// Findings, sorted by path and position.
     pub findings: Vec<Finding>,

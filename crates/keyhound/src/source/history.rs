@@ -22,6 +22,44 @@
 //! compact id, path and origin types they share).
 //!
 //! What it does not do: decide exit codes, print progress, or read the work tree.
+//!
+//! An audit of a repository whose key moved from one file to another and then left: one
+//! finding, both places, the commit that first held it.
+//!
+//! ```
+//! use keyhound::source::history::{scan_history, HistoryOptions, NoProgress};
+//! use keyhound::{RuleSet, Scanner};
+//!
+//! # let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//! #                     "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let dir = tempfile::tempdir()?;
+//! let repo = git2::Repository::init(dir.path())?;
+//! let me = git2::Signature::now("Dev", "dev@example.com")?;
+//! let mut commit = |files: &[(&str, String)], message: &str| -> Result<git2::Oid, git2::Error> {
+//!     let mut tree = repo.treebuilder(None)?;
+//!     for (path, text) in files {
+//!         tree.insert(path, repo.blob(text.as_bytes())?, 0o100644)?;
+//!     }
+//!     let tree = repo.find_tree(tree.write()?)?;
+//!     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+//!     let parents: Vec<&git2::Commit> = parent.iter().collect();
+//!     repo.commit(Some("HEAD"), &me, &me, message, &tree, &parents)
+//! };
+//! let first = commit(&[(".env", format!("OPENAI_API_KEY={key}\n"))], "configure")?;
+//! commit(&[("settings.py", format!("API_KEY = \"{key}\"\n"))], "move the key")?;
+//! commit(&[("settings.py", "API_KEY = os.environ['API_KEY']\n".to_string())], "read it from the environment")?;
+//!
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let scan = scan_history(&scanner, &repo, &HistoryOptions::default(), &NoProgress)?;
+//! assert_eq!(scan.findings.len(), 1, "one secret, one finding");
+//! let finding = &scan.findings[0];
+//! assert_eq!(finding.locations.len(), 2);
+//! assert_eq!(finding.location().path, ".env");
+//! assert_eq!(finding.location().commit.as_ref().map(|c| c.id.clone()), Some(first.to_string()));
+//! let git = finding.git.as_ref().expect("history findings say where in history");
+//! assert_eq!((git.commits, git.paths, git.present_at_head), (2, 2, false));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod enumerate;
 mod group;
@@ -43,6 +81,7 @@ use oid::{OidKey, OidMap, NO_COMMIT};
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HistoryOptions {
     /// Start from these refs or revisions only (default: every ref, HEAD and the stash).
     pub branches: Vec<String>,
@@ -100,6 +139,7 @@ impl Progress for NoProgress {}
 
 /// Time spent in each stage. `read`, `prefilter` and `scan` are summed over worker threads.
 #[derive(Debug, Default, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Timings {
     /// Walking refs, commits and trees: `commit_walk` + `tree_walk`.
     pub enumerate: Duration,
@@ -123,6 +163,7 @@ pub struct Timings {
 
 /// What the history walk saw, for the summary.
 #[derive(Debug, Default, Clone, Serialize)]
+#[non_exhaustive]
 pub struct HistoryStats {
     /// Refs (and stash entries) the walk started from.
     pub refs: usize,
@@ -144,7 +185,7 @@ pub struct HistoryStats {
     pub skipped_by_path: u64,
     /// Whether the repository is a shallow clone (history before its edge is not there).
     pub shallow: bool,
-    /// Whether only what commits introduce was scanned (`--range`, `--since`, `--until`).
+    /// Whether only what commits introduce was scanned (a range or an author-time window).
     pub introduced_only: bool,
     /// Commit and tag messages scanned.
     pub messages: usize,
@@ -154,6 +195,7 @@ pub struct HistoryStats {
 
 /// Everything a history scan produced.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct HistoryScan {
     /// Findings, earliest first.
     pub findings: Vec<Finding>,

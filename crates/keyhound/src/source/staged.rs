@@ -23,6 +23,27 @@
 //!
 //! It does not decide which index git will commit: the caller passes `GIT_INDEX_FILE` (see
 //! [`StagedOptions::index_file`]).
+//!
+//! ```
+//! use keyhound::source::staged::{scan, StagedOptions};
+//! use keyhound::{RuleSet, Scanner};
+//!
+//! # let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//! #                     "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let dir = tempfile::tempdir()?;
+//! let repo = git2::Repository::init(dir.path())?;
+//! std::fs::write(dir.path().join("config.py"), format!("OPENAI_API_KEY = \"{key}\"\n"))?;
+//! let mut index = repo.index()?;
+//! index.add_path(std::path::Path::new("config.py"))?;
+//! index.write()?;
+//!
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let staged = scan(&scanner, &repo, &StagedOptions::default())?;
+//! assert_eq!(staged.findings.len(), 1);
+//! assert_eq!(staged.findings[0].location().path, "config.py");
+//! assert_eq!(staged.findings[0].location().line, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod compare;
 mod index;
@@ -42,6 +63,7 @@ use compare::{expand_deleted_dirs, Change, Changes};
 
 /// How to compare HEAD with the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum DiffMethod {
     /// The index file read directly, then libgit2, then the git CLI, each when the one before
     /// cannot read the index.
@@ -79,6 +101,7 @@ impl std::str::FromStr for DiffMethod {
 
 /// What to scan and how.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct StagedOptions {
     /// The index the commit is made from, when not the repository's own. Git points
     /// `GIT_INDEX_FILE` at a temporary index for `git commit -a`, `git commit PATH…` and
@@ -92,6 +115,7 @@ pub struct StagedOptions {
 
 /// What a staged scan found.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct StagedScan {
     /// New findings, one location each, sorted by path, line and column.
     pub findings: Vec<Finding>,

@@ -53,6 +53,7 @@ impl std::error::Error for NotPublic {}
 
 /// How to verify.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct VerifyOptions {
     /// Limit for one request: connecting and the whole exchange each.
     pub timeout: Duration,
@@ -76,6 +77,7 @@ impl Default for VerifyOptions {
 
 /// Setting up the verifier failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// The provider override is not `http(s)://host[:port]`.
     #[error("provider override `{0}` is not http://HOST[:PORT] or https://HOST[:PORT]")]
@@ -235,7 +237,7 @@ impl Verifier {
 
 /// `http://host:port` with nothing after it (a trailing `/` is dropped): the testing hook's
 /// value, checked.
-pub fn validate_override(base: &str) -> Result<String, VerifyError> {
+pub(crate) fn validate_override(base: &str) -> Result<String, VerifyError> {
     let bad = || VerifyError::BadOverride(base.to_string());
     let trimmed = base.trim_end_matches('/');
     let rest = trimmed

@@ -8,18 +8,18 @@ use super::Status;
 use crate::rules::syntax::VerifySpec;
 
 /// The placeholder that stands for the secret in a verify block's URL and header values.
-pub const PLACEHOLDER: &str = "{secret}";
+pub(crate) const PLACEHOLDER: &str = "{secret}";
 
 /// Statuses that mean "the key works" unless a rule says otherwise. 429 (rate limit, quota)
 /// is only ever sent to a caller that authenticated.
-pub const DEFAULT_ACTIVE: &[u16] = &[200, 429];
+pub(crate) const DEFAULT_ACTIVE: &[u16] = &[200, 429];
 /// Statuses that mean "revoked or invalid" unless a rule says otherwise.
-pub const DEFAULT_INACTIVE: &[u16] = &[401, 403];
+pub(crate) const DEFAULT_INACTIVE: &[u16] = &[401, 403];
 
 /// A verify block that is wrong, with the field it is wrong in (`verify.url`…). The rule
 /// loader adds the file and rule id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
+pub(crate) struct SpecError {
     /// The offending field.
     pub field: &'static str,
     /// What is wrong with it.
@@ -91,7 +91,7 @@ impl Check {
     /// Validates a verify block: method, an `https://` URL with a plain host, header names and
     /// values, the placeholder (in the URL's path or query or in header values, at least once,
     /// never in the host), and disjoint status lists.
-    pub fn from_spec(spec: &VerifySpec) -> Result<Check, SpecError> {
+    pub(crate) fn from_spec(spec: &VerifySpec) -> Result<Check, SpecError> {
         let method = match spec
             .method
             .as_deref()
@@ -306,7 +306,7 @@ fn non_public_host(host: &str) -> Option<&'static str> {
 
 /// Whether `ip` is a public unicast address: not loopback, private, link-local, shared
 /// (carrier-grade NAT), multicast, documentation, benchmarking or reserved space.
-pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+pub(crate) fn is_public_ip(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {
         IpAddr::V4(v4) => {

@@ -63,17 +63,16 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         }
     }
     let scanner = scanner.with_paths(args.path_filter()?);
-    let options = HistoryOptions {
-        branches: args.branch.clone(),
-        range: range.clone(),
-        since,
-        until,
-        threads: args.common.threads,
-        dedup: !args.no_dedup,
-        pack_order: std::env::var_os("KEYHOUND_HASH_ORDER").is_none(),
-        timings: timings_wanted(),
-        messages: !args.no_messages,
-    };
+    let mut options = HistoryOptions::default();
+    options.branches = args.branch.clone();
+    options.range = range.clone();
+    options.since = since;
+    options.until = until;
+    options.threads = args.common.threads;
+    options.dedup = !args.no_dedup;
+    options.pack_order = std::env::var_os("KEYHOUND_HASH_ORDER").is_none();
+    options.timings = timings_wanted();
+    options.messages = !args.no_messages;
     let progress = Bar::new(!args.common.quiet && std::io::stderr().is_terminal());
     let mut result =
         history::scan_history(&scanner, &repo, &options, &progress).map_err(in_flag_words)?;

@@ -27,11 +27,10 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         );
     }
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let opts = staged::StagedOptions {
-        index_file: index_file(),
-        threads: args.common.threads,
-        method: method()?,
-    };
+    let mut opts = staged::StagedOptions::default();
+    opts.index_file = index_file();
+    opts.threads = args.common.threads;
+    opts.method = method()?;
     // Building the scanner (parsing the rules, the keyword automaton) takes as long as reading
     // the index and comparing it with HEAD: do both at once.
     let (scanner, changes) = std::thread::scope(|s| {

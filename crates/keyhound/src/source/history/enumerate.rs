@@ -9,7 +9,7 @@
 //!   commits are cut into consecutive runs walked on separate threads, each with its own
 //!   repository handle; merging keeps the earliest sighting, so the result does not depend on
 //!   the number of threads;
-//! - only what each selected commit introduces (`--range`, `--since`, `--until`): entries whose
+//! - only what each selected commit introduces (a range, or an author-time window): entries whose
 //!   id differs from the same path in every parent, recursing only into changed directories.
 //!
 //! When some paths are skipped (a config's path allowlist, ignore-file globs), a blob first met
@@ -68,7 +68,7 @@ impl std::fmt::Debug for SkipPaths<'_> {
 
 impl Selection<'_> {
     /// Whether to take only what commits introduce.
-    pub fn introduced_only(&self) -> bool {
+    pub(super) fn introduced_only(&self) -> bool {
         self.range.is_some() || self.since.is_some() || self.until.is_some()
     }
 }
@@ -130,7 +130,7 @@ impl Blobs {
     }
 
     /// The path of blob `slot` as first seen (bytes; not necessarily UTF-8).
-    pub fn path(&self, slot: u32) -> Vec<u8> {
+    pub(super) fn path(&self, slot: u32) -> Vec<u8> {
         let o = &self.origins[slot as usize];
         join(self.dirs.get(o.dir), self.names.get(o.name))
     }
@@ -170,7 +170,7 @@ pub(super) struct Walk {
 struct Node {
     id: Oid,
     tree: Oid,
-    /// Author time, for `--since`/`--until`.
+    /// Author time, for the author-time window.
     authored: i64,
 }
 
@@ -243,7 +243,7 @@ pub(super) fn walk(
     Ok(out)
 }
 
-/// The commits to start from: `--branch` revisions, or HEAD, every ref and every stash entry
+/// The commits to start from: the chosen revisions, or HEAD, every ref and every stash entry
 /// (annotated tags peeled). Refs that name trees or blobs go to `others`.
 fn tips(
     repo: &Repository,

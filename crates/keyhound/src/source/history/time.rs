@@ -1,5 +1,5 @@
 //! Dates without a date library: RFC 3339 for commit dates in reports, and the two forms
-//! `--since`/`--until` accept (`YYYY-MM-DD`, taken as midnight UTC, and RFC 3339).
+//! a history's author-time window accepts (`YYYY-MM-DD`, taken as midnight UTC, and RFC 3339).
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
