@@ -194,7 +194,7 @@ impl Run {
     /// read, notes, and the configuration's warnings.
     fn tell(&self, stats: &Stats, config: &[ConfigUsed], on_incomplete: OnIncomplete) {
         for e in &stats.errors {
-            eprintln!("keyhound: {}", printable(e));
+            eprintln!("keyhound: {}", printable(&e.to_string()));
         }
         // Even under --quiet: a scan that passes must not hide that it did not read everything.
         crate::incomplete::report(&stats.incomplete, on_incomplete);

@@ -46,7 +46,7 @@ pub mod source;
 pub mod suppress;
 pub mod verify;
 
-pub use error::{Error, Result, Revision};
+pub use error::{Error, ItemError, Result, Revision};
 pub use evidence::{Confidence, Fixture};
 pub use finding::{Finding, Location};
 pub use matcher::Matcher;

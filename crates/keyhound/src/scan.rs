@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::error::ItemError;
 use crate::finding::{self, Finding};
 use crate::matcher::{Matcher, Matches, Prefilter, RawMatch};
 use crate::rules::RuleSet;
@@ -353,8 +354,8 @@ pub struct Stats {
     /// FIFOs, sockets and devices met while walking a directory: skipped, never waited on
     /// (they hold no content at rest; one named as a root is read).
     pub special_files: Vec<String>,
-    /// Errors met along the way (the scan went on).
-    pub errors: Vec<String>,
+    /// Problems with single items met along the way (the scan went on).
+    pub errors: Vec<ItemError>,
     /// Notes that take nothing away from the scan.
     pub notes: Vec<String>,
     /// What the configuration (config allowlists, ignore file, baseline) left out.
@@ -365,7 +366,6 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Adds what scanning one piece of content counted (not `scanned` or `bytes`).
     /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: Stats) {
         self.removed.add(&other.removed);

@@ -116,7 +116,7 @@ fn create(args: CreateArgs) -> anyhow::Result<i32> {
         scan_paths(&scanner, std::slice::from_ref(&root), &walk)?
     };
     for e in &result.stats.errors {
-        eprintln!("keyhound: {}", printable(e));
+        eprintln!("keyhound: {}", printable(&e.to_string()));
     }
     // The salt of the file being replaced is kept, so that the same findings give the same
     // bytes; a new file gets a new one.

@@ -91,6 +91,9 @@ pub enum Origin<'a> {
     Index {
         /// Its path (lossy UTF-8).
         path: &'a str,
+        /// Its git mode: `0o100644`, `0o100755` (executable) or `0o120000` (a symbolic link,
+        /// whose blob is the link's target).
+        mode: u32,
         /// The staged blob.
         blob: git2::Oid,
     },

@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::bounded;
-use crate::error::{Error, Result};
+use crate::error::{Error, ItemError, Result};
 use crate::finding::Finding;
 use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
 use crate::source::blob::{Blob, Origin};
@@ -210,7 +210,10 @@ impl Worker<'_> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                self.collect.stats.errors.push(e.to_string());
+                self.collect
+                    .stats
+                    .errors
+                    .push(ItemError::walk(e.to_string()));
                 return;
             }
         };
@@ -255,7 +258,10 @@ impl Worker<'_> {
         let (file, meta) = match opened {
             Ok(o) => o,
             Err(e) => {
-                self.collect.stats.errors.push(format!("{shown}: {e}"));
+                self.collect
+                    .stats
+                    .errors
+                    .push(ItemError::file(shown.as_str(), e));
                 return;
             }
         };
@@ -284,7 +290,11 @@ impl Worker<'_> {
         let shown = display_path(root);
         match std::fs::File::open(root) {
             Ok(file) => self.read(&shown, file, 0),
-            Err(e) => self.collect.stats.errors.push(format!("{shown}: {e}")),
+            Err(e) => self
+                .collect
+                .stats
+                .errors
+                .push(ItemError::file(shown.as_str(), e)),
         }
     }
 
@@ -300,7 +310,7 @@ impl Worker<'_> {
                     .incomplete
                     .push(Incomplete::new(shown, reason));
             }
-            Err(e) => self.collect.stats.errors.push(format!("{shown}: {e}")),
+            Err(e) => self.collect.stats.errors.push(ItemError::file(shown, e)),
         }
     }
 

@@ -54,7 +54,7 @@ use std::path::PathBuf;
 use git2::{ObjectType, Oid, Repository};
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ItemError, Result};
 use crate::finding::Finding;
 use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
 use crate::source::blob::{Blob, Origin, RepoId};
@@ -172,10 +172,9 @@ pub fn scan_changes(
     let mut changes = changes.0;
     let mut stats = Stats::default();
     for c in &changes.conflicts {
-        stats.errors.push(format!(
-            "{}: unresolved merge conflict; resolve it and `git add` the file",
-            String::from_utf8_lossy(c)
-        ));
+        stats
+            .errors
+            .push(ItemError::conflict(String::from_utf8_lossy(c)));
     }
     let wanted: Vec<&Change> = changes
         .list
@@ -279,7 +278,7 @@ fn scan_chunk(
                 collect
                     .stats
                     .errors
-                    .push(format!("{path}: blob {oid}: {}", e.message()));
+                    .push(ItemError::object(format!("{path}: blob {oid}"), &e));
                 continue;
             }
         };
@@ -287,6 +286,7 @@ fn scan_chunk(
         let origin = if c.new == Some(oid) {
             Origin::Index {
                 path: &path,
+                mode: c.mode,
                 blob: oid,
             }
         } else {
@@ -318,7 +318,7 @@ fn scan_chunk(
             Err(e) => collect
                 .stats
                 .errors
-                .push(format!("{path}: blob {oid}: {}", e.message())),
+                .push(ItemError::object(format!("{path}: blob {oid}"), &e)),
         }
     }
     Ok((collect, findings))

@@ -78,10 +78,10 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         history::scan_history(&scanner, &repo, &options, &progress).map_err(in_flag_words)?;
     if let Some(why) = result.range_stopped.take() {
         let range = options.range.as_deref().unwrap_or_default();
-        result
-            .stats
-            .errors
-            .push(format!("walking --range {range}: {why}"));
+        result.stats.errors.push(keyhound::ItemError::new(
+            format!("walking --range {range}"),
+            why,
+        ));
         result.stats.errors.sort();
     }
     progress.done();

@@ -29,7 +29,7 @@ use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
 use super::oid::{Interner, OidKey, OidMap, OidSet, Origin, NO_COMMIT};
 use super::Progress;
-use crate::error::{Error, Result, Revision};
+use crate::error::{Error, ItemError, Result, Revision};
 
 /// What to enumerate.
 #[derive(Debug, Default)]
@@ -158,7 +158,7 @@ pub(super) struct Walk {
     pub trees: usize,
     /// Submodule entries met (and skipped).
     pub gitlinks: u64,
-    pub errors: Vec<String>,
+    pub errors: Vec<ItemError>,
     /// Why the walk of a range stopped before its end (libgit2's message), if it did.
     pub range_stopped: Option<String>,
     pub commit_walk: std::time::Duration,
@@ -279,18 +279,20 @@ fn tips(
                 let r = match r {
                     Ok(r) => r,
                     Err(e) => {
-                        out.errors.push(format!("listing refs: {}", e.message()));
+                        out.errors.push(ItemError::refs(&e));
                         continue;
                     }
                 };
                 let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
                 match r.resolve() {
                     Ok(r) => named.extend(r.target().map(|id| (name, id))),
-                    Err(e) => out.errors.push(format!("ref {name}: {}", e.message())),
+                    Err(e) => out
+                        .errors
+                        .push(ItemError::object(format!("ref {name}"), &e)),
                 }
             }
         }
-        Err(e) => out.errors.push(format!("listing refs: {}", e.message())),
+        Err(e) => out.errors.push(ItemError::refs(&e)),
     }
     // Older stash entries live only in the stash's reflog.
     if let Ok(log) = repo.reflog("refs/stash") {
@@ -325,7 +327,7 @@ fn tips(
             },
             Err(e) => out
                 .errors
-                .push(format!("ref {name} ({id}): {}", e.message())),
+                .push(ItemError::object(format!("ref {name} ({id})"), &e)),
         }
     }
     Ok(tips)
@@ -356,7 +358,8 @@ fn graph_order(
         let commit = match repo.find_commit(id) {
             Ok(c) => c,
             Err(e) => {
-                out.errors.push(format!("commit {id}: {}", e.message()));
+                out.errors
+                    .push(ItemError::object(format!("commit {id}"), &e));
                 index.insert(key, MISSING);
                 continue;
             }
@@ -480,7 +483,9 @@ fn range_commits(
                     authored: c.author().when().seconds(),
                 })
             }
-            Err(e) => out.errors.push(format!("commit {id}: {}", e.message())),
+            Err(e) => out
+                .errors
+                .push(ItemError::object(format!("commit {id}"), &e)),
         }
     }
     Ok(nodes)
@@ -560,7 +565,7 @@ struct Parts {
     blobs: Blobs,
     trees: usize,
     gitlinks: u64,
-    errors: Vec<String>,
+    errors: Vec<ItemError>,
 }
 
 struct TreeWalker<'r> {
@@ -574,7 +579,7 @@ struct TreeWalker<'r> {
     stack: Vec<(Oid, u32)>,
     trees: usize,
     gitlinks: u64,
-    errors: Vec<String>,
+    errors: Vec<ItemError>,
 }
 
 impl<'r> TreeWalker<'r> {
@@ -620,8 +625,10 @@ impl<'r> TreeWalker<'r> {
                     Some(c) => format!(" in commit {c}"),
                     None => String::new(),
                 };
-                self.errors
-                    .push(format!("tree {id} (at {at}{commit}): {}", e.message()));
+                self.errors.push(ItemError::object(
+                    format!("tree {id} (at {at}{commit})"),
+                    &e,
+                ));
                 None
             }
         }

@@ -9,6 +9,7 @@ use git2::{Oid, Repository};
 
 use super::oid::{OidKey, OidSet, NO_COMMIT};
 use super::{enumerate, time, At, Found};
+use crate::error::ItemError;
 use crate::finding::{merge_sightings, CommitInfo, Finding, GitProvenance, Groups};
 use crate::scan::{Scanner, Stats};
 
@@ -211,7 +212,9 @@ fn commit_info(
             })
         }
         Err(e) => {
-            stats.errors.push(format!("commit {id}: {}", e.message()));
+            stats
+                .errors
+                .push(ItemError::object(format!("commit {id}"), &e));
             Some(CommitInfo {
                 id: id.to_string(),
                 author: String::new(),

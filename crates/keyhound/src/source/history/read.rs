@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use git2::Repository;
 
 use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
-use crate::error::Result;
+use crate::error::{ItemError, Result};
 use crate::matcher::Prefilter;
 use crate::scan::{Incomplete, Scanner, Unread};
 use crate::source::blob::{Blob, Origin, RepoId};
@@ -96,17 +96,17 @@ pub(crate) fn read_all(
                         );
                     }
                 }
-                Err(e) => out.collect.stats.errors.push(format!(
-                    "opening the objects of {}: {}",
-                    git_dir.display(),
-                    e.message()
-                )),
+                Err(e) => out
+                    .collect
+                    .stats
+                    .errors
+                    .push(ItemError::objects(&git_dir, &e)),
             },
-            Err(e) => out.collect.stats.errors.push(format!(
-                "opening {}: {}",
-                git_dir.display(),
-                e.message()
-            )),
+            Err(e) => out
+                .collect
+                .stats
+                .errors
+                .push(ItemError::repository(&git_dir, &e)),
         }
         total.lock().unwrap_or_else(|p| p.into_inner()).merge(out);
     });
@@ -183,7 +183,7 @@ impl Worker<'_, '_> {
                     .collect
                     .stats
                     .errors
-                    .push(format!("blob {id} ({at}): {}", e.message()));
+                    .push(ItemError::object(format!("blob {id} ({at})"), &e));
                 return;
             }
         };

@@ -16,6 +16,8 @@ pub(crate) struct Change {
     pub(crate) path: Vec<u8>,
     /// The staged blob; `None` for a deletion.
     pub(crate) new: Option<Oid>,
+    /// The staged entry's git mode (`0o100644`, `0o100755`, `0o120000`); 0 for a deletion.
+    pub(crate) mode: u32,
     /// The blob in HEAD; `None` for an addition.
     pub(crate) old: Option<Oid>,
 }
@@ -250,6 +252,7 @@ impl<'a> IndexWalk<'a> {
             self.out.list.push(Change {
                 path: self.file.entries[lo].path.clone(),
                 new: None,
+                mode: 0,
                 old,
             });
         }
@@ -268,6 +271,7 @@ impl<'a> IndexWalk<'a> {
         self.out.list.push(Change {
             path: e.path.clone(),
             new: Some(e.oid),
+            mode: e.mode,
             old,
         });
     }
@@ -282,6 +286,7 @@ impl<'a> IndexWalk<'a> {
             self.out.list.push(Change {
                 path,
                 new: None,
+                mode: 0,
                 old: Some(theirs.id()),
             });
         }
@@ -305,6 +310,7 @@ pub(crate) fn expand_deleted_dirs(repo: &Repository, changes: &mut Changes) -> R
                 changes.list.push(Change {
                     path: sub,
                     new: None,
+                    mode: 0,
                     old: Some(t.id()),
                 });
             }
@@ -346,10 +352,17 @@ fn by_libgit2(
             out.conflicts.push(path);
             continue;
         }
-        let new = (new.exists() && is_content(u32::from(new.mode()))).then(|| new.id());
+        let new_mode = u32::from(new.mode());
+        let new = (new.exists() && is_content(new_mode)).then(|| new.id());
         let old = (old.exists() && is_content(u32::from(old.mode()))).then(|| old.id());
         if (new.is_some() || old.is_some()) && new != old {
-            out.list.push(Change { path, new, old });
+            let mode = if new.is_some() { new_mode } else { 0 };
+            out.list.push(Change {
+                path,
+                new,
+                mode,
+                old,
+            });
         }
     }
     Ok(out)
@@ -398,10 +411,70 @@ fn by_git_cli(repo: &Repository, head: Option<&Tree<'_>>, index_path: &Path) -> 
         if (new.is_some() || old.is_some()) && new != old {
             out.list.push(Change {
                 path: path.to_vec(),
+                mode: if new.is_some() { mode(new_mode) } else { 0 },
                 new,
                 old,
             });
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    /// Each comparison says the staged entry's mode, so that an origin holds it.
+    #[test]
+    fn every_method_gives_the_staged_mode() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        git(root, &["init", "-q"]);
+        std::fs::write(root.join("old.txt"), "old\n").expect("write");
+        git(root, &["add", "old.txt"]);
+        git(root, &["commit", "-q", "-m", "first"]);
+        std::fs::write(root.join("plain.txt"), "plain\n").expect("write");
+        std::fs::write(root.join("run.sh"), "#!/bin/sh\n").expect("write");
+        git(root, &["add", "plain.txt", "run.sh"]);
+        git(root, &["update-index", "--chmod=+x", "run.sh"]);
+        git(root, &["rm", "-q", "old.txt"]);
+        let repo = Repository::open(root).expect("opens");
+        for method in [
+            DiffMethod::IndexFile,
+            DiffMethod::Libgit2,
+            DiffMethod::GitCli,
+        ] {
+            let opts = StagedOptions {
+                method,
+                ..StagedOptions::default()
+            };
+            let changes = head_with_index(&repo, &opts).expect("compares");
+            let mut modes: Vec<(String, u32, bool)> = changes
+                .list
+                .iter()
+                .map(|c| (c.path_str(), c.mode, c.new.is_some()))
+                .collect();
+            modes.sort();
+            assert_eq!(
+                modes,
+                [
+                    ("old.txt".to_string(), 0, false),
+                    ("plain.txt".to_string(), 0o100644, true),
+                    ("run.sh".to_string(), 0o100755, true),
+                ],
+                "{method:?}"
+            );
+        }
+    }
 }
