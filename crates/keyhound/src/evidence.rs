@@ -42,11 +42,7 @@ pub enum Confidence {
 impl Confidence {
     /// The lowercase name, as serde writes it (a test holds them equal).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
+        crate::names::name(&self)
     }
 }
 

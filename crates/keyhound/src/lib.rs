@@ -37,6 +37,7 @@ pub mod error;
 pub mod evidence;
 pub mod finding;
 mod matcher;
+mod names;
 pub mod purge;
 pub mod report;
 pub mod revoke;

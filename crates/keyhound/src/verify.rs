@@ -57,7 +57,9 @@ pub use client::{Verifier, VerifyError, VerifyOptions};
 pub use spec::{Check, Method, Request};
 
 /// What a provider said about a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Status {
@@ -72,11 +74,7 @@ pub enum Status {
 impl Status {
     /// The lowercase name (`active`, `inactive`, `unknown`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Inactive => "inactive",
-            Status::Unknown => "unknown",
-        }
+        crate::names::name(&self)
     }
 }
 

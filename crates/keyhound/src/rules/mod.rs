@@ -24,7 +24,9 @@ use crate::error::{Error, Result};
 use syntax::{AllowlistSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 
 /// How bad a finding of a rule is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Severity {
@@ -40,23 +42,12 @@ pub enum Severity {
 
 impl Severity {
     fn parse(s: &str) -> Option<Severity> {
-        Some(match s {
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        crate::names::parse(s)
     }
 
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
+        crate::names::name(&self)
     }
 }
 
@@ -77,7 +68,8 @@ pub(crate) struct CompiledRegex {
 }
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum ValueCheck {
     /// `jwt`: the value must decode as a JSON Web Token; its claims are evidence.
     Jwt,
@@ -91,12 +83,7 @@ pub(crate) enum ValueCheck {
 
 impl ValueCheck {
     fn parse(s: &str) -> Option<ValueCheck> {
-        Some(match s {
-            "jwt" => ValueCheck::Jwt,
-            "private-key" => ValueCheck::PrivateKey,
-            "basic-auth" => ValueCheck::BasicAuth,
-            _ => return None,
-        })
+        crate::names::parse(s)
     }
 }
 

@@ -62,7 +62,8 @@ use crate::source::collect::{thread_pool, Collector};
 use compare::{expand_deleted_dirs, Change, Changes};
 
 /// How to compare HEAD with the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum DiffMethod {
     /// The index file read directly, then libgit2, then the git CLI, each when the one before
@@ -73,29 +74,22 @@ pub enum DiffMethod {
     /// or differs from HEAD's (a one-file change in a 3,000-file repository opens 2–3 trees).
     /// An index without cached trees (after `git read-tree`, or written by a tool that drops
     /// them) opens every directory of HEAD: the cost of [`DiffMethod::Libgit2`].
+    #[serde(rename = "index")]
     IndexFile,
     /// libgit2's tree-to-index diff: parses and checksums the whole index and opens every tree
     /// of HEAD. Cannot read a split or sparse index.
     Libgit2,
     /// `git diff-index --cached`: a child process (a few milliseconds), but it reads every
     /// index git can write, split and sparse ones included.
+    #[serde(rename = "git")]
     GitCli,
 }
 
 impl std::str::FromStr for DiffMethod {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Ok(match s {
-            "auto" => DiffMethod::Auto,
-            "index" => DiffMethod::IndexFile,
-            "libgit2" => DiffMethod::Libgit2,
-            "git" => DiffMethod::GitCli,
-            _ => {
-                return Err(format!(
-                    "unknown diff method `{s}` (auto, index, libgit2, git)"
-                ))
-            }
-        })
+        crate::names::parse(s)
+            .ok_or_else(|| format!("unknown diff method `{s}` (auto, index, libgit2, git)"))
     }
 }
 

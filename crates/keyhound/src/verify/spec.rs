@@ -34,7 +34,8 @@ fn spec_error(field: &'static str, message: impl Into<String>) -> SpecError {
 }
 
 /// HTTP methods a verify block may use. Checks only read; none sends a body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     /// `GET`.
     Get,
@@ -47,11 +48,7 @@ pub enum Method {
 impl Method {
     /// The method's name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-        }
+        crate::names::name(&self)
     }
 }
 
@@ -92,22 +89,12 @@ impl Check {
     /// values, the placeholder (in the URL's path or query or in header values, at least once,
     /// never in the host), and disjoint status lists.
     pub(crate) fn from_spec(spec: &VerifySpec) -> Result<Check, SpecError> {
-        let method = match spec
-            .method
-            .as_deref()
-            .unwrap_or("GET")
-            .to_ascii_uppercase()
-            .as_str()
-        {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            other => {
-                return Err(spec_error(
-                    "verify.method",
-                    format!("`{other}` is not one of GET, HEAD, POST"),
-                ))
-            }
+        let named = spec.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        let Some(method) = crate::names::parse(&named) else {
+            return Err(spec_error(
+                "verify.method",
+                format!("`{named}` is not one of GET, HEAD, POST"),
+            ));
         };
         let (authority, path_and_query) = split_https_url(&spec.url)?;
         check_placeholders(&path_and_query, "verify.url")?;
