@@ -569,6 +569,49 @@ fn missing_tree_is_named_and_the_scan_goes_on() {
     assert!(err.contains(&tree) && err.contains("sub"), "{err}");
 }
 
+/// A tree entry that says "file" but names a tree (a corrupt or hand-made tree): named as an
+/// error, and the rest of the commit is still scanned.
+#[test]
+fn a_file_entry_naming_a_tree_is_named_and_the_scan_goes_on() {
+    let dir = init_repo();
+    let kept = openai_project_key();
+    write(dir.path(), "kept.env", key_line(&kept));
+    commit_all(dir.path(), "add");
+    let blob = rev(dir.path(), "HEAD:kept.env");
+    let tree = rev(dir.path(), "HEAD^{tree}");
+    let raw = |hex: &str| -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    let mut entries = b"100644 kept.env\0".to_vec();
+    entries.extend(raw(&blob));
+    entries.extend(b"100644 odd.env\0");
+    entries.extend(raw(&tree));
+    let odd = git_input(
+        dir.path(),
+        &["hash-object", "-t", "tree", "-w", "--stdin", "--literally"],
+        &[],
+        &entries,
+    );
+    let commit = git_input(
+        dir.path(),
+        &["commit-tree", odd.trim(), "-m", "odd"],
+        &[],
+        b"",
+    );
+    git(dir.path(), &["update-ref", "refs/heads/odd", commit.trim()]);
+
+    let (code, findings, err) = audit(dir.path(), &[]);
+    assert_eq!(code, 2, "{err}");
+    one(&findings, &kept);
+    assert!(
+        err.contains(&tree) && err.contains("odd.env") && err.contains("type"),
+        "{err}"
+    );
+}
+
 #[test]
 fn gitlinks_lfs_pointers_large_and_binary_blobs() {
     let dir = init_repo();

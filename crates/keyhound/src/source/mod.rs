@@ -13,4 +13,5 @@ pub mod blob;
 mod collect;
 pub mod fs;
 pub mod history;
+mod object;
 pub mod staged;

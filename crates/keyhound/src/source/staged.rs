@@ -51,7 +51,7 @@ mod index;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use rayon::prelude::*;
 
 use crate::error::{Error, ItemError, Result};
@@ -59,6 +59,7 @@ use crate::finding::Finding;
 use crate::scan::{sort_findings, Explanation, Incomplete, Scanner, Stats, Unread};
 use crate::source::blob::{Blob, Origin, RepoId};
 use crate::source::collect::{thread_pool, Collector};
+use crate::source::object::{read_blob, Sized};
 use compare::{expand_deleted_dirs, Change, Changes};
 
 /// How to compare HEAD with the index.
@@ -265,17 +266,6 @@ fn scan_chunk(
     for c in changes {
         let Some(oid) = pick(c) else { continue };
         let path = c.path_str();
-        let size = match odb.read_header(oid) {
-            Ok((size, ObjectType::Blob)) => size as u64,
-            Ok(_) => continue,
-            Err(e) => {
-                collect
-                    .stats
-                    .errors
-                    .push(ItemError::object(format!("{path}: blob {oid}"), &e));
-                continue;
-            }
-        };
         // The staged blob is an index entry; an old one, HEAD's.
         let origin = if c.new == Some(oid) {
             Origin::Index {
@@ -292,23 +282,23 @@ fn scan_chunk(
             }
         };
         let limit = scanner.options.max_file_size;
-        if size > limit {
-            let reason = Unread::TooLarge {
-                size: Some(size),
-                limit,
-            };
-            collect
-                .stats
-                .incomplete
-                .push(Incomplete::at(&origin, reason));
-            continue;
-        }
-        match odb.read(oid) {
-            Ok(obj) => {
+        match read_blob(&odb, oid, limit) {
+            Ok(Sized::Blob(obj)) => {
                 let blob = Blob::new(obj.data(), origin);
                 let result = scanner.scan_blob(&mut matcher, &blob);
                 findings.extend(collect.scanned(obj.data().len(), result));
             }
+            Ok(Sized::TooLarge(size)) => {
+                let reason = Unread::TooLarge {
+                    size: Some(size),
+                    limit,
+                };
+                collect
+                    .stats
+                    .incomplete
+                    .push(Incomplete::at(&origin, reason));
+            }
+            Ok(Sized::NotBlob) => {}
             Err(e) => collect
                 .stats
                 .errors

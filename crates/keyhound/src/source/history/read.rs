@@ -14,6 +14,7 @@ use crate::matcher::Prefilter;
 use crate::scan::{Incomplete, Scanner, Unread};
 use crate::source::blob::{Blob, Origin, RepoId};
 use crate::source::collect::{thread_pool, Collector};
+use crate::source::object::{read_blob, Sized};
 
 /// What the read-and-scan stage produced, merged over threads.
 #[derive(Default)]
@@ -71,8 +72,7 @@ pub(crate) fn read_all(
                 Ok(odb) => {
                     let mut worker = Worker {
                         scanner,
-                        odb,
-                        repo: &repo,
+                        odb: &odb,
                         repo_id: &repo_id,
                         walk,
                         matcher: scanner.matcher(),
@@ -117,8 +117,7 @@ pub(crate) fn read_all(
 
 struct Worker<'a, 's> {
     scanner: &'s Scanner,
-    odb: git2::Odb<'a>,
-    repo: &'a Repository,
+    odb: &'a git2::Odb<'a>,
     repo_id: &'a RepoId,
     walk: &'a enumerate::Walk,
     matcher: crate::matcher::Matcher<'s>,
@@ -149,54 +148,45 @@ impl Worker<'_, '_> {
             blob: id,
         };
         let t = Instant::now();
-        // Every blob is sized from its header before it is inflated: a pack entry says nothing
-        // of the size of what it inflates to (2 GiB of zeros take 4 MB; a delta of a few KB
-        // can make 512 MiB), and inflating first held gigabytes only to skip them.
         let limit = self.scanner.options.max_file_size;
-        let size = self.odb.read_header(id).map(|(size, _)| size as u64);
-        let blob = size.and_then(|size| {
-            if size > limit {
-                Ok(Err(size))
-            } else {
-                self.repo.find_blob(id).map(Ok)
-            }
-        });
-        let too_large = |size: u64| {
-            let reason = Unread::TooLarge {
-                size: Some(size),
-                limit,
-            };
-            Incomplete::at(&origin, reason)
-        };
-        let blob = match blob {
-            Ok(Ok(b)) => b,
-            Ok(Err(size)) => {
-                self.out.collect.stats.incomplete.push(too_large(size));
+        let odb = self.odb;
+        let error = match read_blob(odb, id, limit) {
+            Ok(Sized::Blob(blob)) => {
+                self.out.read += t.elapsed();
+                self.scan(slot, &blob, origin);
                 return;
             }
-            Err(e) => {
-                let at = match commit {
-                    Some(c) => format!("{path} in commit {c}"),
-                    None => path.clone(),
+            Ok(Sized::TooLarge(size)) => {
+                let reason = Unread::TooLarge {
+                    size: Some(size),
+                    limit,
                 };
-                self.out
-                    .collect
-                    .stats
-                    .errors
-                    .push(ItemError::object(format!("blob {id} ({at})"), &e));
+                let incomplete = Incomplete::at(&origin, reason);
+                self.out.collect.stats.incomplete.push(incomplete);
                 return;
             }
+            // libgit2's words for a blob looked up as what it is not.
+            Ok(Sized::NotBlob) => git2::Error::new(
+                git2::ErrorCode::NotFound,
+                git2::ErrorClass::Invalid,
+                "the requested type does not match the type in the ODB",
+            ),
+            Err(e) => e,
         };
-        let content = blob.content();
-        self.out.read += t.elapsed();
-        if content.len() as u64 > limit {
-            self.out
-                .collect
-                .stats
-                .incomplete
-                .push(too_large(content.len() as u64));
-            return;
-        }
+        let at = match commit {
+            Some(c) => format!("{path} in commit {c}"),
+            None => path.clone(),
+        };
+        self.out
+            .collect
+            .stats
+            .errors
+            .push(ItemError::object(format!("blob {id} ({at})"), &error));
+    }
+
+    /// Scans one blob that was read.
+    fn scan(&mut self, slot: u32, blob: &git2::OdbObject<'_>, origin: Origin<'_>) {
+        let content = blob.data();
         if content.len() < 1024 && content.starts_with(LFS_POINTER) {
             self.out.lfs_pointers += 1;
         }
