@@ -54,7 +54,7 @@ use serde::Serialize;
 
 pub(crate) use client::validate_override;
 pub use client::{Verifier, VerifyError, VerifyOptions};
-pub use spec::{Check, Method, Request};
+pub use spec::{Check, Method, Request, VerifySpec};
 
 /// What a provider said about a key.
 #[derive(
@@ -108,7 +108,6 @@ mod tests {
     use super::client::*;
     use super::spec::*;
     use super::*;
-    use crate::rules::syntax::VerifySpec;
     use std::collections::BTreeMap;
 
     fn spec(url: &str, headers: &[(&str, &str)]) -> VerifySpec {

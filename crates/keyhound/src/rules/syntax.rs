@@ -4,6 +4,8 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+/// The `[rules.verify]` block, whose meaning is the verify module's.
+pub use crate::verify::VerifySpec;
 
 /// One rule as written in TOML.
 #[derive(Debug, Clone, Deserialize)]
@@ -100,28 +102,6 @@ pub struct RequiredSpec {
     /// Starting at most this many columns left or right.
     #[serde(default)]
     pub within_columns: Option<usize>,
-}
-
-/// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
-/// secret in header values and in the URL's path or query; the host is fixed. Checked by
-/// `verify::Check::from_spec`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifySpec {
-    /// `GET` (default), `HEAD` or `POST` (empty body).
-    #[serde(default)]
-    pub method: Option<String>,
-    /// An `https://` URL.
-    pub url: String,
-    /// Request headers, for example `{ Authorization = "Bearer {secret}" }`.
-    #[serde(default)]
-    pub headers: std::collections::BTreeMap<String, String>,
-    /// Statuses meaning the key works (default 200 and 429).
-    #[serde(default)]
-    pub active: Option<Vec<u16>>,
-    /// Statuses meaning the key is revoked or invalid (default 401 and 403).
-    #[serde(default)]
-    pub inactive: Option<Vec<u16>>,
 }
 
 /// A capture group named by index or by name.

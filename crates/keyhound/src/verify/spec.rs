@@ -5,7 +5,6 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::Status;
-use crate::rules::syntax::VerifySpec;
 
 /// The placeholder that stands for the secret in a verify block's URL and header values.
 pub(crate) const PLACEHOLDER: &str = "{secret}";
@@ -50,6 +49,28 @@ impl Method {
     pub fn as_str(self) -> &'static str {
         crate::names::name(&self)
     }
+}
+
+/// `[rules.verify]`: one request that tells whether a secret works. `{secret}` stands for the
+/// secret in header values and in the URL's path or query; the host is fixed. Part of the rule
+/// file format (`rules::syntax`); checked by `Check::from_spec`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// `GET` (default), `HEAD` or `POST` (empty body).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// An `https://` URL.
+    pub url: String,
+    /// Request headers, for example `{ Authorization = "Bearer {secret}" }`.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Statuses meaning the key works (default 200 and 429).
+    #[serde(default)]
+    pub active: Option<Vec<u16>>,
+    /// Statuses meaning the key is revoked or invalid (default 401 and 403).
+    #[serde(default)]
+    pub inactive: Option<Vec<u16>>,
 }
 
 /// A validated verify block: where to send a secret and how to read the answer.
