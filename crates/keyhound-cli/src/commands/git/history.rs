@@ -73,6 +73,7 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         pack_order: std::env::var_os("KEYHOUND_HASH_ORDER").is_none(),
         timings: timings_wanted(),
         messages: !args.no_messages,
+        ..HistoryOptions::default()
     };
     let progress = Bar::new(!args.common.quiet && std::io::stderr().is_terminal());
     let mut result =
@@ -145,7 +146,10 @@ fn merge_base_form(repo: &git2::Repository, range: &str) -> anyhow::Result<Strin
 
 /// Where the repository's own config files are read from: the base of the range (a change
 /// cannot bless itself), else the work tree, else (a bare repository) HEAD's tree.
-fn config_base<'r>(repo: &'r git2::Repository, range: Option<&str>) -> anyhow::Result<Base<'r>> {
+pub(super) fn config_base<'r>(
+    repo: &'r git2::Repository,
+    range: Option<&str>,
+) -> anyhow::Result<Base<'r>> {
     if let Some(range) = range {
         let (left, _) = range
             .split_once("..")
