@@ -478,3 +478,47 @@ fn an_existing_pre_receive_hook_still_runs_and_is_back_after_uninstall() {
     // The earlier hook alone lets it through.
     accepted(&push(d, &["main"]));
 }
+
+#[test]
+fn the_servers_own_config_is_the_one_that_counts() {
+    let cfg_dir = tempfile::tempdir().unwrap();
+    let cfg = cfg_dir.path().join("server.toml");
+    std::fs::write(&cfg, "[extend]\ndefault = false\n").unwrap();
+    let srv = server(&["--config", cfg.to_str().unwrap()]);
+    let work = client(&url(srv.path()));
+    let d = work.path();
+    add_key(d, "k.env", "a key the server's rules do not look for");
+    accepted(&push(d, &["main"]));
+}
+
+#[test]
+fn a_sha256_repository_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path();
+    git(
+        s,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            "--object-format=sha256",
+        ],
+    );
+    // libgit2 cannot open the repository to install into: the hook of a SHA-1 one.
+    let sha1 = server(&[]);
+    std::fs::copy(
+        sha1.path().join("hooks/pre-receive"),
+        s.join("hooks/pre-receive"),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    git(d, &["init", "-q", "-b", "main", "--object-format=sha256"]);
+    git(d, &["remote", "add", "origin", &url(s)]);
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    let t = rejected(&push(d, &["main"]));
+    assert!(t.contains("SHA-256"), "{t}");
+}

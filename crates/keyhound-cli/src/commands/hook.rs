@@ -58,6 +58,12 @@ pub enum HookCommand {
         /// config files are never read).
         #[arg(long, value_name = "FILE", requires = "pre_receive")]
         config: Option<PathBuf>,
+        /// The server's ignore file for the pre-receive hook.
+        #[arg(long, value_name = "FILE", requires = "pre_receive")]
+        ignore_file: Option<PathBuf>,
+        /// The server's baseline for the pre-receive hook.
+        #[arg(long, value_name = "FILE", requires = "pre_receive")]
+        baseline: Option<PathBuf>,
         #[command(flatten)]
         server: crate::commands::git::ServerArgs,
     },
@@ -317,6 +323,8 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             pre_push,
             pre_receive,
             config,
+            ignore_file,
+            baseline,
             server,
         } => {
             let repo = open(repo.as_deref())?;
@@ -329,7 +337,12 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             let mut server_args = String::new();
             if pre_receive {
                 hooks = vec![&PRE_RECEIVE];
-                server_args = server_options(config.as_deref(), &server)?;
+                let files = [
+                    ("--config", config.as_deref()),
+                    ("--ignore-file", ignore_file.as_deref()),
+                    ("--baseline", baseline.as_deref()),
+                ];
+                server_args = server_options(&files, &server)?;
             }
             let said = install(&repo, &place, &hooks, &exe.to_string_lossy(), &server_args)
                 .context("keyhound hook install changed nothing")?;
@@ -385,7 +398,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
 /// The options the pre-receive hook passes to `keyhound git --pre-receive`, sh-quoted, with
 /// paths made absolute (git runs the hook in the repository's directory).
 fn server_options(
-    config: Option<&Path>,
+    files: &[(&str, Option<&Path>)],
     server: &crate::commands::git::ServerArgs,
 ) -> anyhow::Result<String> {
     let cwd = std::env::current_dir().context("finding the current directory")?;
@@ -397,11 +410,13 @@ fn server_options(
             .into_owned()
     };
     let mut args: Vec<String> = Vec::new();
-    if let Some(c) = config {
-        if !c.is_file() {
-            bail!("--config {}: no such file", c.display());
+    for (flag, file) in files {
+        if let Some(f) = file {
+            if !f.is_file() {
+                bail!("{flag} {}: no such file", f.display());
+            }
+            args.extend([flag.to_string(), absolute(f)]);
         }
-        args.extend(["--config".into(), absolute(c)]);
     }
     if let Some(b) = server.budget {
         args.extend(["--budget".into(), b.to_string()]);

@@ -165,15 +165,18 @@ pub fn open(path: &Path, quarantine: &Quarantine) -> Result<(Repository, Vec<Pat
         path: path.to_path_buf(),
         error,
     };
-    let repo = Repository::open(path).map_err(err)?;
+    let sha256 = || PushError::Sha256 {
+        path: path.to_path_buf(),
+    };
+    // libgit2 does not open a SHA-256 repository at all: its config says why.
+    let repo =
+        Repository::open(path).map_err(|e| if is_sha256(path) { sha256() } else { err(e) })?;
     let format = repo
         .config()
         .and_then(|c| c.get_string("extensions.objectformat"))
         .unwrap_or_default();
     if format.eq_ignore_ascii_case("sha256") {
-        return Err(PushError::Sha256 {
-            path: path.to_path_buf(),
-        });
+        return Err(sha256());
     }
     let own = std::fs::canonicalize(repo.commondir().join("objects")).ok();
     let dirs: Vec<PathBuf> = quarantine
@@ -189,6 +192,19 @@ pub fn open(path: &Path, quarantine: &Quarantine) -> Result<(Repository, Vec<Pat
         }
     }
     Ok((repo, dirs))
+}
+
+/// Whether the config file of the repository at `path` (bare or not) asks for SHA-256 ids.
+fn is_sha256(path: &Path) -> bool {
+    [path.join("config"), path.join(".git").join("config")]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|text| {
+            text.lines().any(|l| {
+                let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+                l.eq_ignore_ascii_case("objectformat=sha256")
+            })
+        })
 }
 
 /// What a push adds on the receiving side: the new tips, less every commit reachable from a

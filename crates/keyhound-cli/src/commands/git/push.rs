@@ -158,10 +158,16 @@ impl Bypass {
 
 /// Who pushes, as the git server names them.
 fn pusher() -> String {
-    ["GL_USERNAME", "GITEA_PUSHER_NAME", "GITHUB_USER", "USER"]
-        .iter()
-        .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
+    [
+        "GL_USERNAME",
+        "GITEA_PUSHER_NAME",
+        "GITHUB_USER_LOGIN",
+        "GITHUB_USER",
+        "USER",
+    ]
+    .iter()
+    .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    .unwrap_or_else(|| "unknown".to_string())
 }
 
 /// Whether the hook runs under GitLab, whose web UI shows `GL-HOOK-ERR:` lines.
