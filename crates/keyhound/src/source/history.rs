@@ -68,7 +68,7 @@ pub struct HistoryOptions {
     /// `range`.
     pub tips: Option<Tips>,
     /// More object directories to read objects from besides the repository's own (the
-    /// quarantine of a push being received).
+    /// quarantine of a push being received); the packs of the first set the reading order.
     pub object_dirs: Vec<PathBuf>,
 }
 
@@ -262,7 +262,12 @@ pub fn scan_history(
     history.timings.tree_walk = walk.tree_walk;
 
     let start = Instant::now();
-    let objects = repo.commondir().join("objects");
+    // A push's new objects sit in its quarantine: the first of `object_dirs` sets the reading
+    // order (the repository's own packs hold little of what a push adds).
+    let objects = match options.object_dirs.first() {
+        Some(dir) => dir.clone(),
+        None => repo.commondir().join("objects"),
+    };
     let order = if options.pack_order {
         packorder::order(&objects, &walk.blobs.ids, &walk.blobs.index)
     } else {

@@ -328,7 +328,16 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
             );
             return Ok(EXIT_ERROR);
         }
-        Err(_) => return out_of_time(&server, &updates, &tips, gitlab),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            return out_of_time(&server, &updates, &tips, gitlab)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            reject(
+                &["keyhound: the check of this push stopped without a result, so the push was rejected.".into()],
+                "keyhound could not check this push",
+            );
+            return Ok(EXIT_ERROR);
+        }
     };
     let Scanned {
         result,
