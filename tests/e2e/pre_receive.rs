@@ -522,3 +522,43 @@ fn a_sha256_repository_is_refused_with_a_clear_message() {
     let t = rejected(&push(d, &["main"]));
     assert!(t.contains("SHA-256"), "{t}");
 }
+
+#[test]
+fn each_blob_is_scanned_once_across_the_refs_of_a_push() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path();
+    git(s, &["init", "-q", "--bare", "-b", "main"]);
+    let work = client(&url(s));
+    let d = work.path();
+    git(d, &["push", "-q", "origin", "main"]);
+    let line = key_line(&openai_project_key());
+    git(d, &["checkout", "-q", "-b", "b1"]);
+    write(d, "k.env", &line);
+    write(d, "x1.txt", "one\n");
+    commit_all(d, "b1");
+    git(d, &["checkout", "-q", "-b", "b2", "main"]);
+    write(d, "k.env", &line);
+    commit_all(d, "b2");
+    // The objects on the server, no ref of its own naming them: as in a push's quarantine.
+    git(d, &["push", "-q", "origin", "b1", "b2"]);
+    git(s, &["update-ref", "-d", "refs/heads/b1"]);
+    git(s, &["update-ref", "-d", "refs/heads/b2"]);
+    let zero = "0".repeat(40);
+    let input = format!(
+        "{zero} {} refs/heads/b1\n{zero} {} refs/heads/b2\n",
+        rev(d, "b1"),
+        rev(d, "b2")
+    );
+    let out = keyhound_in(s)
+        .args(["git", "--pre-receive", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let summary = json_summary(&out.stdout);
+    assert_eq!(
+        summary["scanned"], 2,
+        "the key's blob once, and x1.txt: {summary}"
+    );
+    assert_eq!(json_findings(&out.stdout).as_array().unwrap().len(), 1);
+}
