@@ -465,14 +465,24 @@ fn range_commits(
             error,
         })?;
     out.refs = 1;
+    let (nodes, stopped) = read_walk(repo, revwalk, out, messages);
+    out.range_stopped = stopped;
+    Ok(nodes)
+}
+
+/// The commits `revwalk` yields, each read once (its message handed to `messages`), and why
+/// the walk stopped before its end (libgit2's message), if it did.
+fn read_walk(
+    repo: &Repository,
+    revwalk: git2::Revwalk<'_>,
+    out: &mut Walk,
+    messages: &mut dyn FnMut(Message<'_>),
+) -> (Vec<Node>, Option<String>) {
     let mut nodes = Vec::new();
     for next in revwalk {
         let id = match next {
             Ok(id) => id,
-            Err(e) => {
-                out.range_stopped = Some(e.message().to_string());
-                break;
-            }
+            Err(e) => return (nodes, Some(e.message().to_string())),
         };
         match repo.find_commit(id) {
             Ok(c) => {
@@ -486,7 +496,7 @@ fn range_commits(
             Err(e) => out.errors.push(format!("commit {id}: {}", e.message())),
         }
     }
-    Ok(nodes)
+    (nodes, None)
 }
 
 /// The commits reachable from `tips.include` and from none of `tips.exclude`, parents first.
@@ -549,27 +559,11 @@ fn tip_commits(
                 .map_err(|e| Error::git(format!("leaving out commit {id}"), e))?;
         }
     }
-    let mut nodes = Vec::new();
-    for next in revwalk {
-        let id = match next {
-            Ok(id) => id,
-            Err(e) => {
-                out.errors
-                    .push(format!("walking the pushed commits: {}", e.message()));
-                break;
-            }
-        };
-        match repo.find_commit(id) {
-            Ok(c) => {
-                messages(Message::Commit(id, c.message_raw_bytes()));
-                nodes.push(Node {
-                    id,
-                    tree: c.tree_id(),
-                    authored: c.author().when().seconds(),
-                })
-            }
-            Err(e) => out.errors.push(format!("commit {id}: {}", e.message())),
-        }
+    let (nodes, stopped) = read_walk(repo, revwalk, out, messages);
+    if let Some(why) = stopped {
+        // Not a range's note: a push whose commits cannot all be walked is not checked whole.
+        out.errors
+            .push(format!("walking the pushed commits: {why}"));
     }
     Ok(nodes)
 }
