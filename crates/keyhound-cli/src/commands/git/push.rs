@@ -233,6 +233,8 @@ fn read_stdin() -> anyhow::Result<String> {
 /// What the scan thread hands back.
 struct Scanned {
     result: HistoryScan,
+    /// With `--verify`: each finding's check, in the order of the findings.
+    checks: Vec<Option<keyhound::verify::Check>>,
     used: Vec<keyhound::report::ConfigUsed>,
     on_incomplete: Option<keyhound::OnIncomplete>,
 }
@@ -293,6 +295,8 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
         let updates = updates.clone();
         let threads = common.threads;
         let messages = !args.no_messages;
+        let dedup = !args.no_dedup;
+        let paths = args.path_filter()?;
         // Not scoped: when the budget runs out the process ends without waiting for it.
         std::thread::spawn(move || {
             let scanned = (|| -> anyhow::Result<Scanned> {
@@ -301,12 +305,15 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
                 let tips = push::server_tips(&repo, &updates)?;
                 let Configured { scanner, mut used } =
                     run.setup().configure(&config::Base::Dir(repo.path()))?;
+                let scanner = scanner.with_paths(paths);
                 let mut options = push::options(tips, dirs);
                 options.threads = threads;
                 options.messages = messages;
+                options.dedup = dedup;
                 let result = history::scan_history(&scanner, &repo, &options, &NoProgress)?;
                 config::count_removed(&mut used, &result.stats.removed);
                 Ok(Scanned {
+                    checks: run.checks(&scanner, &result.findings),
                     result,
                     used,
                     on_incomplete: scanner.rules().on_incomplete,
@@ -341,6 +348,7 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
     };
     let Scanned {
         result,
+        mut checks,
         used,
         on_incomplete,
     } = scanned;
@@ -353,9 +361,21 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
     } = result;
 
     if server.allow_bypass && !bypass.allow.is_empty() {
-        let (allowed, kept): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| bypass.allow.contains(&f.fingerprint));
+        let verifying = !checks.is_empty();
+        let mut all_checks = std::mem::take(&mut checks).into_iter();
+        let mut allowed: Vec<Finding> = Vec::new();
+        let mut kept: Vec<Finding> = Vec::new();
+        for f in findings {
+            let check = all_checks.next().flatten();
+            if bypass.allow.contains(&f.fingerprint) {
+                allowed.push(f);
+            } else {
+                kept.push(f);
+                if verifying {
+                    checks.push(check);
+                }
+            }
+        }
         findings = kept;
         if !allowed.is_empty() {
             let fps: Vec<String> = allowed.iter().map(|f| f.fingerprint.clone()).collect();
@@ -383,7 +403,7 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
         findings,
         stats,
         explanations,
-        checks: Vec::new(),
+        checks,
         config: used,
         config_on_incomplete: on_incomplete,
         unit: "file versions",
