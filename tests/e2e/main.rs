@@ -15,6 +15,7 @@ mod hook;
 mod limits;
 mod packed;
 mod paths;
+mod pre_receive;
 mod purge;
 mod reading;
 mod recall;

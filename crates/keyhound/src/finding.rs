@@ -521,7 +521,7 @@ pub fn redact(secret: &str) -> String {
 }
 
 /// `text` with each byte range in `spans` (secrets found in it) replaced by its redaction.
-pub(crate) fn redact_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+pub fn redact_spans(text: &str, spans: &[std::ops::Range<usize>]) -> String {
     let mut spans: Vec<_> = spans
         .iter()
         .filter(|r| r.start < r.end && text.get(r.start..r.end).is_some())

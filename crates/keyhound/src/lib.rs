@@ -1,7 +1,7 @@
 //! keyhound finds OpenAI-style API keys, and the other credentials that leak beside them, in
 //! bytes, files and git history.
 //!
-//! Data flows one way: a source (files, history, the staged index) yields each piece of content
+//! Data flows one way: a source (files, history, the staged index, a push) yields each piece of content
 //! as a [`Blob`] with its [`Origin`] (a file, stdin, a git blob at a path of a commit, an index
 //! entry; archive members, notebook cells and decoded layers are child origins of the blob they
 //! sit in) → a [`Scanner`] runs a per-thread [`matcher::Matcher`] over it (keyword prefilter, then the candidate rules'

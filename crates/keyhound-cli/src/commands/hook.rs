@@ -1,7 +1,9 @@
 //! `keyhound hook install|uninstall|status [REPO]`: the git hooks that run keyhound.
 //!
-//! The hooks' text lives in `hooks/pre-commit`, `hooks/pre-merge-commit` and `hooks/pre-push`
-//! (POSIX sh) and is embedded in the binary. Install writes them into the directory git runs
+//! The hooks' text lives in `hooks/pre-commit`, `hooks/pre-merge-commit`, `hooks/pre-push` and
+//! `hooks/pre-receive` (POSIX sh) and is embedded in the binary. `--pre-receive` installs only
+//! the server's hook, with the server's settings (`--config`, budget, bypass, audit log)
+//! written into it. Install writes them into the directory git runs
 //! hooks from (`core.hooksPath`, else the common git directory's `hooks/`) with the absolute
 //! path of this binary filled in, except in two layouts:
 //!
@@ -48,6 +50,22 @@ pub enum HookCommand {
         /// made with `git commit --no-verify`).
         #[arg(long)]
         pre_push: bool,
+        /// Install only the server-side pre-receive hook (in a bare repository, or a
+        /// repository others push to), with the settings below written into it.
+        #[arg(long, conflicts_with = "pre_push")]
+        pre_receive: bool,
+        /// The server's config file for the pre-receive hook (the pushed repository's own
+        /// config files are never read).
+        #[arg(long, value_name = "FILE", requires = "pre_receive")]
+        config: Option<PathBuf>,
+        /// The server's ignore file for the pre-receive hook.
+        #[arg(long, value_name = "FILE", requires = "pre_receive")]
+        ignore_file: Option<PathBuf>,
+        /// The server's baseline for the pre-receive hook.
+        #[arg(long, value_name = "FILE", requires = "pre_receive")]
+        baseline: Option<PathBuf>,
+        #[command(flatten)]
+        server: crate::commands::git::ServerArgs,
     },
     /// Remove keyhound's hooks and put back the hooks they chained.
     Uninstall {
@@ -67,37 +85,59 @@ pub enum HookCommand {
 struct Hook {
     name: &'static str,
     template: &'static str,
+    /// Only ever installed on request (`--pre-receive`): uninstall and status name it only
+    /// when it or a hook it chained is there.
+    on_request: bool,
 }
 
 const PRE_COMMIT: Hook = Hook {
     name: "pre-commit",
     template: include_str!("../../../../hooks/pre-commit"),
+    on_request: false,
 };
 
 /// `git merge` runs this one instead of pre-commit when it commits a merge itself.
 const PRE_MERGE_COMMIT: Hook = Hook {
     name: "pre-merge-commit",
     template: include_str!("../../../../hooks/pre-merge-commit"),
+    on_request: false,
 };
 
 /// Scans the message of the commit being made.
 const COMMIT_MSG: Hook = Hook {
     name: "commit-msg",
     template: include_str!("../../../../hooks/commit-msg"),
+    on_request: false,
 };
 
 const PRE_PUSH: Hook = Hook {
     name: "pre-push",
     template: include_str!("../../../../hooks/pre-push"),
+    on_request: false,
+};
+
+/// The server's hook: scans what a push adds before any ref moves.
+const PRE_RECEIVE: Hook = Hook {
+    name: "pre-receive",
+    template: include_str!("../../../../hooks/pre-receive"),
+    on_request: true,
 };
 
 /// Every hook keyhound knows, for uninstall and status.
-const HOOKS: [&Hook; 4] = [&PRE_COMMIT, &PRE_MERGE_COMMIT, &COMMIT_MSG, &PRE_PUSH];
+const HOOKS: [&Hook; 5] = [
+    &PRE_COMMIT,
+    &PRE_MERGE_COMMIT,
+    &COMMIT_MSG,
+    &PRE_PUSH,
+    &PRE_RECEIVE,
+];
 
 /// Where the templates take the binary's path.
 const BIN_PLACEHOLDER: &str = "'@KEYHOUND@'";
 /// Where the templates take whether the chained hook is a husky 9 script.
 const HUSKY_PLACEHOLDER: &str = "'@HUSKY_SCRIPT@'";
+/// Where the pre-receive template takes the server's options.
+const SERVER_PLACEHOLDER: &str = "'@SERVER_ARGS@'";
 /// The line that marks a hook as keyhound's.
 const MARKER: &str = "# keyhound-hook: ";
 /// Added to a hook whose install created directories: how many (the hooks directory and its
@@ -117,6 +157,8 @@ struct Settings {
     husky_script: bool,
     /// Directories install created: the hooks directory and `created_dirs - 1` parents.
     created_dirs: usize,
+    /// The pre-receive hook's options for `keyhound git --pre-receive`, each sh-quoted.
+    server_args: String,
 }
 
 impl Hook {
@@ -128,10 +170,11 @@ impl Hook {
     fn render(&self, s: &Settings) -> String {
         let bin = sh_quote(s.bin.as_deref().unwrap_or(""));
         let husky = if s.husky_script { "'1'" } else { "''" };
-        let mut text =
-            self.template
-                .replacen(BIN_PLACEHOLDER, &bin, 1)
-                .replacen(HUSKY_PLACEHOLDER, husky, 1);
+        let mut text = self
+            .template
+            .replacen(BIN_PLACEHOLDER, &bin, 1)
+            .replacen(HUSKY_PLACEHOLDER, husky, 1)
+            .replacen(SERVER_PLACEHOLDER, &sh_quote(&s.server_args), 1);
         if s.created_dirs > 0 {
             let marker = self.marker_line();
             let created = format!("{marker}{CREATED_DIRS}{}{CREATED_DIRS_END}", s.created_dirs);
@@ -168,6 +211,7 @@ fn settings(text: &str) -> Settings {
         bin: assigned(text, "keyhound").filter(|b| !b.is_empty()),
         husky_script: assigned(text, "husky_script").is_some_and(|v| !v.is_empty()),
         created_dirs,
+        server_args: assigned(text, "server_args").unwrap_or_default(),
     }
 }
 
@@ -274,7 +318,15 @@ impl Place {
 /// Runs the subcommand.
 pub fn run(args: HookArgs) -> anyhow::Result<i32> {
     match args.command {
-        HookCommand::Install { repo, pre_push } => {
+        HookCommand::Install {
+            repo,
+            pre_push,
+            pre_receive,
+            config,
+            ignore_file,
+            baseline,
+            server,
+        } => {
             let repo = open(repo.as_deref())?;
             let place = locate(&repo)?;
             let exe = std::env::current_exe().context("finding the keyhound binary's path")?;
@@ -282,7 +334,17 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             if pre_push {
                 hooks.push(&PRE_PUSH);
             }
-            let said = install(&repo, &place, &hooks, &exe.to_string_lossy())
+            let mut server_args = String::new();
+            if pre_receive {
+                hooks = vec![&PRE_RECEIVE];
+                let files = [
+                    ("--config", config.as_deref()),
+                    ("--ignore-file", ignore_file.as_deref()),
+                    ("--baseline", baseline.as_deref()),
+                ];
+                server_args = server_options(&files, &server)?;
+            }
+            let said = install(&repo, &place, &hooks, &exe.to_string_lossy(), &server_args)
                 .context("keyhound hook install changed nothing")?;
             for (hook, said) in hooks.iter().zip(said) {
                 println!("{}: {said}", hook.name);
@@ -297,7 +359,7 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
                     );
                 }
             }
-            if repo.is_bare() {
+            if repo.is_bare() && !pre_receive {
                 println!(
                     "note: {} is a bare repository; git runs no pre-commit hook in it",
                     repo.path().display()
@@ -309,7 +371,9 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             let repo = open(repo.as_deref())?;
             let place = locate(&repo)?;
             for (hook, said) in HOOKS.iter().zip(uninstall(&place)?) {
-                println!("{}: {said}", hook.name);
+                if let Some(said) = said {
+                    println!("{}: {said}", hook.name);
+                }
             }
             Ok(0)
         }
@@ -318,11 +382,63 @@ pub fn run(args: HookArgs) -> anyhow::Result<i32> {
             let place = locate(&repo)?;
             println!("hooks directory: {}", place.describe());
             for hook in HOOKS {
+                if hook.on_request
+                    && !exists(&hook.path(&place.dir))
+                    && !exists(&hook.chained(&place.dir))
+                {
+                    continue;
+                }
                 println!("{}: {}", hook.name, status(&repo, &place, hook)?);
             }
             Ok(0)
         }
     }
+}
+
+/// The options the pre-receive hook passes to `keyhound git --pre-receive`, sh-quoted, with
+/// paths made absolute (git runs the hook in the repository's directory).
+fn server_options(
+    files: &[(&str, Option<&Path>)],
+    server: &crate::commands::git::ServerArgs,
+) -> anyhow::Result<String> {
+    let cwd = std::env::current_dir().context("finding the current directory")?;
+    let absolute = |p: &Path| {
+        let p = cwd.join(p);
+        fs::canonicalize(&p)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut args: Vec<String> = Vec::new();
+    for (flag, file) in files {
+        if let Some(f) = file {
+            if !f.is_file() {
+                bail!("{flag} {}: no such file", f.display());
+            }
+            args.extend([flag.to_string(), absolute(f)]);
+        }
+    }
+    if let Some(b) = server.budget {
+        args.extend(["--budget".into(), b.to_string()]);
+    }
+    if let Some(p) = server.on_budget {
+        let p = match p {
+            crate::commands::git::BudgetPolicy::Reject => "reject",
+            crate::commands::git::BudgetPolicy::Accept => "accept",
+        };
+        args.extend(["--on-budget".into(), p.into()]);
+    }
+    if server.allow_bypass {
+        args.push("--allow-bypass".into());
+    }
+    if let Some(log) = &server.audit_log {
+        args.extend(["--audit-log".into(), absolute(log)]);
+    }
+    Ok(args
+        .iter()
+        .map(|a| sh_quote(a))
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 fn open(repo: Option<&Path>) -> anyhow::Result<Repository> {
@@ -450,6 +566,7 @@ fn install(
     place: &Place,
     hooks: &[&Hook],
     exe: &str,
+    server_args: &str,
 ) -> anyhow::Result<Vec<String>> {
     let missing = missing_dirs(&place.dir);
     // Decide everything before changing anything.
@@ -462,6 +579,7 @@ fn install(
             bin: (!shared).then(|| exe.to_string()),
             husky_script: place.husky == Some(Husky::V9),
             created_dirs: missing.len(),
+            server_args: server_args.to_string(),
         };
         let action = match installed(&path, hook)? {
             Installed::Ours(old) => {
@@ -709,15 +827,17 @@ fn write_new(temp: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Removes keyhound's hooks, renames back the ones they chained, and removes the directories
-/// install created when they are left empty. Returns what it did, per hook of [`HOOKS`].
-fn uninstall(place: &Place) -> anyhow::Result<Vec<String>> {
+/// install created when they are left empty. Returns what it did, per hook of [`HOOKS`]
+/// (nothing for a hook installed only on request that was not there).
+fn uninstall(place: &Place) -> anyhow::Result<Vec<Option<String>>> {
     let dir = &place.dir;
     let mut created = 0;
     let mut said = Vec::new();
     for hook in HOOKS {
         let path = hook.path(dir);
         let chained = hook.chained(dir);
-        said.push(match installed(&path, hook)? {
+        let absent = hook.on_request && !exists(&path) && !exists(&chained);
+        let what = match installed(&path, hook)? {
             Installed::Ours(text) => {
                 created = created.max(settings(&text).created_dirs);
                 if exists(&chained) {
@@ -744,7 +864,8 @@ fn uninstall(place: &Place) -> anyhow::Result<Vec<String>> {
                 "not installed ({} is not keyhound's; left alone)",
                 path.display()
             ),
-        });
+        };
+        said.push((!absent).then_some(what));
     }
     let mut d = dir.as_path();
     for _ in 0..created {
@@ -785,6 +906,7 @@ fn status(repo: &Repository, place: &Place, hook: &Hook) -> anyhow::Result<Strin
                 },
                 husky_script: place.husky == Some(Husky::V9),
                 created_dirs: found.created_dirs,
+                server_args: found.server_args.clone(),
             };
             if hook.render(&want) != text {
                 s += " (an older hook text: `keyhound hook install` updates it)";
@@ -820,6 +942,11 @@ mod tests {
                         bin: bin.map(str::to_string),
                         husky_script,
                         created_dirs,
+                        server_args: if hook.on_request {
+                            "'--config' '/etc/it'\''s/k.toml'".to_string()
+                        } else {
+                            String::new()
+                        },
                     };
                     let text = hook.render(&want);
                     assert_eq!(settings(&text), want, "{text}");

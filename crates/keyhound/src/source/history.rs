@@ -68,9 +68,10 @@ mod packorder;
 mod read;
 pub mod time;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use git2::Repository;
+use git2::{Oid, Repository};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -102,6 +103,23 @@ pub struct HistoryOptions {
     pub timings: bool,
     /// Scan commit messages and annotated tag messages too.
     pub messages: bool,
+    /// Only what the commits of this selection introduce (a push), instead of `branches` and
+    /// `range`.
+    pub tips: Option<Tips>,
+    /// More object directories to read objects from besides the repository's own (the
+    /// quarantine of a push being received); the packs of the first set the reading order.
+    pub object_dirs: Vec<PathBuf>,
+}
+
+/// Commits chosen by id: those reachable from an `include` tip and from no `exclude` tip.
+#[derive(Debug, Clone, Default)]
+pub struct Tips {
+    /// The tips, each with a name to call it by (a ref name). An annotated tag is peeled and
+    /// its message scanned; a tip that names a tree or blob has that scanned whole.
+    pub include: Vec<(String, Oid)>,
+    /// Commits (or tags of commits) whose history is left out; ids not in the repository are
+    /// ignored.
+    pub exclude: Vec<Oid>,
 }
 
 impl Default for HistoryOptions {
@@ -116,6 +134,8 @@ impl Default for HistoryOptions {
             pack_order: true,
             timings: false,
             messages: true,
+            tips: None,
+            object_dirs: Vec::new(),
         }
     }
 }
@@ -232,6 +252,7 @@ pub fn scan_history(
         skip: scanner.skips_paths().then_some(enumerate::SkipPaths(&skip)),
         branches: &options.branches,
         range: options.range.as_deref(),
+        tips: options.tips.as_ref(),
         since: options.since,
         until: options.until,
         threads: options.threads,
@@ -283,7 +304,12 @@ pub fn scan_history(
     history.timings.tree_walk = walk.tree_walk;
 
     let start = Instant::now();
-    let objects = repo.commondir().join("objects");
+    // A push's new objects sit in its quarantine: the first of `object_dirs` sets the reading
+    // order (the repository's own packs hold little of what a push adds).
+    let objects = match options.object_dirs.first() {
+        Some(dir) => dir.clone(),
+        None => repo.commondir().join("objects"),
+    };
     let order = if options.pack_order {
         packorder::order(&objects, &walk.blobs.ids, &walk.blobs.index)
     } else {
@@ -309,11 +335,18 @@ pub fn scan_history(
     let mut explanations = read.collect.explanations;
     explanations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     // "Still present" means at the end of what was scanned: the range's last revision, else HEAD.
-    let end = options
-        .range
-        .as_deref()
-        .and_then(|r| repo.revparse(r).ok())
-        .and_then(|spec| spec.to().map(|o| o.id()));
+    let end = match &options.tips {
+        Some(tips) => tips
+            .include
+            .iter()
+            .find_map(|(_, id)| repo.find_object(*id, None).ok()?.peel_to_commit().ok())
+            .map(|c| c.id()),
+        None => options
+            .range
+            .as_deref()
+            .and_then(|r| repo.revparse(r).ok())
+            .and_then(|spec| spec.to().map(|o| o.id())),
+    };
     let mut found = read.found;
     if !in_messages.is_empty() {
         let index: OidMap<u32> = walk
@@ -349,6 +382,19 @@ pub fn scan_history(
         history,
         range_stopped: walk.range_stopped.clone(),
     })
+}
+
+/// Opens the repository at `git_dir` with `object_dirs` added to its object database (a
+/// worker thread's own handle must see what the caller's handle sees).
+fn reopen(git_dir: &Path, object_dirs: &[PathBuf]) -> std::result::Result<Repository, git2::Error> {
+    let repo = Repository::open(git_dir)?;
+    if !object_dirs.is_empty() {
+        let odb = repo.odb()?;
+        for dir in object_dirs {
+            odb.add_disk_alternate(&dir.to_string_lossy())?;
+        }
+    }
+    Ok(repo)
 }
 
 /// A finding in one blob or message, before provenance is attached.

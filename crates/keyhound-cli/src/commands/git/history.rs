@@ -144,7 +144,10 @@ fn merge_base_form(repo: &git2::Repository, range: &str) -> anyhow::Result<Strin
 
 /// Where the repository's own config files are read from: the base of the range (a change
 /// cannot bless itself), else the work tree, else (a bare repository) HEAD's tree.
-fn config_base<'r>(repo: &'r git2::Repository, range: Option<&str>) -> anyhow::Result<Base<'r>> {
+pub(super) fn config_base<'r>(
+    repo: &'r git2::Repository,
+    range: Option<&str>,
+) -> anyhow::Result<Base<'r>> {
     if let Some(range) = range {
         let (left, _) = range
             .split_once("..")

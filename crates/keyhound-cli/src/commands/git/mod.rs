@@ -1,9 +1,13 @@
-//! `keyhound git [REPO]`: the arguments, and the choice between the staged scan (pre-commit)
-//! and the history scan (audit, `--range` for CI).
+//! `keyhound git [REPO]`: the arguments, and the choice between the staged scan (pre-commit),
+//! the history scan (audit, `--range` for CI) and the scan of a push (`--pre-receive` on the
+//! server, `--pre-push` on the client).
 
 mod commit_msg;
 mod history;
+mod push;
 mod staged;
+
+pub use push::{BudgetPolicy, ServerArgs};
 
 use std::path::PathBuf;
 
@@ -47,8 +51,21 @@ pub struct GitArgs {
     /// Globs after `--`, as `--path`.
     #[arg(last = true, value_name = "GLOB")]
     pub pathspec: Vec<String>,
+    /// Server side: read a pre-receive hook's `<old> <new> <ref>` lines on stdin and scan what
+    /// the push adds, every ref in one scan. Configuration only from --config or
+    /// KEYHOUND_CONFIG: the pushed `.keyhound.toml`, `.keyhoundignore` and baseline count for
+    /// nothing.
+    #[arg(long, conflicts_with_all = ["staged", "range", "branch", "since", "until", "commit_msg", "pre_push"])]
+    pub pre_receive: bool,
+    /// Read a pre-push hook's `<local ref> <local sha> <remote ref> <remote sha>` lines on stdin
+    /// and scan the commits no remote-tracking ref has, every ref in one scan.
+    #[arg(long, conflicts_with_all = ["staged", "range", "branch", "since", "until", "commit_msg"])]
+    pub pre_push: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+    // Last: its heading then covers only its own options.
+    #[command(flatten)]
+    pub server: Box<push::ServerArgs>,
 }
 
 impl GitArgs {
@@ -61,8 +78,14 @@ impl GitArgs {
 
 /// Runs the staged or the history scan.
 pub fn run(args: GitArgs) -> anyhow::Result<i32> {
+    if args.pre_receive {
+        // Builds its own run: the configuration is the server's alone.
+        return push::pre_receive(args);
+    }
     let run = Run::new(&args.common)?;
-    if args.commit_msg.is_some() {
+    if args.pre_push {
+        push::pre_push(args, run)
+    } else if args.commit_msg.is_some() {
         commit_msg::run(args, run)
     } else if args.staged {
         staged::run(args, run)

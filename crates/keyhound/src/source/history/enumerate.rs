@@ -38,6 +38,8 @@ pub(super) struct Selection<'a> {
     pub branches: &'a [String],
     /// `A..B`.
     pub range: Option<&'a str>,
+    /// Commits chosen by id (a push); takes precedence over `branches` and `range`.
+    pub tips: Option<&'a super::Tips>,
     /// Author time bounds, seconds since the epoch: `since <= t < until`.
     pub since: Option<i64>,
     /// See `since`.
@@ -69,7 +71,7 @@ impl std::fmt::Debug for SkipPaths<'_> {
 impl Selection<'_> {
     /// Whether to take only what commits introduce.
     pub(super) fn introduced_only(&self) -> bool {
-        self.range.is_some() || self.since.is_some() || self.until.is_some()
+        self.range.is_some() || self.tips.is_some() || self.since.is_some() || self.until.is_some()
     }
 }
 
@@ -187,9 +189,10 @@ pub(super) fn walk(
     let start = std::time::Instant::now();
     let mut out = Walk::default();
     let mut other_tips = Vec::new();
-    let nodes = match sel.range {
-        Some(range) => range_commits(repo, range, &mut out, messages)?,
-        None => {
+    let nodes = match (sel.tips, sel.range) {
+        (Some(tips), _) => tip_commits(repo, tips, &mut out, &mut other_tips, messages)?,
+        (None, Some(range)) => range_commits(repo, range, &mut out, messages)?,
+        (None, None) => {
             let tips = tips(repo, sel.branches, &mut out, &mut other_tips, messages)?;
             graph_order(repo, &tips, &mut out, progress, messages)
         }
@@ -465,14 +468,24 @@ fn range_commits(
             error,
         })?;
     out.refs = 1;
+    let (nodes, stopped) = read_walk(repo, revwalk, out, messages);
+    out.range_stopped = stopped;
+    Ok(nodes)
+}
+
+/// The commits `revwalk` yields, each read once (its message handed to `messages`), and why
+/// the walk stopped before its end (libgit2's message), if it did.
+fn read_walk(
+    repo: &Repository,
+    revwalk: git2::Revwalk<'_>,
+    out: &mut Walk,
+    messages: &mut dyn FnMut(Message<'_>),
+) -> (Vec<Node>, Option<String>) {
     let mut nodes = Vec::new();
     for next in revwalk {
         let id = match next {
             Ok(id) => id,
-            Err(e) => {
-                out.range_stopped = Some(e.message().to_string());
-                break;
-            }
+            Err(e) => return (nodes, Some(e.message().to_string())),
         };
         match repo.find_commit(id) {
             Ok(c) => {
@@ -487,6 +500,75 @@ fn range_commits(
                 .errors
                 .push(ItemError::object(format!("commit {id}"), &e)),
         }
+    }
+    (nodes, None)
+}
+
+/// The commits reachable from `tips.include` and from none of `tips.exclude`, parents first.
+/// Annotated tags among the tips give their message and are peeled; tips that name a tree or
+/// blob go to `others`.
+fn tip_commits(
+    repo: &Repository,
+    tips: &super::Tips,
+    out: &mut Walk,
+    others: &mut Vec<(String, Oid, ObjectType)>,
+    messages: &mut dyn FnMut(Message<'_>),
+) -> Result<Vec<Node>> {
+    let mut revwalk = repo
+        .revwalk()
+        .map_err(|e| Error::git("starting the commit walk", e))?;
+    revwalk
+        .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+        .map_err(|e| Error::git("sorting the commit walk", e))?;
+    for (name, id) in &tips.include {
+        out.refs += 1;
+        let object = repo.find_object(*id, None).and_then(|o| {
+            if o.kind() == Some(ObjectType::Tag) {
+                if let Some(tag) = o.as_tag() {
+                    messages(Message::Tag(name, tag.message_bytes().unwrap_or_default()));
+                }
+                o.peel(ObjectType::Any)
+            } else {
+                Ok(o)
+            }
+        });
+        let object = match object {
+            Ok(o) => o,
+            Err(error) => {
+                return Err(Error::BadRevision {
+                    revision: Revision::Branch(format!("{name} ({id})")),
+                    error,
+                })
+            }
+        };
+        match object.kind() {
+            Some(ObjectType::Commit) => {
+                revwalk
+                    .push(object.id())
+                    .map_err(|error| Error::BadRevision {
+                        revision: Revision::Branch(format!("{name} ({id})")),
+                        error,
+                    })?
+            }
+            Some(kind @ (ObjectType::Tree | ObjectType::Blob)) => {
+                others.push((name.clone(), object.id(), kind))
+            }
+            _ => {}
+        }
+    }
+    for id in &tips.exclude {
+        // A tip the repository does not hold (a ref of another repository) hides nothing.
+        if let Ok(commit) = repo.find_object(*id, None).and_then(|o| o.peel_to_commit()) {
+            revwalk
+                .hide(commit.id())
+                .map_err(|e| Error::git(format!("leaving out commit {id}"), e))?;
+        }
+    }
+    let (nodes, stopped) = read_walk(repo, revwalk, out, messages);
+    if let Some(why) = stopped {
+        // Not a range's note: a push whose commits cannot all be walked is not checked whole.
+        out.errors
+            .push(ItemError::new("walking the pushed commits", why));
     }
     Ok(nodes)
 }

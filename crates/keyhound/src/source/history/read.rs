@@ -67,7 +67,7 @@ pub(crate) fn read_all(
         .then(|| Prefilter::new(scanner.rules().rules()));
     pool.broadcast(|_| {
         let mut out = ReadOut::default();
-        match Repository::open(&git_dir) {
+        match super::reopen(&git_dir, &options.object_dirs) {
             Ok(repo) => match repo.odb() {
                 Ok(odb) => {
                     let mut worker = Worker {
