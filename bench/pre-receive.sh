@@ -6,8 +6,8 @@
 #   2. the first push of a new branch carrying about 1,000 commits of REPO's real history that
 #      the server does not have, without and with the hook, against `keyhound git --range`
 #      over the same commits in the client (goal: the hook's cost within 1.5x of it).
-# The servers start from a commit about 1,000 commits behind REPO's HEAD. Prints a table of
-# medians.
+# The servers start from a commit about 1,000 commits behind REPO's HEAD, with REPO's tags of
+# that history. Prints a table of medians.
 #   bench/pre-receive.sh [REPO]   default /tmp/bench-repos/cargo (a clone of rust-lang/cargo)
 #   BENCH_RUNS=N                  runs of the one-commit push (default 20; the big push: N/4)
 #   BENCH_COMMITS=N               commits of the new branch (default 1000)
@@ -49,6 +49,15 @@ git -C "$client" branch -q bench-base "$base"
 git clone -q --bare --single-branch --branch bench-base --no-tags "file://$client" "$work/plain.git"
 git -C "$work/plain.git" branch -q -m bench-base main
 git -C "$work/plain.git" symbolic-ref HEAD refs/heads/main
+# A real server holds more refs than one branch: the tags of that history too (a walk that
+# leaves out what every ref reaches must not pay for each of them).
+tags=$(git -C "$client" tag --merged "$base" | sed 's|^|refs/tags/|')
+if [ -n "$tags" ]; then
+  # shellcheck disable=SC2086
+  git -C "$client" push -q "$work/plain.git" $tags
+fi
+refs=$(git -C "$work/plain.git" for-each-ref | wc -l)
+echo "server: $refs refs" >&2
 cp -a "$work/plain.git" "$work/hook.git"
 # A budget far above the default, so that the big push measures the whole scan.
 "$kh" hook install --pre-receive --budget 600 "$work/hook.git" >/dev/null

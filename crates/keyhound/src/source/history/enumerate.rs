@@ -520,6 +520,17 @@ fn tip_commits(
     revwalk
         .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
         .map_err(|e| Error::git("sorting the commit walk", e))?;
+    // The hidden commits go in first: libgit2 takes its starting commits last in, first out,
+    // and stops walking soon after the last interesting one only once it has met one; with
+    // the new tips taken last, every ref a server has (hundreds of tags) was walked down.
+    for id in &tips.exclude {
+        // A tip the repository does not hold (a ref of another repository) hides nothing.
+        if let Ok(commit) = repo.find_object(*id, None).and_then(|o| o.peel_to_commit()) {
+            revwalk
+                .hide(commit.id())
+                .map_err(|e| Error::git(format!("leaving out commit {id}"), e))?;
+        }
+    }
     for (name, id) in &tips.include {
         out.refs += 1;
         let object = repo.find_object(*id, None).and_then(|o| {
@@ -554,14 +565,6 @@ fn tip_commits(
                 others.push((name.clone(), object.id(), kind))
             }
             _ => {}
-        }
-    }
-    for id in &tips.exclude {
-        // A tip the repository does not hold (a ref of another repository) hides nothing.
-        if let Ok(commit) = repo.find_object(*id, None).and_then(|o| o.peel_to_commit()) {
-            revwalk
-                .hide(commit.id())
-                .map_err(|e| Error::git(format!("leaving out commit {id}"), e))?;
         }
     }
     let (nodes, stopped) = read_walk(repo, revwalk, out, messages);
