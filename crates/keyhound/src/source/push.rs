@@ -248,11 +248,15 @@ fn refs(repo: &Repository, keep: impl Fn(&str) -> bool) -> Result<Vec<Oid>, Push
         if !keep(&String::from_utf8_lossy(r.name_bytes())) {
             continue;
         }
-        // A symbolic ref names another ref, which is listed too.
-        if let Some(id) = r.target() {
+        // A symbolic ref names another ref, which is listed too. An annotated tag in the
+        // packed refs comes with the commit it peels to: taken from there, the tag object need
+        // not be read.
+        if let Some(id) = r.target_peel().or_else(|| r.target()) {
             out.push(id);
         }
     }
+    out.sort_unstable();
+    out.dedup();
     Ok(out)
 }
 
