@@ -118,6 +118,31 @@ pub struct Outcome {
     pub extra_summary: Vec<String>,
 }
 
+impl Outcome {
+    /// What a scan by `scanner` found, ready for `run` to report: the verification checks of
+    /// the findings, and what the configuration `used` removed (counted from `stats`).
+    pub fn new(
+        run: &Run,
+        scanner: &Scanner,
+        scanned: (Vec<Finding>, Stats, Vec<Explanation>),
+        mut used: Vec<ConfigUsed>,
+        unit: &'static str,
+    ) -> Outcome {
+        let (findings, stats, explanations) = scanned;
+        config::count_removed(&mut used, &stats.removed);
+        Outcome {
+            checks: run.checks(scanner, &findings),
+            findings,
+            stats,
+            explanations,
+            config: used,
+            config_on_incomplete: scanner.rules().on_incomplete,
+            unit,
+            extra_summary: Vec::new(),
+        }
+    }
+}
+
 impl Run {
     /// The run that `args` ask for.
     pub fn new(args: &CommonArgs) -> anyhow::Result<Run> {

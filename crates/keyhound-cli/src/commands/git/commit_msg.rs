@@ -36,7 +36,7 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         .as_ref()
         .and_then(|r| r.workdir().map(Path::to_path_buf))
         .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let Configured { scanner, mut used } = run.setup().configure(&Base::WorkTree(&root))?;
+    let Configured { scanner, used } = run.setup().configure(&Base::WorkTree(&root))?;
     let mut matcher = scanner.matcher();
     let mut result = scanner.scan_content(
         &mut matcher,
@@ -45,19 +45,15 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     );
     let mut stats = Stats::default();
     stats.add_content(kept.len(), &mut result);
-    crate::config::count_removed(&mut used, &stats.removed);
-    let checks = run.checks(&scanner, &result.findings);
     let blocking = run.blocking(&result.findings);
-    let code = run.finish(Outcome {
-        findings: result.findings,
-        stats,
-        explanations: result.explanations,
-        checks,
-        config: used,
-        config_on_incomplete: scanner.rules().on_incomplete,
-        unit: "commit messages",
-        extra_summary: Vec::new(),
-    })?;
+    let scanned = (result.findings, stats, result.explanations);
+    let code = run.finish(Outcome::new(
+        &run,
+        &scanner,
+        scanned,
+        used,
+        "commit messages",
+    ))?;
     if blocking > 0 && code != EXIT_ERROR && run.format() == Format::Human {
         eprint!("{}", advice(blocking));
     }

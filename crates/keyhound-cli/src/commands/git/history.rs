@@ -54,7 +54,7 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         .map(|r| merge_base_form(&repo, r))
         .transpose()?;
     let base = config_base(&repo, range.as_deref())?;
-    let Configured { scanner, mut used } = run.setup().configure(&base)?;
+    let Configured { scanner, used } = run.setup().configure(&base)?;
     if let (Base::Revision { label, .. }, Some(dir)) = (&base, repo.workdir()) {
         for name in config::changed_since(run.setup().config_args(), &base, dir)? {
             eprintln!(
@@ -89,18 +89,11 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     if options.timings {
         eprintln!("{}", timings(&result.history, elapsed));
     }
-    let extra = summary(&result, elapsed);
-    config::count_removed(&mut used, &result.stats.removed);
-    let checks = run.checks(&scanner, &result.findings);
+    let extra_summary = summary(&result, elapsed);
+    let scanned = (result.findings, result.stats, result.explanations);
     run.finish(Outcome {
-        findings: result.findings,
-        stats: result.stats,
-        explanations: result.explanations,
-        checks,
-        config: used,
-        config_on_incomplete: scanner.rules().on_incomplete,
-        unit: "file versions",
-        extra_summary: extra,
+        extra_summary,
+        ..Outcome::new(&run, &scanner, scanned, used, "file versions")
     })
 }
 

@@ -536,23 +536,13 @@ pub fn pre_push(args: GitArgs, run: Run) -> anyhow::Result<i32> {
         .find_map(|u| Some((u.old.filter(here)?, u.new?)))
         .map(|(old, new)| format!("{old}..{new}"));
     let base = super::history::config_base(&repo, range.as_deref())?;
-    let Configured { scanner, mut used } = run.setup().configure(&base)?;
+    let Configured { scanner, used } = run.setup().configure(&base)?;
     let scanner = scanner.with_paths(args.path_filter()?);
     let mut options = push::options(tips, Vec::new());
     options.threads = args.common.threads;
     options.messages = !args.no_messages;
     options.dedup = !args.no_dedup;
     let result = history::scan_history(&scanner, &repo, &options, &NoProgress)?;
-    config::count_removed(&mut used, &result.stats.removed);
-    let checks = run.checks(&scanner, &result.findings);
-    run.finish(Outcome {
-        findings: result.findings,
-        stats: result.stats,
-        explanations: result.explanations,
-        checks,
-        config: used,
-        config_on_incomplete: scanner.rules().on_incomplete,
-        unit: "file versions",
-        extra_summary: Vec::new(),
-    })
+    let scanned = (result.findings, result.stats, result.explanations);
+    run.finish(Outcome::new(&run, &scanner, scanned, used, "file versions"))
 }

@@ -45,21 +45,11 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (scanner, changes)
     });
-    let ((scanner, mut used), changes) = (scanner?, changes?);
+    let ((scanner, used), changes) = (scanner?, changes?);
     let result = staged::scan_changes(&scanner, &repo, changes, opts.threads)?;
-    crate::config::count_removed(&mut used, &result.stats.removed);
-    let checks = run.checks(&scanner, &result.findings);
     let blocking = run.blocking(&result.findings);
-    let code = run.finish(Outcome {
-        findings: result.findings,
-        stats: result.stats,
-        explanations: result.explanations,
-        checks,
-        config: used,
-        config_on_incomplete: scanner.rules().on_incomplete,
-        unit: "staged files",
-        extra_summary: Vec::new(),
-    })?;
+    let scanned = (result.findings, result.stats, result.explanations);
+    let code = run.finish(Outcome::new(&run, &scanner, scanned, used, "staged files"))?;
     if blocking > 0 && code != EXIT_ERROR && run.format() == Format::Human {
         let framework = std::env::var_os("PRE_COMMIT").is_some_and(|v| v == "1");
         eprint!("{}", advice(blocking, framework));
