@@ -1106,12 +1106,19 @@ impl RuleSet {
                 Some(i) => self.rules[i] = rule,
                 None => self.rules.push(rule),
             }
-            let distinct = self
-                .rules
-                .iter()
-                .flat_map(|r| &r.keywords)
-                .collect::<std::collections::HashSet<_>>()
-                .len();
+            // Counting the distinct keywords after every rule made loading the built-in rules
+            // quadratic; their plain count bounds the distinct one, and is far below the
+            // limit for the built-in rules.
+            let total: usize = self.rules.iter().map(|r| r.keywords.len()).sum();
+            let distinct = if total > MAX_KEYWORDS {
+                self.rules
+                    .iter()
+                    .flat_map(|r| &r.keywords)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+            } else {
+                total
+            };
             if distinct > MAX_KEYWORDS {
                 return Err(invalid(
                     &file.origin,
