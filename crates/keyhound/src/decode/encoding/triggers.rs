@@ -2,6 +2,7 @@
 //! the [`Plan`]s it makes for a run (a window of base64 around each hit, the hex run a hit is
 //! in, or a whole run of base64 of base64). It does not find the runs (see `runs`).
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -88,25 +89,28 @@ impl Triggers {
     pub(crate) fn new<'k>(keywords: impl IntoIterator<Item = &'k str>) -> Self {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut kinds: Vec<Vec<Kind>> = Vec::new();
+        // Where each pattern is in `patterns` (which keeps the order they came in): looking
+        // them up one by one made building the triggers quadratic in the keywords' encodings.
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut add = |p: Vec<u8>, k: Kind| {
             if p.len() < MIN_PATTERN {
                 return;
             }
-            match patterns.iter().position(|q| *q == p) {
-                Some(i) if !kinds[i].contains(&k) => kinds[i].push(k),
+            match index.get(&p) {
+                Some(&i) if !kinds[i].contains(&k) => kinds[i].push(k),
                 Some(_) => {}
                 None => {
+                    index.insert(p.clone(), patterns.len());
                     patterns.push(p);
                     kinds.push(vec![k]);
                 }
             }
         };
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for kw in keywords {
-            if kw.is_empty() || seen.contains(&kw) {
+            if kw.is_empty() || !seen.insert(kw) {
                 continue;
             }
-            seen.push(kw);
             for (encoded, kind) in encodings(kw.as_bytes()) {
                 add(encoded, kind);
             }
