@@ -118,7 +118,7 @@ pub(crate) struct Candidate<'a> {
 /// (`and`).
 #[derive(Debug, Default)]
 struct AllowEntry {
-    regexes: Vec<Regex>,
+    regexes: LazyRegexes,
     target: RegexTarget,
     stopwords: Vec<Vec<u8>>,
     paths: Vec<Regex>,
@@ -143,7 +143,10 @@ impl AllowEntry {
             RegexTarget::Match => c.matched,
             RegexTarget::Line => c.line,
         };
-        self.regexes.iter().any(|r| r.is_match(hay))
+        // A built-in regex that does not compile (the tests compile them all) allows nothing.
+        self.regexes
+            .get()
+            .is_ok_and(|rs| rs.iter().any(|r| r.is_match(hay)))
     }
 
     fn stopword_in(&self, secret: &[u8]) -> bool {
@@ -189,6 +192,46 @@ impl AllowEntry {
     }
 }
 
+/// An allowlist's regexes, compiled on first use for the built-in rules (a run that meets no
+/// candidate of the rule compiles none) and at load for a user's file (where a bad regex fails
+/// naming the file, rule and field).
+#[derive(Debug, Default)]
+struct LazyRegexes {
+    sources: Vec<String>,
+    size: usize,
+    compiled: OnceLock<std::result::Result<Vec<Regex>, String>>,
+}
+
+impl LazyRegexes {
+    fn new(sources: &[String], size: usize, eager: bool) -> std::result::Result<Self, String> {
+        let lazy = LazyRegexes {
+            sources: sources.to_vec(),
+            size,
+            compiled: OnceLock::new(),
+        };
+        if eager {
+            lazy.get()?;
+        }
+        Ok(lazy)
+    }
+
+    fn get(&self) -> std::result::Result<&[Regex], String> {
+        self.compiled
+            .get_or_init(|| {
+                self.sources
+                    .iter()
+                    .map(|s| build_regex_within(s, self.size))
+                    .collect()
+            })
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+}
+
 /// Allowlists: regexes, stopwords, paths and commits that drop a finding.
 #[derive(Debug, Default)]
 pub struct Allowlist {
@@ -197,7 +240,10 @@ pub struct Allowlist {
 
 impl Allowlist {
     fn compile(spec: &AllowlistSpec, file: &str, rule: &str, size: usize) -> Result<Allowlist> {
-        let regexes = compile_all(&spec.regexes, file, rule, "allowlist.regexes", size)?;
+        // A user's file is the one compiled within the smaller bound, and at load.
+        let eager = size == CONFIG_REGEX_SIZE;
+        let regexes = LazyRegexes::new(&spec.regexes, size, eager)
+            .map_err(|m| invalid(file, rule, "allowlist.regexes", m))?;
         let paths = compile_all(&spec.paths, file, rule, "allowlist.paths", size)?;
         let stopwords = spec
             .stopwords
@@ -263,6 +309,16 @@ impl Allowlist {
 
     fn extend(&mut self, other: Allowlist) {
         self.entries.extend(other.entries);
+    }
+
+    /// Compiles every regex, naming the first that fails.
+    fn check(&self, file: &str, rule: &str) -> Result<()> {
+        for e in &self.entries {
+            e.regexes
+                .get()
+                .map_err(|m| invalid(file, rule, "allowlist.regexes", m))?;
+        }
+        Ok(())
     }
 
     /// Whether the secret alone is allowed (for callers that know nothing else).
@@ -704,7 +760,8 @@ impl Rule {
     pub fn check(&self) -> Result<()> {
         self.compiled()
             .map(|_| ())
-            .map_err(|m| invalid(&self.origin, &self.id, "regex", m.to_string()))
+            .map_err(|m| invalid(&self.origin, &self.id, "regex", m.to_string()))?;
+        self.allowlist.check(&self.origin, &self.id)
     }
 
     /// Whether the rule applies to a file at `path` (`None`: no path known, so it may).
@@ -1188,6 +1245,8 @@ impl RuleSet {
 
     /// Compiles every rule now (for `rules check` and tests).
     pub fn check_all(&self) -> Result<()> {
+        self.allowlist
+            .check("the rule files' [allowlist]", "[allowlist]")?;
         self.rules.iter().try_for_each(Rule::check)
     }
 }
@@ -1383,6 +1442,33 @@ mod tests {
             .map(|r| r.compiled().unwrap().secret_group)
             .collect();
         assert_eq!(groups, vec![1, 1, 0]);
+    }
+
+    /// A built-in file's allowlist regexes compile on first use, and `check_all` (which the
+    /// tests run over the built-in rules) names one that does not; a user's fail at load.
+    #[test]
+    fn allowlist_regexes_compile_lazily_for_built_in_files_and_at_load_for_a_users() {
+        let text = concat!(
+            "[[rules]]\nid='acme'\ndescription='d'\nregex='acme_[a-z]{8}'\n",
+            "keywords=['acme_']\n[rules.allowlist]\nregexes=['(unclosed']\n"
+        );
+        let mut set = RuleSet::default();
+        set.add_file(RuleFile::parse("builtin:t.toml", text).unwrap(), false)
+            .expect("a built-in file's allowlist regexes are not compiled at load");
+        let e = set.check_all().unwrap_err().to_string();
+        assert!(
+            e.contains("`acme`") && e.contains("allowlist.regexes"),
+            "{e}"
+        );
+        let mut set = RuleSet::default();
+        let e = set
+            .add_file(RuleFile::parse(".keyhound.toml", text).unwrap(), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`acme`") && e.contains("allowlist.regexes"),
+            "{e}"
+        );
     }
 
     fn user_config(text: &str) -> Result<RuleSet> {
