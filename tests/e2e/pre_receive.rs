@@ -562,3 +562,30 @@ fn each_blob_is_scanned_once_across_the_refs_of_a_push() {
     );
     assert_eq!(json_findings(&out.stdout).as_array().unwrap().len(), 1);
 }
+
+/// A path and a commit subject are the pusher's text: the rejection shows them without the
+/// escape sequences they hold (which could clear the pusher's screen or pass for the server's
+/// own lines).
+#[test]
+fn pushed_paths_and_subjects_are_shown_without_their_control_characters() {
+    let dir = init_repo();
+    let d = dir.path();
+    git(d, &["commit", "-q", "--allow-empty", "-m", "base"]);
+    let old = rev(d, "HEAD");
+    git(d, &["checkout", "-q", "--detach"]);
+    write(d, "a\x1b[2Jb.env", key_line(&openai_project_key()));
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "subject \x1b[31mred"]);
+    let new = rev(d, "HEAD");
+    // Run as the hook would, the new commit on no ref of the repository.
+    let out = keyhound()
+        .args(["git", "--pre-receive", "--quiet"])
+        .arg(d)
+        .write_stdin(format!("{old} {new} refs/heads/main\n"))
+        .output()
+        .expect("keyhound runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("push rejected"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use keyhound::report::printable;
 use keyhound::source::history::{self, time, HistoryScan, NoProgress};
 use keyhound::source::push::{self, Input, Quarantine, RefUpdate};
 use keyhound::Finding;
@@ -269,6 +270,7 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
     if let (Some(reason), true) = (&bypass.skip, server.allow_bypass) {
         audit(&server, "skip", &updates, &tips, &[], Some(reason))
             .context("the push asked to skip the check, and the skip cannot be recorded, so the push was rejected")?;
+        let reason = printable(reason);
         eprintln!("keyhound: the check was skipped on request ({reason}); this is recorded in the audit log");
         return Ok(EXIT_CLEAN);
     }
@@ -435,7 +437,7 @@ pub fn pre_receive(args: GitArgs) -> anyhow::Result<i32> {
                     format!(
                         "keyhound rejected this push: {} at {}:{}{}: remove it from the commits, push again, and rotate the key if it was ever pushed elsewhere",
                         f.rule_id,
-                        l.path,
+                        printable(&l.path),
                         l.line,
                         l.commit.as_ref().map(|c| format!(" in commit {}", short(&c.id))).unwrap_or_default()
                     )
@@ -471,7 +473,7 @@ fn describe(f: &Finding) -> Vec<String> {
     lines.push(format!("  {at}"));
     lines.push(format!(
         "    {}:{}  {}  {}",
-        l.path,
+        printable(&l.path),
         l.line,
         f.rule_id,
         keyhound::finding::redact(&f.secret)
@@ -481,8 +483,10 @@ fn describe(f: &Finding) -> Vec<String> {
 }
 
 fn redacted_summary(c: &keyhound::finding::CommitInfo, secret: &str) -> String {
+    // The subject is the pusher's text: redacted, then made printable (no escape sequences or
+    // line breaks that could pass for the server's own lines).
     let s = keyhound::finding::redact_spans(&c.summary, &c.summary_secrets);
-    s.replace(secret, &keyhound::finding::redact(secret))
+    printable(&s.replace(secret, &keyhound::finding::redact(secret))).into_owned()
 }
 
 /// The budget ran out: the policy decides, and says so.
