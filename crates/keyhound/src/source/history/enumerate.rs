@@ -455,12 +455,7 @@ fn range_commits(
             error: git2::Error::from_str("expected A..B (two dots)"),
         });
     }
-    let mut revwalk = repo
-        .revwalk()
-        .map_err(|e| Error::git("starting the commit walk", e))?;
-    revwalk
-        .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-        .map_err(|e| Error::git("sorting the commit walk", e))?;
+    let mut revwalk = parents_first(repo)?;
     revwalk
         .push_range(range)
         .map_err(|error| Error::BadRevision {
@@ -504,6 +499,17 @@ fn read_walk(
     (nodes, None)
 }
 
+/// A commit walk that yields parents before children (ties by time, oldest first).
+fn parents_first(repo: &Repository) -> Result<git2::Revwalk<'_>> {
+    let mut revwalk = repo
+        .revwalk()
+        .map_err(|e| Error::git("starting the commit walk", e))?;
+    revwalk
+        .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+        .map_err(|e| Error::git("sorting the commit walk", e))?;
+    Ok(revwalk)
+}
+
 /// The commits reachable from `tips.include` and from none of `tips.exclude`, parents first.
 /// Annotated tags among the tips give their message and are peeled; tips that name a tree or
 /// blob go to `others`.
@@ -514,12 +520,7 @@ fn tip_commits(
     others: &mut Vec<(String, Oid, ObjectType)>,
     messages: &mut dyn FnMut(Message<'_>),
 ) -> Result<Vec<Node>> {
-    let mut revwalk = repo
-        .revwalk()
-        .map_err(|e| Error::git("starting the commit walk", e))?;
-    revwalk
-        .set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-        .map_err(|e| Error::git("sorting the commit walk", e))?;
+    let mut revwalk = parents_first(repo)?;
     // The hidden commits go in first: libgit2 takes its starting commits last in, first out,
     // and stops walking soon after the last interesting one only once it has met one; with
     // the new tips taken last, every ref a server has (hundreds of tags) was walked down.
