@@ -6,6 +6,7 @@
 mod util;
 
 mod adversarial;
+mod audit;
 mod baseline;
 mod confidence;
 mod decode;

@@ -29,6 +29,10 @@ enum Command {
     Scan(commands::scan::ScanArgs),
     /// Scan git history, a commit range, or the staged changes.
     Git(commands::git::GitArgs),
+    /// Audit many repositories: each blob once, incrementally (--state), in shards (--shard).
+    Audit(commands::audit::AuditArgs),
+    /// Merge the shard reports of one audit into one report.
+    Merge(commands::merge::MergeArgs),
     /// Install, remove or inspect the git hooks.
     Hook(commands::hook::HookArgs),
     /// Record today's findings so that later scans report only new ones.
@@ -49,6 +53,8 @@ fn main() {
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Git(args) => commands::git::run(args),
+        Command::Audit(args) => commands::audit::run(args),
+        Command::Merge(args) => commands::merge::run(args),
         Command::Hook(args) => commands::hook::run(args),
         Command::Baseline(args) => commands::baseline::run(args),
         Command::Rules(args) => commands::rules::run(args),

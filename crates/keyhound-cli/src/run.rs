@@ -320,24 +320,31 @@ fn write_report(
     report: Report<'_>,
     opts: &ReportOptions,
 ) -> anyhow::Result<()> {
+    write_output(output, |w| report::write(format, report, opts, w))
+}
+
+/// Runs `write` on `output` (a file, replaced whole: a reader never sees half a report, and a
+/// planted symbolic link is refused, not written through; a device or FIFO, written as it
+/// is), else on stdout (where a closed pipe is not an error).
+pub fn write_output(
+    output: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> keyhound::Result<()>,
+) -> anyhow::Result<()> {
     match output {
         Some(path) if is_stream(path) => {
-            // `-o /dev/null`, a FIFO: written as they are (nothing to rename over).
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .with_context(|| format!("opening {}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            report::write(format, report, opts, &mut w)?;
+            write(&mut w)?;
             w.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         Some(path) => {
-            // A temporary file renamed over the destination: a reader never sees half a
-            // report, and a planted symbolic link is refused, not written through.
             let file = AtomicFile::create(path)?;
             let mut w = std::io::BufWriter::new(file);
-            report::write(format, report, opts, &mut w)?;
+            write(&mut w)?;
             let file = w
                 .into_inner()
                 .map_err(|e| e.into_error())
@@ -347,10 +354,7 @@ fn write_report(
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            if let Err(e) = report::write(format, report, opts, &mut w)
-                .and_then(|_| w.flush().map_err(keyhound::Error::Report))
-            {
-                // A closed pipe (`keyhound scan | head`) is not an error worth a message.
+            if let Err(e) = write(&mut w).and_then(|_| w.flush().map_err(keyhound::Error::Report)) {
                 if !is_broken_pipe(&e) {
                     return Err(e.into());
                 }

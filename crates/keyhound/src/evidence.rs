@@ -47,7 +47,7 @@ impl Confidence {
 }
 
 /// Why a finding is considered a test fixture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fixture {
     /// The value itself is not a real credential (example value, failed checksum…).

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::evidence::{self, Confidence, Fixture};
@@ -12,7 +12,7 @@ use crate::rules::{Rule, Severity};
 use crate::source::blob::Blob;
 
 /// A commit that holds a location (history and staged scans).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CommitInfo {
     /// Full commit id.
@@ -32,7 +32,7 @@ pub struct CommitInfo {
 }
 
 /// Where a secret was seen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Location {
     /// File path (lossy UTF-8 for display; `-` for stdin).
@@ -52,15 +52,15 @@ pub struct Location {
     #[serde(skip)]
     pub end_offset: usize,
     /// The commit, for git sources.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
     /// The blob id, for git sources.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
 }
 
 /// One secret found by one rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Finding {
     /// Rule id.
@@ -78,7 +78,7 @@ pub struct Finding {
     /// What to do.
     pub remediation: String,
     /// The provider's page for revoking or rotating the key, if the rule names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke_url: Option<String>,
     /// How likely this is a live credential.
     pub confidence: Confidence,
@@ -88,17 +88,22 @@ pub struct Finding {
     pub context: Vec<String>,
     /// How the secret was decoded before it matched (`base64`, `base64 > percent`…), when it
     /// was found inside encoded text; its location is that of the encoded text.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
     /// Where the secret sits in git history (history scans only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitProvenance>,
     /// What the provider said about the secret: only when verified, and only for rules with
     /// a verify block. JSON: `"verified": "active", "verified_status": 200`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::verify::Verification>,
-    /// Every place the secret was seen (one for a plain scan).
+    /// Every place the secret was seen (one for a plain scan); in an audit of many
+    /// repositories, the places in the first of [`Finding::repositories`].
     pub locations: Vec<Location>,
+    /// The repositories holding the secret, in an audit of many (sorted by name); empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<RepoSighting>,
     /// The text around the secret on its (first) line, at most [`LINE_REACH`] bytes either
     /// side of it: reports redact every secret found in it unless asked not to.
     pub line: String,
@@ -189,8 +194,31 @@ pub(crate) fn line_excerpt(
     (text, ranges)
 }
 
+/// One repository of an audit of many that holds a secret: its own first place and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RepoSighting {
+    /// The repository, as the audit's list names it (a path or a clone URL).
+    pub repository: String,
+    /// The commit that first held the secret there (none for a tag's message).
+    pub commit: Option<String>,
+    /// Where: the path of the first location.
+    pub path: String,
+    /// Its line.
+    pub line: usize,
+    /// Locations in this repository.
+    pub locations: usize,
+    /// Distinct commits that introduced a blob holding it there.
+    pub commits: usize,
+    /// Whether the repository's HEAD still holds it.
+    pub present_at_head: bool,
+    /// Whether only review refs (`refs/pull/*`, `refs/merge-requests/*`) reach it: the branches
+    /// do not hold it, yet anyone who can read the repository's pull requests can.
+    pub review_refs_only: bool,
+}
+
 /// A secret's place in git history, over every blob that holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GitProvenance {
     /// Distinct commits that introduced a blob holding the secret.
@@ -415,6 +443,7 @@ pub(crate) fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]
                 decoded: decoded.clone(),
                 git: None,
                 verification: None,
+                repositories: Vec::new(),
                 locations: vec![Location {
                     path: path.to_string(),
                     line,

@@ -80,16 +80,24 @@ impl Status {
 
 /// The outcome of checking one secret. In JSON it sits flat in the finding:
 /// `"verified": "active", "verified_status": 200`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Verification {
     /// What the answer means.
     #[serde(rename = "verified")]
     pub status: Status,
     /// The HTTP status seen, if the provider answered.
-    #[serde(rename = "verified_status", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "verified_status",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub http_status: Option<u16>,
     /// Why the status is unknown, when it is (never contains the secret).
-    #[serde(rename = "verified_detail", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "verified_detail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub detail: Option<String>,
 }
 

@@ -175,6 +175,33 @@ fn finding(out: &mut dyn Write, p: &Paint, f: &Finding) -> io::Result<()> {
                 }
             )?;
         }
+        if !f.repositories.is_empty() {
+            writeln!(out, "    repositories: {} hold it", f.repositories.len())?;
+            for r in &f.repositories {
+                let commit = r.commit.as_deref().map_or(String::new(), |c| {
+                    format!(" in commit {}", &c[..c.len().min(12)])
+                });
+                writeln!(
+                    out,
+                    "      {}: {}:{}{commit}, {} location{}{}{}",
+                    printable(&r.repository),
+                    printable(&r.path),
+                    r.line,
+                    r.locations,
+                    if r.locations == 1 { "" } else { "s" },
+                    if r.present_at_head {
+                        ", still at HEAD"
+                    } else {
+                        ""
+                    },
+                    if r.review_refs_only {
+                        ", only reachable from pull or merge request refs"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+        }
         writeln!(out, "    fingerprint: {}", f.fingerprint)?;
         writeln!(out, "    what to do:  {}", printable(&f.remediation))?;
         match &f.revoke_url {

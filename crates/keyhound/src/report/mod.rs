@@ -28,10 +28,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod audit;
 mod escape;
 mod human;
 mod sarif;
 
+pub use audit::write_audit;
 pub use escape::printable;
 
 use std::io::Write;
@@ -210,6 +212,13 @@ fn shown(f: &Finding, opts: &ReportOptions) -> Finding {
     f
 }
 
+/// The finding as the default report shows it: its secret redacted, and every secret in text
+/// that comes from the repository. Redacting twice is not the same as once: apply it to a
+/// finding as a scan made it.
+pub fn redacted(f: &Finding) -> Finding {
+    shown(f, &ReportOptions::default())
+}
+
 /// The `summary` object of JSON and JSON lines output.
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -374,6 +383,7 @@ pub(crate) mod tests_support {
             decoded: None,
             git: None,
             verification: None,
+            repositories: Vec::new(),
             locations: vec![Location {
                 path: "dir with space/a,b:c.env".into(),
                 line: 3,

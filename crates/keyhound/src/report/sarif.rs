@@ -153,6 +153,10 @@ pub(super) fn write(
                     "context": f.context
                 }
             });
+            if let Some(first) = f.repositories.first() {
+                result["properties"]["repository"] = json!(first.repository);
+                result["properties"]["repositories"] = json!(f.repositories);
+            }
             if let Some(c) = &l.commit {
                 result["properties"]["commit"] = json!(c.id);
                 result["properties"]["author"] = json!(c.author);

@@ -11,6 +11,11 @@
 //! [`Rule::from_config`]); the matcher's time budget per blob covers the rest.
 
 pub(crate) mod builtin;
+
+/// The built-in rule files: each name and text.
+pub(crate) fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    builtin::FILES
+}
 pub mod examples;
 pub mod gitleaks;
 pub mod syntax;

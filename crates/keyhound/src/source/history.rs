@@ -63,7 +63,7 @@
 
 mod enumerate;
 mod group;
-mod oid;
+pub(crate) mod oid;
 mod packorder;
 mod read;
 pub mod time;
@@ -109,6 +109,9 @@ pub struct HistoryOptions {
     /// More object directories to read objects from besides the repository's own (the
     /// quarantine of a push being received); the packs of the first set the reading order.
     pub object_dirs: Vec<PathBuf>,
+    /// What an audit of many repositories has already scanned: a (blob, path) found there is
+    /// not read again, its result is reused.
+    pub seen: Option<std::sync::Arc<crate::source::audit::Seen>>,
 }
 
 /// Commits chosen by id: those reachable from an `include` tip and from no `exclude` tip.
@@ -136,6 +139,7 @@ impl Default for HistoryOptions {
             messages: true,
             tips: None,
             object_dirs: Vec::new(),
+            seen: None,
         }
     }
 }

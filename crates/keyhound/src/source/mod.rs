@@ -8,9 +8,11 @@
 //! - [`fs`]: files and directories on disk, and stdin.
 //! - [`staged`]: what the next commit adds (the index compared with HEAD), for the pre-commit check.
 //! - [`history`]: every blob of a git repository's history, or of a range of commits.
+//! - [`audit`]: many repositories in one audit, each blob once, incremental, in shards.
 //! - [`push`]: what a push adds (the ref updates a pre-receive or pre-push hook is given), and
 //!   the quarantine its objects sit in.
 
+pub mod audit;
 pub mod blob;
 mod collect;
 pub mod fs;

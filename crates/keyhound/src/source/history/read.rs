@@ -11,7 +11,9 @@ use git2::Repository;
 use super::{enumerate, packorder, At, Found, HistoryOptions, Progress};
 use crate::error::{ItemError, Result};
 use crate::matcher::Prefilter;
-use crate::scan::{Incomplete, Scanner, Unread};
+use crate::scan::{ContentResult, Incomplete, Scanner, Unread};
+use crate::source::audit::seen::{Clean, Entry, Key};
+use crate::source::audit::Seen;
 use crate::source::blob::{Blob, Origin, RepoId};
 use crate::source::collect::{thread_pool, Collector};
 use crate::source::object::{read_blob, Sized};
@@ -78,6 +80,7 @@ pub(crate) fn read_all(
                         matcher: scanner.matcher(),
                         prefilter: prefilter.as_ref(),
                         candidates: vec![false; scanner.rules().rules().len()],
+                        seen: options.seen.as_deref(),
                         out: &mut out,
                     };
                     loop {
@@ -123,6 +126,7 @@ struct Worker<'a, 's> {
     matcher: crate::matcher::Matcher<'s>,
     prefilter: Option<&'a Prefilter>,
     candidates: Vec<bool>,
+    seen: Option<&'a Seen>,
     out: &'a mut ReadOut,
 }
 
@@ -147,13 +151,28 @@ impl Worker<'_, '_> {
             path: &path,
             blob: id,
         };
+        let key = self.seen.map(|_| Key::new(id, path.as_bytes()));
+        if let (Some(seen), Some(key)) = (self.seen, &key) {
+            match seen.get(key) {
+                Some(Entry::Clean(clean)) => {
+                    self.replay(slot, clean, ContentResult::default());
+                    return;
+                }
+                Some(Entry::Held(held)) => {
+                    let (clean, result) = &*held;
+                    self.replay(slot, *clean, result.clone());
+                    return;
+                }
+                None => {}
+            }
+        }
         let t = Instant::now();
         let limit = self.scanner.options.max_file_size;
         let odb = self.odb;
         let error = match read_blob(odb, id, limit) {
             Ok(Sized::Blob(blob)) => {
                 self.out.read += t.elapsed();
-                self.scan(slot, &blob, origin);
+                self.scan(slot, &blob, origin, key);
                 return;
             }
             Ok(Sized::TooLarge(size)) => {
@@ -184,12 +203,29 @@ impl Worker<'_, '_> {
             .push(ItemError::object(format!("blob {id} ({at})"), &error));
     }
 
-    /// Scans one blob that was read.
-    fn scan(&mut self, slot: u32, blob: &git2::OdbObject<'_>, origin: Origin<'_>) {
-        let content = blob.data();
-        if content.len() < 1024 && content.starts_with(LFS_POINTER) {
-            self.out.lfs_pointers += 1;
+    /// Counts a blob an earlier repository of the audit scanned, and takes its findings.
+    fn replay(&mut self, slot: u32, clean: Clean, mut result: ContentResult) {
+        self.out.lfs_pointers += u64::from(clean.lfs_pointer);
+        result.binary = clean.binary;
+        for finding in self.out.collect.scanned(clean.size as usize, result) {
+            self.out.found.push(Found {
+                at: At::Blob(slot),
+                finding,
+            });
         }
+    }
+
+    /// Scans one blob that was read (and records the result for the audit, with `key`).
+    fn scan(
+        &mut self,
+        slot: u32,
+        blob: &git2::OdbObject<'_>,
+        origin: Origin<'_>,
+        key: Option<Key>,
+    ) {
+        let content = blob.data();
+        let lfs_pointer = content.len() < 1024 && content.starts_with(LFS_POINTER);
+        self.out.lfs_pointers += u64::from(lfs_pointer);
         if let Some(p) = self.prefilter {
             let t = Instant::now();
             p.candidates(content, &mut self.candidates);
@@ -201,6 +237,14 @@ impl Worker<'_, '_> {
             .scanner
             .scan_blob(&mut self.matcher, &Blob::new(content, origin));
         self.out.scan += t.elapsed();
+        if let (Some(seen), Some(key)) = (self.seen, key) {
+            let clean = Clean {
+                size: content.len() as u64,
+                binary: result.binary,
+                lfs_pointer,
+            };
+            seen.put(key, clean, &result);
+        }
         for finding in self.out.collect.scanned(content.len(), result) {
             self.out.found.push(Found {
                 at: At::Blob(slot),
