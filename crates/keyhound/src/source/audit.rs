@@ -20,6 +20,44 @@
 //! What it does not do: schedule anything (an engine runs the shards), decide exit codes, or
 //! read a repository's own configuration (an audit is the auditor's view; a repository cannot
 //! silence it).
+//!
+//! Two repositories holding one key: one finding listing both, the second scan reusing what
+//! the first read.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use keyhound::source::audit::{self, RepoEntry, Seen};
+//! use keyhound::source::history::{HistoryOptions, NoProgress};
+//! use keyhound::{RuleSet, Scanner};
+//!
+//! # let key = format!("sk-proj-{}T3BlbkFJ{}", "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3gH5jK7mN9pQ1sT3vW5yZ7bC9dF1gH3jK5mN",
+//! #                     "Zy8xW6vU4tS2rQ0pO8nM6lK4jI2hG0fE8dC6bA4zY2xW0vU8tS6rQ4pO2nM0lK8jI6hG4f");
+//! let dir = tempfile::tempdir()?;
+//! let me = git2::Signature::now("Dev", "dev@example.com")?;
+//! for name in ["app", "app-fork"] {
+//!     let repo = git2::Repository::init(dir.path().join(name))?;
+//!     let mut tree = repo.treebuilder(None)?;
+//!     tree.insert(".env", repo.blob(format!("OPENAI_API_KEY={key}\n").as_bytes())?, 0o100644)?;
+//!     let tree = repo.find_tree(tree.write()?)?;
+//!     repo.commit(Some("HEAD"), &me, &me, "configure", &tree, &[])?;
+//! }
+//!
+//! let scanner = Scanner::new(RuleSet::builtin()?);
+//! let seen = Arc::new(Seen::new());
+//! let mut options = HistoryOptions::default();
+//! options.seen = Some(seen.clone());
+//! let mut parts = Vec::new();
+//! for name in ["app", "app-fork"] {
+//!     let entry = RepoEntry::local(dir.path().join(name));
+//!     let scan = audit::scan_repository(&scanner, &entry, &options, &NoProgress);
+//!     parts.push((entry.name.clone(), scan.report));
+//! }
+//! let report = audit::combine(parts)?;
+//! assert_eq!(report.findings.len(), 1, "one secret, one finding");
+//! assert_eq!(report.findings[0].repositories.len(), 2);
+//! assert_eq!((seen.scanned(), seen.reused()), (1, 1), "the fork's blob was not read again");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod fetch;
 mod list;
