@@ -576,3 +576,98 @@ fn bad_input_is_named_and_the_audit_goes_on() {
         assert!(e.contains(words), "{args:?}: {e}");
     }
 }
+
+#[test]
+fn one_large_repository_split_by_blob_ranges_merges_to_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let key = openai_project_key();
+    let other = openai_project_key();
+    let big = root.join("big");
+    repo_with(&big, &[("README.md", "big\n".to_string())], "start");
+    // The same key in many blobs over many commits (so that every blob shard holds some),
+    // moved between paths, once in a commit message, and a second key in a later commit.
+    for i in 0..24 {
+        write(
+            &big,
+            &format!("conf/app{}.env", i % 5),
+            format!("# revision {i}\n{}", key_line(&key)),
+        );
+        write(
+            &big,
+            &format!("src/mod{i}.rs"),
+            format!("pub const N: u32 = {i};\n"),
+        );
+        let msg = if i == 10 {
+            format!("rotate: was {key}")
+        } else {
+            format!("change {i}")
+        };
+        commit_all(&big, &msg);
+    }
+    write(&big, "late.env", key_line(&other));
+    commit_all(&big, "late");
+    git(&big, &["rm", "-q", "-r", "conf"]);
+    commit_all(&big, "remove the keys");
+    repo_with(&root.join("small"), &[(".env", key_line(&key))], "small");
+
+    let mut cmd = audit(root);
+    cmd.args(["big", "small", "--format", "json", "-o", "whole.json"]);
+    output(&mut cmd, 1);
+    let whole = std::fs::read(root.join("whole.json")).unwrap();
+    let findings = json_findings(&whole);
+    assert_eq!(findings.as_array().unwrap().len(), 2);
+    assert!(findings[0]["locations"].as_array().unwrap().len() > 20);
+    for n in [2u32, 3, 7] {
+        let mut parts = Vec::new();
+        for i in 0..n {
+            let file = format!("blobs-{n}-{i}.json");
+            let mut cmd = audit(root);
+            cmd.args([
+                "big",
+                "small",
+                "--shard-by",
+                "blobs",
+                "--format",
+                "json",
+                "-o",
+                &file,
+            ])
+            .args(["--shard", &format!("{i}/{n}")]);
+            let out = cmd.output().unwrap();
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+            let part = std::fs::read(root.join(&file)).unwrap();
+            assert_eq!(
+                json_summary(&part)["repositories"],
+                2,
+                "every shard walks every repository"
+            );
+            parts.push(file);
+        }
+        let mut cmd = keyhound_in(root);
+        cmd.arg("merge").args(&parts).args(["--format", "json"]);
+        let merged = output(&mut cmd, 1).stdout;
+        assert!(
+            merged == whole,
+            "blob shards of {n} differ:\n{}\n---\n{}",
+            String::from_utf8_lossy(&merged),
+            String::from_utf8_lossy(&whole)
+        );
+    }
+    // Blob shards and list shards do not mix.
+    let mut cmd = audit(root);
+    cmd.args([
+        "big",
+        "small",
+        "--shard",
+        "1/2",
+        "--format",
+        "json",
+        "-o",
+        "list-1-2.json",
+    ]);
+    let _ = cmd.output().unwrap();
+    let mut cmd = keyhound_in(root);
+    cmd.args(["merge", "blobs-2-0.json", "list-1-2.json"]);
+    assert!(text(&output(&mut cmd, 2)).contains("the other the list of repositories"));
+}

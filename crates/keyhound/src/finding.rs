@@ -57,6 +57,11 @@ pub struct Location {
     /// The blob id, for git sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
+    /// In the report of a blob-range shard of an audit only: the position of the commit in the
+    /// walk of its repository (which every shard walks alike), so that merging the shards
+    /// orders locations as one scan does. Merge removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_order: Option<u32>,
 }
 
 /// One secret found by one rule.
@@ -454,6 +459,7 @@ pub(crate) fn from_matches(rules: &[Rule], blob: &Blob<'_>, matches: &[RawMatch]
                     end_offset,
                     commit: None,
                     blob: blob_id.clone(),
+                    walk_order: None,
                 }],
                 line: line_text,
                 line_secrets,

@@ -55,11 +55,24 @@ pub struct AuditArgs {
     /// Indexed Job).
     #[arg(long, value_name = "N")]
     pub shards: Option<u32>,
+    /// What a shard is a part of: the repository list, or the blobs of every repository (for
+    /// one very large repository: each shard walks it all and scans its part of the blobs).
+    #[arg(long, value_name = "WHAT", value_enum, default_value_t = ShardBy::Repositories)]
+    pub shard_by: ShardBy,
     /// Do not scan commit and tag messages.
     #[arg(long)]
     pub no_messages: bool,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// What `--shard` splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShardBy {
+    /// The list of repositories (by a hash of each name).
+    Repositories,
+    /// The blob ids of each repository (by range).
+    Blobs,
 }
 
 /// Runs the audit.
@@ -71,10 +84,15 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
     args.common.config.no_repo_config = true;
     let common = &args.common;
     let entries = entries(&args)?;
-    let entries: Vec<RepoEntry> = entries
-        .into_iter()
-        .filter(|e| shard.takes(&e.name))
-        .collect();
+    let blob_shard = (args.shard_by == ShardBy::Blobs && !shard.is_all()).then_some(shard);
+    let entries: Vec<RepoEntry> = match blob_shard {
+        Some(_) => entries,
+        None => entries
+            .into_iter()
+            .filter(|e| shard.takes(&e.name))
+            .collect(),
+    };
+    let blobs_scope = blob_shard.map(|s| s.to_string());
     if entries.iter().any(|e| e.url.is_some()) && args.clone_dir.is_none() {
         bail!("a clone URL is listed: name a directory to clone into with --clone-dir DIR");
     }
@@ -106,6 +124,7 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
     options.threads = common.threads;
     options.messages = !args.no_messages;
     options.seen = Some(seen.clone());
+    options.blob_shard = blob_shard;
 
     let bar = Bar::new(
         !common.quiet && std::io::stderr().is_terminal(),
@@ -128,7 +147,7 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
                 }
             }
         }
-        if let Some(stored) = reusable(state.as_ref(), &entry, redact) {
+        if let Some(stored) = reusable(state.as_ref(), &entry, blobs_scope.as_deref(), redact) {
             reused_parts += 1;
             parts.push((entry.name.clone(), stored));
             bar.done_one();
@@ -137,7 +156,13 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
         let scan = audit::scan_repository(&scanner, &entry, &options, &NoProgress);
         if let Some(state) = &state {
             if scan.report.summary.errors.is_empty() && !scan.tips.is_empty() {
-                state.save(&entry.name, scan.tips.clone(), &scan.report, &seen)?;
+                state.save(
+                    &entry.name,
+                    blobs_scope.as_deref(),
+                    scan.tips.clone(),
+                    &scan.report,
+                    &seen,
+                )?;
             }
         }
         let mut part = scan.report;
@@ -151,10 +176,14 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
     }
     bar.finish();
 
-    let mut audit = audit::combine(parts)?;
+    let mut audit = match blob_shard {
+        Some(_) => audit::combine_blob_shard(parts)?,
+        None => audit::combine(parts)?,
+    };
     audit.summary.fingerprint = fingerprint;
     audit.summary.redacted = redact;
     audit.summary.shard = (!shard.is_all()).then(|| shard.to_string());
+    audit.summary.blob_shard = blob_shard.is_some();
     for e in &audit.summary.errors {
         eprintln!("keyhound: {}", printable(e));
     }
@@ -316,12 +345,17 @@ fn fingerprint(args: &AuditArgs, scanner: &keyhound::Scanner) -> anyhow::Result<
 
 /// A stored part of `entry` that can stand for a scan of it: same tips, and redacted (the state
 /// holds no secrets, so a run that shows them scans again).
-fn reusable(state: Option<&State>, entry: &RepoEntry, redact: bool) -> Option<AuditReport> {
+fn reusable(
+    state: Option<&State>,
+    entry: &RepoEntry,
+    blobs: Option<&str>,
+    redact: bool,
+) -> Option<AuditReport> {
     let state = state?;
     if !redact {
         return None;
     }
-    let stored = state.part(&entry.name)?;
+    let stored = state.part(&entry.name, blobs)?;
     let repo = git2::Repository::open(&entry.path).ok()?;
     (audit::tips(&repo) == stored.tips).then_some(stored.report)
 }

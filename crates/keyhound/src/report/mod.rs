@@ -394,6 +394,7 @@ pub(crate) mod tests_support {
                 end_offset: 76,
                 commit: None,
                 blob: None,
+                walk_order: None,
             }],
             line: "KEY=abcdefghijklmnopqrstuvwxyz0123456789".into(),
             line_secrets: std::iter::once(4..40).collect(),

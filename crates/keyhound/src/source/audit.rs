@@ -159,6 +159,10 @@ pub struct AuditSummary {
     /// The shard (`I/N`) this report is, if it is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Whether the shard is a part of the blob-id space of every repository (one very large
+    /// repository split over machines) rather than a part of the repository list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blob_shard: bool,
     /// Repositories audited.
     pub repositories: u64,
     /// Commits walked, over all repositories.
@@ -395,8 +399,24 @@ fn order_key(f: &Finding) -> (&str, &str, usize, usize, &str, &str) {
 /// Combines reports (of repositories, or of shards) into one: a secret held by several is
 /// one finding (its places from the first repository by name) listing every repository. Each
 /// labelled report must have the same fingerprint and redaction; shard reports must be all
-/// the shards of one split, each once; no repository may be in two reports.
+/// the shards of one split, each once. A repository may be in several reports only when they
+/// are blob-range shards, whose parts of each repository are joined as one scan of it.
 pub fn combine(parts: Vec<(String, AuditReport)>) -> Result<AuditReport, AuditError> {
+    combine_as(parts, true)
+}
+
+/// The repositories' parts of one blob-range shard, combined without grouping a secret's
+/// repositories into one finding: each finding keeps its one repository and every location,
+/// for [`combine`] to join with the other shards' (a finding listing several repositories
+/// holds the locations of the first only).
+pub fn combine_blob_shard(parts: Vec<(String, AuditReport)>) -> Result<AuditReport, AuditError> {
+    combine_as(parts, false)
+}
+
+fn combine_as(
+    parts: Vec<(String, AuditReport)>,
+    group_repositories: bool,
+) -> Result<AuditReport, AuditError> {
     let mut out = AuditReport::default();
     let Some((first_label, first)) = parts.first() else {
         return Ok(out);
@@ -416,37 +436,42 @@ pub fn combine(parts: Vec<(String, AuditReport)>) -> Result<AuditReport, AuditEr
             )));
         }
     }
-    check_shards(&parts)?;
-    let mut seen_repos: std::collections::HashMap<String, &str> = Default::default();
-    for (label, p) in &parts {
-        for r in &p.summary.per_repository {
-            if let Some(other) = seen_repos.insert(r.name.clone(), label) {
-                return Err(AuditError::Combine(format!(
-                    "repository {} is in both {other} and {label}",
-                    r.name
-                )));
+    let blob_shards = check_shards(&parts)?;
+    if !blob_shards {
+        let mut seen_repos: std::collections::HashMap<&str, &str> = Default::default();
+        for (label, p) in &parts {
+            for r in &p.summary.per_repository {
+                if let Some(other) = seen_repos.insert(&r.name, label) {
+                    return Err(AuditError::Combine(format!(
+                        "repository {} is in both {other} and {label}",
+                        r.name
+                    )));
+                }
             }
         }
     }
     let mut all: Vec<Finding> = Vec::new();
+    let mut repos: Vec<RepoSummary> = Vec::new();
     for (_, p) in parts {
         let s = p.summary;
-        out.summary.repositories += s.repositories;
-        out.summary.commits += s.commits;
-        out.summary.blobs += s.blobs;
-        out.summary.bytes += s.bytes;
         out.summary.errors.extend(s.errors);
         out.summary.incomplete.extend(s.incomplete);
         out.summary.notes.extend(s.notes);
-        out.summary.per_repository.extend(s.per_repository);
+        repos.extend(s.per_repository);
         all.extend(p.findings);
     }
-    out.summary.errors.sort();
-    out.summary.incomplete.sort();
-    out.summary.notes.sort();
-    out.summary
-        .per_repository
-        .sort_by(|a, b| a.name.cmp(&b.name));
+    for list in [
+        &mut out.summary.errors,
+        &mut out.summary.incomplete,
+        &mut out.summary.notes,
+    ] {
+        list.sort();
+        // The shards of one repository each walk it, and each meet what the walk meets.
+        list.dedup();
+    }
+    if blob_shards {
+        all = join_blob_shards(all);
+    }
     // Group by (rule, secret): the member whose first repository sorts first stands for the
     // group; every member's repositories are listed.
     all.sort_by(|a, b| {
@@ -457,7 +482,11 @@ pub fn combine(parts: Vec<(String, AuditReport)>) -> Result<AuditReport, AuditEr
     let mut grouped: Vec<Finding> = Vec::new();
     for f in all {
         match grouped.last_mut() {
-            Some(g) if g.rule_id == f.rule_id && g.fingerprint == f.fingerprint => {
+            Some(g)
+                if group_repositories
+                    && g.rule_id == f.rule_id
+                    && g.fingerprint == f.fingerprint =>
+            {
                 g.repositories.extend(f.repositories);
             }
             _ => grouped.push(f),
@@ -468,13 +497,150 @@ pub fn combine(parts: Vec<(String, AuditReport)>) -> Result<AuditReport, AuditEr
             .sort_by(|a, b| a.repository.cmp(&b.repository));
     }
     grouped.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
-    out.summary.findings = grouped.len() as u64;
+
+    repos.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut joined: Vec<RepoSummary> = Vec::new();
+    for r in repos {
+        match joined.last_mut() {
+            // Blob-range shards of one repository: one walk, blobs split.
+            Some(j) if j.name == r.name => {
+                j.blobs += r.blobs;
+                j.bytes += r.bytes;
+                j.commits = j.commits.max(r.commits);
+                j.review_refs = j.review_refs.max(r.review_refs);
+            }
+            _ => joined.push(r),
+        }
+    }
+    for r in &mut joined {
+        if blob_shards {
+            let prefix = format!("{}: ", r.name);
+            r.errors = out
+                .summary
+                .errors
+                .iter()
+                .filter(|e| e.starts_with(&prefix))
+                .count() as u64;
+        }
+        r.findings = grouped
+            .iter()
+            .filter(|f| f.repositories.iter().any(|s| s.repository == r.name))
+            .count() as u64;
+    }
+    let s = &mut out.summary;
+    s.repositories = joined.len() as u64;
+    s.commits = joined.iter().map(|r| r.commits).sum();
+    s.blobs = joined.iter().map(|r| r.blobs).sum();
+    s.bytes = joined.iter().map(|r| r.bytes).sum();
+    s.per_repository = joined;
+    s.findings = grouped.len() as u64;
     out.findings = grouped;
     Ok(out)
 }
 
+/// The findings of blob-range shards joined per (rule, secret, repository) as one scan of the
+/// repository makes them: every location in walk order, the best sighting standing for them,
+/// the provenance over all of them. The walk positions are then dropped.
+fn join_blob_shards(mut all: Vec<Finding>) -> Vec<Finding> {
+    let repo_of = |f: &Finding| f.repositories.first().map(|r| r.repository.clone());
+    all.sort_by(|a, b| {
+        (&a.rule_id, &a.fingerprint, repo_of(a)).cmp(&(&b.rule_id, &b.fingerprint, repo_of(b)))
+    });
+    let mut out: Vec<Finding> = Vec::new();
+    let mut group: Vec<Finding> = Vec::new();
+    let flush = |group: &mut Vec<Finding>, out: &mut Vec<Finding>| {
+        if group.is_empty() {
+            return;
+        }
+        out.push(join_one(std::mem::take(group)));
+    };
+    for f in all {
+        if let Some(g) = group.first() {
+            if (g.rule_id != f.rule_id)
+                || g.fingerprint != f.fingerprint
+                || repo_of(g) != repo_of(&f)
+            {
+                flush(&mut group, &mut out);
+            }
+        }
+        group.push(f);
+    }
+    flush(&mut group, &mut out);
+    for f in &mut out {
+        for l in &mut f.locations {
+            l.walk_order = None;
+        }
+    }
+    out
+}
+
+/// One repository's sightings of one secret, from several blob-range shards, as one.
+fn join_one(mut parts: Vec<Finding>) -> Finding {
+    let loc_key = |l: &crate::finding::Location| {
+        (
+            l.walk_order.unwrap_or(u32::MAX),
+            l.path.clone(),
+            l.line,
+            l.column,
+        )
+    };
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    let first_order = |f: &Finding| f.locations.first().map(loc_key);
+    // The sighting a single scan keeps: not a fixture, most confident, earliest.
+    let best = parts
+        .iter()
+        .enumerate()
+        .max_by(|(_, a), (_, b)| {
+            (a.fixture.is_none(), a.confidence)
+                .cmp(&(b.fixture.is_none(), b.confidence))
+                .then_with(|| first_order(b).cmp(&first_order(a)))
+        })
+        .map_or(0, |(i, _)| i);
+    let mut locations: Vec<crate::finding::Location> = parts
+        .iter_mut()
+        .flat_map(|f| std::mem::take(&mut f.locations))
+        .collect();
+    locations.sort_by_key(|l| loc_key(l));
+    let present_at_head = parts
+        .iter()
+        .any(|f| f.git.as_ref().is_some_and(|g| g.present_at_head));
+    let pushed = parts
+        .iter()
+        .any(|f| f.git.as_ref().is_some_and(|g| g.pushed));
+    let review_only = parts
+        .iter()
+        .all(|f| f.repositories.first().is_some_and(|r| r.review_refs_only));
+    let mut f = parts.swap_remove(best);
+    let commits: HashSet<&str> = locations
+        .iter()
+        .filter_map(|l| l.commit.as_ref().map(|c| c.id.as_str()))
+        .collect();
+    let paths: HashSet<&str> = locations.iter().map(|l| l.path.as_str()).collect();
+    if let Some(g) = &mut f.git {
+        g.commits = commits.len();
+        g.paths = paths.len();
+        g.present_at_head = present_at_head;
+        g.pushed = pushed;
+    }
+    let (commits, locations_n) = (commits.len(), locations.len());
+    if let (Some(r), Some(first)) = (f.repositories.first_mut(), locations.first()) {
+        r.commit = first.commit.as_ref().map(|c| c.id.clone());
+        r.path = first.path.clone();
+        r.line = first.line;
+        r.locations = locations_n;
+        r.commits = commits;
+        r.present_at_head = present_at_head;
+        r.review_refs_only = review_only;
+    }
+    f.locations = locations;
+    f
+}
+
 /// Shard reports: all of one split, each once; a report without a shard cannot join them.
-fn check_shards(parts: &[(String, AuditReport)]) -> Result<(), AuditError> {
+/// Returns whether they are blob-range shards.
+fn check_shards(parts: &[(String, AuditReport)]) -> Result<bool, AuditError> {
     let shards: Vec<(&str, Option<Shard>)> = parts
         .iter()
         .map(|(label, p)| {
@@ -489,7 +655,17 @@ fn check_shards(parts: &[(String, AuditReport)]) -> Result<(), AuditError> {
         })
         .collect::<Result<_, AuditError>>()?;
     if shards.iter().all(|(_, s)| s.is_none()) {
-        return Ok(());
+        return Ok(false);
+    }
+    let blob_shards = parts[0].1.summary.blob_shard;
+    if let Some((label, _)) = parts
+        .iter()
+        .find(|(_, p)| p.summary.blob_shard != blob_shards)
+    {
+        return Err(AuditError::Combine(format!(
+            "{label} and {}: one splits the blobs of each repository, the other the list of repositories",
+            parts[0].0
+        )));
     }
     let mut by_index: std::collections::BTreeMap<u32, &str> = Default::default();
     let mut count = None;
@@ -526,5 +702,5 @@ fn check_shards(parts: &[(String, AuditReport)]) -> Result<(), AuditError> {
             )));
         }
     }
-    Ok(())
+    Ok(blob_shards)
 }

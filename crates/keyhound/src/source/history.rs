@@ -112,6 +112,10 @@ pub struct HistoryOptions {
     /// What an audit of many repositories has already scanned: a (blob, path) found there is
     /// not read again, its result is reused.
     pub seen: Option<std::sync::Arc<crate::source::audit::Seen>>,
+    /// Read and scan only the blobs of this part of the blob-id space (one very large
+    /// repository split over machines); commit and tag messages belong to part 0. Locations
+    /// then carry their commit's [`walk_order`](crate::finding::Location::walk_order).
+    pub blob_shard: Option<crate::source::audit::Shard>,
 }
 
 /// Commits chosen by id: those reachable from an `include` tip and from no `exclude` tip.
@@ -140,6 +144,7 @@ impl Default for HistoryOptions {
             tips: None,
             object_dirs: Vec::new(),
             seen: None,
+            blob_shard: None,
         }
     }
 }
@@ -268,7 +273,7 @@ pub fn scan_history(
     let mut messages_scanned = 0usize;
     let mut message_matcher = scanner.matcher();
     let mut on_message = |m: enumerate::Message<'_>| {
-        if !options.messages {
+        if !options.messages || options.blob_shard.is_some_and(|s| s.index != 0) {
             return;
         }
         let (key, path, text) = match m {
@@ -303,6 +308,14 @@ pub fn scan_history(
         introduced_only: selection.introduced_only(),
         ..HistoryStats::default()
     };
+    if let Some(shard) = options.blob_shard {
+        history.blobs = walk
+            .blobs
+            .ids
+            .iter()
+            .filter(|id| shard.takes_blob(&id.0))
+            .count();
+    }
     history.timings.enumerate = start.elapsed();
     history.timings.commit_walk = walk.commit_walk;
     history.timings.tree_walk = walk.tree_walk;
@@ -376,7 +389,16 @@ pub fn scan_history(
         }
     }
     history.messages = messages_scanned;
-    let findings = group::finish(scanner, repo, &walk, found, options.dedup, end, &mut stats);
+    let findings = group::finish(
+        scanner,
+        repo,
+        &walk,
+        found,
+        options.dedup,
+        end,
+        options.blob_shard.is_some(),
+        &mut stats,
+    );
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {

@@ -61,6 +61,19 @@ impl Shard {
         self.count <= 1 || slot(name, self.count) == self.index
     }
 
+    /// Whether the blob with this id is in this part of the blob-id space (a split of one
+    /// repository): the id's first four bytes, as a number, scaled to `count` parts.
+    pub fn takes_blob(&self, id: &[u8]) -> bool {
+        if self.count <= 1 {
+            return true;
+        }
+        let mut head = [0u8; 4];
+        let n = id.len().min(4);
+        head[..n].copy_from_slice(&id[..n]);
+        let part = (u64::from(u32::from_be_bytes(head)) * u64::from(self.count)) >> 32;
+        part == u64::from(self.index)
+    }
+
     /// Whether this is the whole list.
     pub fn is_all(&self) -> bool {
         self.count <= 1

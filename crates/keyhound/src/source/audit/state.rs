@@ -44,6 +44,9 @@ pub struct StoredPart {
     pub tips: Vec<(String, String)>,
     /// Its part of the report, redacted.
     pub report: AuditReport,
+    /// The part of its blobs scanned (`I/N` of a blob-range shard), if not all.
+    #[serde(default)]
+    pub blobs: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -159,11 +162,13 @@ impl State {
         (n, notes)
     }
 
-    /// The stored part of repository `name`, if there is a usable one.
-    pub fn part(&self, name: &str) -> Option<StoredPart> {
+    /// The stored part of repository `name` for `blobs` (the blob-range shard scanned, if not
+    /// all), if there is a usable one.
+    pub fn part(&self, name: &str, blobs: Option<&str>) -> Option<StoredPart> {
         let bytes = std::fs::read(self.part_path(name)).ok()?;
         let part: StoredPart = serde_json::from_slice(&bytes).ok()?;
         (part.name == name
+            && part.blobs.as_deref() == blobs
             && part.report.summary.redacted
             && part.report.summary.fingerprint == self.fingerprint)
             .then_some(part)
@@ -171,10 +176,12 @@ impl State {
 
     /// Records repository `name` done: the clean blobs `seen` gained since the last call
     /// (added to those recorded for it before), then its tips and its part of the report
-    /// (`report`, as the scan made it: it is redacted here).
+    /// (`report`, as the scan made it: it is redacted here) for `blobs` (the blob-range shard
+    /// scanned, if not all).
     pub fn save(
         &self,
         name: &str,
+        blobs: Option<&str>,
         tips: Vec<(String, String)>,
         report: &AuditReport,
         seen: &Seen,
@@ -208,6 +215,7 @@ impl State {
             name: name.to_string(),
             tips,
             report,
+            blobs: blobs.map(str::to_string),
         };
         let path = self.part_path(name);
         let bytes = serde_json::to_vec(&part).map_err(|e| AuditError::State {

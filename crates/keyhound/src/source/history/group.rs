@@ -13,8 +13,8 @@ use crate::error::ItemError;
 use crate::finding::{merge_sightings, CommitInfo, Finding, GitProvenance, Groups};
 use crate::scan::{Scanner, Stats};
 
-/// Attaches commits, groups per (rule, secret) when `dedup`, and orders findings earliest
-/// first.
+/// Attaches commits (and, with `walk_order`, each location's commit position), groups per
+/// (rule, secret) when `dedup`, and orders findings earliest first.
 pub(crate) fn finish(
     scanner: &Scanner,
     repo: &Repository,
@@ -22,6 +22,7 @@ pub(crate) fn finish(
     mut found: Vec<Found>,
     dedup: bool,
     end: Option<Oid>,
+    walk_order: bool,
     stats: &mut Stats,
 ) -> Vec<Finding> {
     if found.is_empty() {
@@ -55,6 +56,9 @@ pub(crate) fn finish(
             .clone();
         for l in &mut f.finding.locations {
             l.commit = info.clone();
+            if walk_order {
+                l.walk_order = Some(c);
+            }
         }
     }
     // A commit allowlist (gitleaks' `commits`) and a `.gitleaksignore` entry naming a commit

@@ -81,6 +81,7 @@ pub(crate) fn read_all(
                         prefilter: prefilter.as_ref(),
                         candidates: vec![false; scanner.rules().rules().len()],
                         seen: options.seen.as_deref(),
+                        blob_shard: options.blob_shard,
                         out: &mut out,
                     };
                     loop {
@@ -127,6 +128,7 @@ struct Worker<'a, 's> {
     prefilter: Option<&'a Prefilter>,
     candidates: Vec<bool>,
     seen: Option<&'a Seen>,
+    blob_shard: Option<crate::source::audit::Shard>,
     out: &'a mut ReadOut,
 }
 
@@ -134,6 +136,11 @@ impl Worker<'_, '_> {
     /// Reads and scans one blob.
     fn blob(&mut self, slot: u32) {
         let blobs = &self.walk.blobs;
+        if let Some(shard) = self.blob_shard {
+            if !shard.takes_blob(&blobs.ids[slot as usize].0) {
+                return;
+            }
+        }
         let id = blobs.ids[slot as usize].oid();
         let path = String::from_utf8_lossy(&blobs.path(slot)).into_owned();
         if let Some(why) = self.scanner.path_skip(&path) {
