@@ -389,16 +389,7 @@ pub fn scan_history(
         }
     }
     history.messages = messages_scanned;
-    let findings = group::finish(
-        scanner,
-        repo,
-        &walk,
-        found,
-        options.dedup,
-        end,
-        options.blob_shard.is_some(),
-        &mut stats,
-    );
+    let findings = group::finish(scanner, repo, &walk, found, options, end, &mut stats);
     stats.sort();
     history.timings.finish = start.elapsed();
     Ok(HistoryScan {

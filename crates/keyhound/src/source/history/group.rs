@@ -13,18 +13,18 @@ use crate::error::ItemError;
 use crate::finding::{merge_sightings, CommitInfo, Finding, GitProvenance, Groups};
 use crate::scan::{Scanner, Stats};
 
-/// Attaches commits (and, with `walk_order`, each location's commit position), groups per
-/// (rule, secret) when `dedup`, and orders findings earliest first.
+/// Attaches commits (and, for a blob-range shard, each location's commit position), groups
+/// per (rule, secret) unless the options say not to, and orders findings earliest first.
 pub(crate) fn finish(
     scanner: &Scanner,
     repo: &Repository,
     walk: &enumerate::Walk,
     mut found: Vec<Found>,
-    dedup: bool,
+    options: &super::HistoryOptions,
     end: Option<Oid>,
-    walk_order: bool,
     stats: &mut Stats,
 ) -> Vec<Finding> {
+    let (dedup, walk_order) = (options.dedup, options.blob_shard.is_some());
     if found.is_empty() {
         return Vec::new();
     }
