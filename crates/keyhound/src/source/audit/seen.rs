@@ -7,7 +7,9 @@
 //! file kinds). With the path in the key, each repository's result is exactly what scanning it
 //! alone gives, whichever repository (or shard) met the blob first.
 //!
-//! A blob that scanned clean is kept as its size and two flags; one that produced findings or
+//! Memory is bounded: at most [`Seen::DEFAULT_LIMIT`] entries (about 64 bytes each) are held;
+//! past that, new blobs are still scanned and recorded for a state, only not reused within
+//! this audit. A blob that scanned clean is kept as its size and two flags; one that produced findings or
 //! allowlist removals keeps its whole result, to be replayed. Results that were not complete or
 //! carry notes are not kept (they are scanned again). Only clean entries are written to an
 //! audit's state (see [`super::state`]): a state never holds a secret.
@@ -75,12 +77,33 @@ pub struct Seen {
     fresh: Mutex<Vec<(Key, Clean)>>,
     reused: AtomicU64,
     scanned: AtomicU64,
+    /// Most entries held (0: [`Seen::DEFAULT_LIMIT`]).
+    limit: usize,
 }
 
 impl Seen {
+    /// How many entries a [`Seen`] holds at most by default (about 256 MB).
+    pub const DEFAULT_LIMIT: usize = 4_000_000;
+
     /// Nothing seen yet.
     pub fn new() -> Seen {
         Seen::default()
+    }
+
+    /// Nothing seen yet; holds at most `limit` entries.
+    pub fn with_limit(limit: usize) -> Seen {
+        Seen {
+            limit: limit.max(1),
+            ..Seen::default()
+        }
+    }
+
+    fn limit(&self) -> usize {
+        if self.limit == 0 {
+            Seen::DEFAULT_LIMIT
+        } else {
+            self.limit
+        }
     }
 
     /// Blob scans saved: blobs a repository holds that an earlier one (or an earlier audit,
@@ -135,12 +158,20 @@ impl Seen {
         } else {
             Entry::Held(Arc::new((clean, result.clone())))
         };
-        self.lock().insert(key, entry);
+        let limit = self.limit();
+        let mut map = self.lock();
+        if map.len() < limit {
+            map.insert(key, entry);
+        }
     }
 
-    /// Adds a clean entry read from a state.
+    /// Adds a clean entry read from a state (none past the limit).
     pub(crate) fn insert_clean(&self, key: Key, clean: Clean) {
-        self.lock().entry(key).or_insert(Entry::Clean(clean));
+        let limit = self.limit();
+        let mut map = self.lock();
+        if map.len() < limit {
+            map.entry(key).or_insert(Entry::Clean(clean));
+        }
     }
 
     /// The clean entries scans added since the last call, sorted (for a state file).
@@ -148,5 +179,39 @@ impl Seen {
         let mut v = std::mem::take(&mut *self.fresh.lock().unwrap_or_else(|p| p.into_inner()));
         v.sort_by_key(|(k, _)| *k);
         v
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn past_the_limit_blobs_are_recorded_for_the_state_but_not_held() {
+        let seen = Seen::with_limit(2);
+        let clean = Clean {
+            size: 3,
+            binary: false,
+            lfs_pointer: false,
+        };
+        let keys: Vec<Key> = (0u8..3)
+            .map(|i| Key::new(Oid::from_bytes(&[i; 20]).unwrap(), b"a.txt"))
+            .collect();
+        for k in &keys {
+            seen.put(*k, clean, &ContentResult::default());
+        }
+        assert_eq!(seen.len(), 2);
+        assert!(seen.get(&keys[2]).is_none());
+        assert!(matches!(seen.get(&keys[0]), Some(Entry::Clean(_))));
+        assert_eq!(
+            seen.take_fresh().len(),
+            3,
+            "the state still learns of all three"
+        );
+        assert_eq!((seen.scanned(), seen.reused()), (3, 1));
+        // The path is part of the key.
+        let other_path = Key::new(Oid::from_bytes(&[0; 20]).unwrap(), b"b.txt");
+        assert!(seen.get(&other_path).is_none());
     }
 }
