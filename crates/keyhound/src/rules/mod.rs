@@ -1000,8 +1000,8 @@ impl RuleSet {
     /// The built-in rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet> {
         let mut set = RuleSet::default();
-        for (name, text) in builtin::FILES {
-            let file = RuleFile::parse(&format!("builtin:{name}"), text)?;
+        for (name, json) in builtin::JSON {
+            let file = RuleFile::parse_embedded(&format!("builtin:{name}"), json)?;
             set.add_file(file, false)?;
         }
         Ok(set)

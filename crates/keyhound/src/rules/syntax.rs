@@ -224,7 +224,39 @@ struct RawFile {
     rules: Vec<toml::Value>,
 }
 
+/// A built-in rule file as `build.rs` converts it: the same fields, already checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddedFile {
+    #[serde(default)]
+    extend: Option<ExtendSpec>,
+    #[serde(default)]
+    scan: Option<ScanSpec>,
+    #[serde(default)]
+    allowlist: Option<AllowlistSpec>,
+    #[serde(default)]
+    allowlists: Vec<AllowlistSpec>,
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+}
+
 impl RuleFile {
+    /// Parses a built-in rule file in the JSON `build.rs` made of its TOML.
+    pub(crate) fn parse_embedded(origin: &str, json: &str) -> Result<RuleFile> {
+        let raw: EmbeddedFile = serde_json::from_str(json).map_err(|e| Error::RuleFileSyntax {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(RuleFile {
+            origin: origin.to_string(),
+            extend: raw.extend,
+            scan: raw.scan,
+            allowlist: raw.allowlist,
+            allowlists: raw.allowlists,
+            rules: raw.rules,
+        })
+    }
+
     /// Parses TOML text. Errors name `origin`, and for a bad rule its id and field.
     pub fn parse(origin: &str, text: &str) -> Result<RuleFile> {
         let raw: RawFile = toml::from_str(text).map_err(|e| Error::RuleFileSyntax {
