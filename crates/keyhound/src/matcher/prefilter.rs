@@ -108,27 +108,41 @@ impl Prefilter {
         let mut keywords: Vec<&str> = Vec::new();
         let mut owners: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
+        // Keyword → its position, so that collecting the distinct keywords and finding each
+        // one's prefixes stays linear in their number (a scan over the list was quadratic,
+        // and every run, the one-file pre-commit check included, builds this).
+        let mut index: std::collections::HashMap<&str, usize> = Default::default();
         for (i, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
                 always.push(i as u32);
             }
             for kw in &rule.keywords {
-                match keywords.iter().position(|k| k == kw) {
-                    Some(p) => owners[p].push(i as u32),
+                match index.get(kw.as_str()) {
+                    Some(&p) => owners[p].push(i as u32),
                     None => {
+                        index.insert(kw, keywords.len());
                         keywords.push(kw);
                         owners.push(vec![i as u32]);
                     }
                 }
             }
         }
+        // A hit on a keyword is a hit on every keyword it starts with or that starts with it:
+        // the shorter ones are its prefixes (looked up), the longer ones follow it in sorted
+        // order.
+        let mut sorted: Vec<&str> = keywords.clone();
+        sorted.sort_unstable();
         let mut rules_for = Vec::with_capacity(keywords.len());
         for k in &keywords {
             let mut set: Vec<u32> = Vec::new();
-            for (j, other) in keywords.iter().enumerate() {
-                if other.starts_with(k) || k.starts_with(other) {
+            for len in (1..k.len()).filter(|&l| k.is_char_boundary(l)) {
+                if let Some(&j) = index.get(&k[..len]) {
                     set.extend(&owners[j]);
                 }
+            }
+            let from = sorted.partition_point(|s| s < k);
+            for longer in sorted[from..].iter().take_while(|s| s.starts_with(k)) {
+                set.extend(&owners[index[longer]]);
             }
             set.sort_unstable();
             set.dedup();
@@ -257,6 +271,38 @@ fn order_pass(short: Vec<usize>, stems: &[Vec<usize>]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::rules::{syntax::RuleFile, RuleSet};
+
+    #[test]
+    fn each_keyword_names_the_rules_of_every_keyword_it_overlaps_by_prefix() {
+        let set = RuleSet::builtin().unwrap();
+        let rules = set.rules();
+        let p = Prefilter::new(rules);
+        // Brute force: the rules of every keyword that starts with this one or that this
+        // one starts with, for each distinct keyword in order of first appearance.
+        let mut keywords: Vec<&str> = Vec::new();
+        for r in rules {
+            for k in &r.keywords {
+                if !keywords.contains(&k.as_str()) {
+                    keywords.push(k);
+                }
+            }
+        }
+        assert_eq!(p.rules_for.len(), keywords.len());
+        for (n, k) in keywords.iter().enumerate() {
+            let mut want: Vec<u32> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    r.keywords
+                        .iter()
+                        .any(|o| o.starts_with(k) || k.starts_with(o.as_str()))
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            want.dedup();
+            assert_eq!(p.rules_for[n], want, "{k}");
+        }
+    }
 
     fn set(keywords: &[&[&str]]) -> RuleSet {
         let mut text = String::new();
