@@ -211,8 +211,27 @@ fn one_process(list: &Path, dir: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-/// The merged report holds every key, each with every repository that holds it.
+/// The merged report names every repository of the list, holds every key with exactly the
+/// repositories that hold it, and is the one-process report, byte for byte.
 fn check_merged(merged: &[u8], fleet: &Fleet, one: &[u8]) {
+    let summary = json_summary(merged);
+    let listed: BTreeSet<&str> = fleet
+        .list
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let audited: BTreeSet<&str> = summary["per_repository"]
+        .as_array()
+        .expect("per_repository")
+        .iter()
+        .map(|r| r["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(audited, listed, "{summary}");
+    assert_eq!(summary["errors"], serde_json::json!([]), "{summary}");
+    assert!(
+        summary.get("shard").is_none(),
+        "a merged report is no shard: {summary}"
+    );
     let findings = json_findings(merged);
     let findings = findings.as_array().expect("a findings array");
     for (key, repos) in &fleet.keys {
@@ -221,10 +240,14 @@ fn check_merged(merged: &[u8], fleet: &Fleet, one: &[u8]) {
             .iter()
             .find(|f| f["secret"].as_str().is_some_and(|s| s.ends_with(tail)))
             .unwrap_or_else(|| panic!("no finding of the key ending {tail}: {findings:?}"));
-        let f = f.to_string();
-        for repo in repos {
-            assert!(f.contains(repo.as_str()), "{repo} missing from {f}");
-        }
+        let holders: BTreeSet<&str> = f["repositories"]
+            .as_array()
+            .expect("repositories")
+            .iter()
+            .map(|r| r["repository"].as_str().expect("a repository"))
+            .collect();
+        let want: BTreeSet<&str> = repos.iter().map(String::as_str).collect();
+        assert_eq!(holders, want, "{f}");
     }
     assert_eq!(findings.len(), fleet.keys.len(), "{findings:?}");
     assert!(
