@@ -627,6 +627,18 @@ fn github_actions_matrix_runs_and_merges_to_the_one_process_report() {
         }
     }
 
+    // Every step ran and passed, but the last: the audit found keys, so the run fails.
+    let c = |job: &str, step: &str, code: i32| ((job.into(), step.into()), BTreeSet::from([code]));
+    let want_codes: BTreeMap<(String, String), BTreeSet<i32>> = [
+        c("audit", "put keyhound on PATH", 0),
+        c("audit", "audit", 0),
+        c("merge", "put keyhound on PATH", 0),
+        c("merge", "merge", 0),
+        c("merge", "fail on findings", 1),
+    ]
+    .into();
+    assert_eq!(codes, want_codes, "{log}");
+
     let s = |job: &str, step: &str, action: &str| (job.into(), step.into(), action.into());
     let want_skipped: BTreeSet<(String, String, String)> = [
         s("build", "cache the keyhound binary", "actions/cache"),
@@ -641,18 +653,6 @@ fn github_actions_matrix_runs_and_merges_to_the_one_process_report() {
     ]
     .into();
     assert_eq!(skipped, want_skipped, "the steps not run here changed");
-
-    // Every step ran and passed, but the last: the audit found keys, so the run fails.
-    let c = |job: &str, step: &str, code: i32| ((job.into(), step.into()), BTreeSet::from([code]));
-    let want_codes: BTreeMap<(String, String), BTreeSet<i32>> = [
-        c("audit", "put keyhound on PATH", 0),
-        c("audit", "audit", 0),
-        c("merge", "put keyhound on PATH", 0),
-        c("merge", "merge", 0),
-        c("merge", "fail on findings", 1),
-    ]
-    .into();
-    assert_eq!(codes, want_codes, "{log}");
 
     let r = merge_dir.expect("a merge job");
     let merged = std::fs::read(r.workspace.join("keyhound.json")).unwrap();
