@@ -680,6 +680,24 @@ fn github_actions_matrix_runs_and_merges_to_the_one_process_report() {
     std::fs::write(&list, &fleet.list).unwrap();
     let one = one_process(&list, one_dir.path());
     check_merged(&merged, &fleet, &one);
+
+    // A shard's report missing (its job never uploaded): the merge job refuses, names the
+    // shard, and uploads nothing.
+    std::fs::remove_dir_all(store.path().join("keyhound-shard-1")).unwrap();
+    std::fs::remove_dir_all(store.path().join("keyhound-report")).unwrap();
+    let (_, merge) = jobs.iter().find(|(k, _)| k == "merge").unwrap();
+    let r = runner();
+    let run = run_job(merge, None, &workflow_env, &r, &artifacts);
+    let names: Vec<(&str, i32)> = run.codes.iter().map(|(s, c)| (s.as_str(), *c)).collect();
+    assert_eq!(
+        names,
+        [("put keyhound on PATH", 0), ("merge", 2)],
+        "{}",
+        run.log
+    );
+    assert!(run.log.contains("shard 1/4 missing"), "{}", run.log);
+    assert!(!store.path().join("keyhound-report").exists());
+    assert!(!r.workspace.join("keyhound.json").exists());
 }
 
 /// The documents of the manifest by kind and name.
@@ -855,4 +873,19 @@ fn k8s_indexed_job_runs_and_merges_to_the_one_process_report() {
         assert!(sarif["runs"][0]["results"].is_array(), "{sarif}");
     }
     assert!(pvc.join(format!("state/{n}-0")).is_dir());
+
+    // A shard's report missing (its pod never finished): the merge refuses, names the shard,
+    // and leaves no merged report behind (not even the last run's).
+    std::fs::remove_file(pvc.join("reports/keyhound-shard-2.json")).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = spawn_pod(&merge_argv, &merge_env, None, home.path())
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("keyhound-shard-2.json"),
+        "{}",
+        text(&out)
+    );
+    assert!(!pvc.join("merged/keyhound.json").exists());
 }
