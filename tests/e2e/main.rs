@@ -10,6 +10,7 @@ mod audit;
 mod baseline;
 mod confidence;
 mod decode;
+mod deploy;
 mod git;
 mod gitleaks;
 mod hook;
