@@ -126,7 +126,7 @@ struct AllowEntry {
     regexes: LazyRegexes,
     target: RegexTarget,
     stopwords: Vec<Vec<u8>>,
-    paths: Vec<Regex>,
+    paths: LazyRegexes,
     commits: Vec<String>,
     and: bool,
     /// Rule ids it is limited to (empty: every rule).
@@ -139,7 +139,13 @@ impl AllowEntry {
     }
 
     fn path_matches(&self, path: Option<&[u8]>) -> bool {
-        path.is_some_and(|p| self.paths.iter().any(|r| r.is_match(p)))
+        // A built-in path regex that does not compile (the tests compile them all) matches
+        // nothing.
+        path.is_some_and(|p| {
+            self.paths
+                .get()
+                .is_ok_and(|paths| paths.iter().any(|r| r.is_match(p)))
+        })
     }
 
     fn regex_matches(&self, c: &Candidate<'_>) -> bool {
@@ -249,7 +255,8 @@ impl Allowlist {
         let eager = size == CONFIG_REGEX_SIZE;
         let regexes = LazyRegexes::new(&spec.regexes, size, eager)
             .map_err(|m| invalid(file, rule, "allowlist.regexes", m))?;
-        let paths = compile_all(&spec.paths, file, rule, "allowlist.paths", size)?;
+        let paths = LazyRegexes::new(&spec.paths, size, eager)
+            .map_err(|m| invalid(file, rule, "allowlist.paths", m))?;
         let stopwords = spec
             .stopwords
             .iter()
@@ -322,6 +329,9 @@ impl Allowlist {
             e.regexes
                 .get()
                 .map_err(|m| invalid(file, rule, "allowlist.regexes", m))?;
+            e.paths
+                .get()
+                .map_err(|m| invalid(file, rule, "allowlist.paths", m))?;
         }
         Ok(())
     }
@@ -387,19 +397,6 @@ impl Allowlist {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-}
-
-fn compile_all(
-    sources: &[String],
-    file: &str,
-    rule: &str,
-    field: &str,
-    size: usize,
-) -> Result<Vec<Regex>> {
-    sources
-        .iter()
-        .map(|s| build_regex_within(s, size).map_err(|m| invalid(file, rule, field, m)))
-        .collect()
 }
 
 fn invalid(file: &str, rule: &str, field: &str, message: String) -> Error {
@@ -501,7 +498,8 @@ pub struct Rule {
     from_config: bool,
     /// An automaton over the keywords, to find where they occur (config rules only).
     keyword_finder: OnceLock<Option<aho_corasick::AhoCorasick>>,
-    path: Option<Regex>,
+    /// The paths the rule is limited to (compiled on first use for a built-in rule).
+    path: Option<LazyRegexes>,
     regex_source: String,
     /// What is compiled when it differs from `regex_source` (a packed rule's relaxed regex).
     compiled_source: Option<String>,
@@ -648,9 +646,10 @@ impl Rule {
             None
         };
         let path = match &spec.path {
-            Some(p) => {
-                Some(build_regex_within(p, size).map_err(|m| invalid(file, &id, "path", m))?)
-            }
+            Some(p) => Some(
+                LazyRegexes::new(std::slice::from_ref(p), size, from_config)
+                    .map_err(|m| invalid(file, &id, "path", m))?,
+            ),
             None => None,
         };
         let mut allowlist = Allowlist::default();
@@ -766,13 +765,19 @@ impl Rule {
         self.compiled()
             .map(|_| ())
             .map_err(|m| invalid(&self.origin, &self.id, "regex", m.to_string()))?;
+        if let Some(path) = &self.path {
+            path.get()
+                .map_err(|m| invalid(&self.origin, &self.id, "path", m))?;
+        }
         self.allowlist.check(&self.origin, &self.id)
     }
 
     /// Whether the rule applies to a file at `path` (`None`: no path known, so it may).
     pub fn applies_to_path(&self, path: Option<&[u8]>) -> bool {
         match (&self.path, path) {
-            (Some(re), Some(p)) => re.is_match(p),
+            // A built-in path regex that does not compile (the tests compile them all)
+            // limits the rule to no path.
+            (Some(re), Some(p)) => re.get().is_ok_and(|r| r.iter().any(|re| re.is_match(p))),
             (Some(_), None) | (None, _) => true,
         }
     }
@@ -1474,6 +1479,38 @@ mod tests {
             e.contains("`acme`") && e.contains("allowlist.regexes"),
             "{e}"
         );
+    }
+
+    /// The same for path regexes: a rule's `path`, an allowlist's `paths`.
+    #[test]
+    fn path_regexes_compile_lazily_for_built_in_files_and_at_load_for_a_users() {
+        for (text, field) in [
+            (
+                "[[rules]]\nid='acme'\ndescription='d'\nregex='acme_[a-z]{8}'\nkeywords=['acme_']\npath='(unclosed'\n",
+                "path",
+            ),
+            (
+                "[[rules]]\nid='acme'\ndescription='d'\nregex='acme_[a-z]{8}'\nkeywords=['acme_']\n[rules.allowlist]\npaths=['(unclosed']\n",
+                "allowlist.paths",
+            ),
+        ] {
+            let mut set = RuleSet::default();
+            set.add_file(RuleFile::parse("builtin:t.toml", text).unwrap(), false)
+                .expect("not compiled at load");
+            let e = set.check_all().unwrap_err().to_string();
+            assert!(e.contains("`acme`") && e.contains(field), "{e}");
+            // Until then the rule applies to no path rather than failing a scan.
+            let rule = &set.rules()[0];
+            if field == "path" {
+                assert!(!rule.applies_to_path(Some(b"a.txt")));
+            }
+            let mut set = RuleSet::default();
+            let e = set
+                .add_file(RuleFile::parse(".keyhound.toml", text).unwrap(), true)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("`acme`") && e.contains(field), "{e}");
+        }
     }
 
     fn user_config(text: &str) -> Result<RuleSet> {
