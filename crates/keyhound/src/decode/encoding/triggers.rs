@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -22,12 +23,62 @@ enum Kind {
     Hex,
 }
 
-/// An automaton over the base64 (both alphabets, all three byte alignments) and hex (both
-/// cases) encodings of every rule keyword.
+/// Automata over the base64 (both alphabets, all three byte alignments) and hex (both cases)
+/// encodings of every rule keyword: one per kind, each built the first time a run needs it
+/// (most short scans meet base64-looking runs but no long hex run, and every process builds
+/// what it uses: a pre-commit check or a one-commit push pays for it).
 #[derive(Debug)]
 pub(crate) struct Triggers {
+    /// The distinct keywords, in order.
+    keywords: Vec<Vec<u8>>,
+    base64: OnceLock<Automaton>,
+    hex: OnceLock<Automaton>,
+}
+
+/// One kind's patterns and their automaton.
+#[derive(Debug)]
+struct Automaton {
     ac: Option<AhoCorasick>,
     kinds: Vec<Vec<Kind>>,
+}
+
+impl Automaton {
+    /// The automaton over the encodings of `keywords` that `want` keeps.
+    fn build(keywords: &[Vec<u8>], want: fn(&Kind) -> bool) -> Automaton {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut kinds: Vec<Vec<Kind>> = Vec::new();
+        // Where each pattern is in `patterns` (which keeps the order they came in): looking
+        // them up one by one made building the triggers quadratic in the keywords' encodings.
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        for kw in keywords {
+            for (p, k) in encodings(kw) {
+                if p.len() < MIN_PATTERN || !want(&k) {
+                    continue;
+                }
+                match index.get(&p) {
+                    Some(&i) if !kinds[i].contains(&k) => kinds[i].push(k),
+                    Some(_) => {}
+                    None => {
+                        index.insert(p.clone(), patterns.len());
+                        patterns.push(p);
+                        kinds.push(vec![k]);
+                    }
+                }
+            }
+        }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            // A contiguous NFA builds in a third of a DFA's time and is fast enough for the
+            // runs that pass `worth_a_look`.
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&patterns)
+                .ok()
+        };
+        Automaton { ac, kinds }
+    }
 }
 
 /// The characters of base64 text (both alphabets) fully determined by `bytes` when they sit
@@ -85,49 +136,29 @@ fn encodings(bytes: &[u8]) -> Vec<(Vec<u8>, Kind)> {
 }
 
 impl Triggers {
-    /// Builds the automaton for `keywords`.
+    /// The triggers of `keywords` (nothing is built until a run needs it).
     pub(crate) fn new<'k>(keywords: impl IntoIterator<Item = &'k str>) -> Self {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut kinds: Vec<Vec<Kind>> = Vec::new();
-        // Where each pattern is in `patterns` (which keeps the order they came in): looking
-        // them up one by one made building the triggers quadratic in the keywords' encodings.
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut add = |p: Vec<u8>, k: Kind| {
-            if p.len() < MIN_PATTERN {
-                return;
-            }
-            match index.get(&p) {
-                Some(&i) if !kinds[i].contains(&k) => kinds[i].push(k),
-                Some(_) => {}
-                None => {
-                    index.insert(p.clone(), patterns.len());
-                    patterns.push(p);
-                    kinds.push(vec![k]);
-                }
-            }
-        };
         let mut seen: HashSet<&str> = HashSet::new();
-        for kw in keywords {
-            if kw.is_empty() || !seen.insert(kw) {
-                continue;
-            }
-            for (encoded, kind) in encodings(kw.as_bytes()) {
-                add(encoded, kind);
-            }
+        let keywords = keywords
+            .into_iter()
+            .filter(|kw| !kw.is_empty() && seen.insert(kw))
+            .map(|kw| kw.as_bytes().to_vec())
+            .collect();
+        Triggers {
+            keywords,
+            base64: OnceLock::new(),
+            hex: OnceLock::new(),
         }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
-            // Built once per process, and every short scan (a pre-commit check) pays for it: a
-            // contiguous NFA builds in a third of a DFA's time (about 1 ms for the built-in
-            // rules) and is fast enough for the runs that pass `worth_a_look`.
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&patterns)
-                .ok()
-        };
-        Triggers { ac, kinds }
+    }
+
+    fn base64(&self) -> &Automaton {
+        self.base64
+            .get_or_init(|| Automaton::build(&self.keywords, |k| matches!(k, Kind::Base64 { .. })))
+    }
+
+    fn hex(&self) -> &Automaton {
+        self.hex
+            .get_or_init(|| Automaton::build(&self.keywords, |k| matches!(k, Kind::Hex)))
     }
 
     /// What in `run` (a base64-alphabet run, possibly joined from wrapped lines) to decode:
@@ -135,9 +166,11 @@ impl Triggers {
     /// the hex run it is in; or, when it holds none and `twice` allows, the whole run if it is
     /// base64 of base64 text. Ranges are relative to `run`, in order, not overlapping.
     pub(crate) fn plans(&self, run: &[u8], twice: bool) -> Vec<Plan> {
-        let Some(ac) = &self.ac else {
+        // A keyword of two bytes or more has a hex pattern (four digits) at least: with none,
+        // there is nothing to look for.
+        if !self.keywords.iter().any(|k| k.len() >= 2) {
             return Vec::new();
-        };
+        }
         let head = &run[..run.len().min(64)];
         let all = u64::MAX.checked_shr(64 - head.len() as u32).unwrap_or(0);
         if hex_mask(head) & all == all && !hex_of_text(head) {
@@ -146,29 +179,40 @@ impl Triggers {
         }
         let mut windows: Vec<Range<usize>> = Vec::new();
         let mut hex_runs: Vec<Range<usize>> = Vec::new();
-        for m in ac.find_overlapping_iter(run) {
-            for kind in &self.kinds[m.pattern().as_usize()] {
-                match *kind {
-                    Kind::Base64 { skip } => {
-                        let phase = (m.start() + 4 - skip) % 4;
-                        windows.push(window(run.len(), m.start(), phase));
-                    }
-                    Kind::Hex => {
-                        if hex_runs.iter().any(|r| r.contains(&m.start())) {
-                            continue;
+        // A hex hit counts only inside a run of hex digits long enough to decode: without one,
+        // the hex automaton is neither searched nor built.
+        let automata = [
+            Some(self.base64()),
+            has_hex_stretch(run, MIN_HEX_RUN).then(|| self.hex()),
+        ];
+        for automaton in automata.into_iter().flatten() {
+            let Some(ac) = &automaton.ac else {
+                continue;
+            };
+            for m in ac.find_overlapping_iter(run) {
+                for kind in &automaton.kinds[m.pattern().as_usize()] {
+                    match *kind {
+                        Kind::Base64 { skip } => {
+                            let phase = (m.start() + 4 - skip) % 4;
+                            windows.push(window(run.len(), m.start(), phase));
                         }
-                        let mut s = m.start();
-                        while s > 0 && run[s - 1].is_ascii_hexdigit() {
-                            s -= 1;
-                        }
-                        let mut e = m.end();
-                        while e < run.len() && run[e].is_ascii_hexdigit() {
-                            e += 1;
-                        }
-                        // Start on the byte boundary the hit implies.
-                        s += (m.start() - s) % 2;
-                        if e - s >= MIN_HEX_RUN {
-                            hex_runs.push(s..e);
+                        Kind::Hex => {
+                            if hex_runs.iter().any(|r| r.contains(&m.start())) {
+                                continue;
+                            }
+                            let mut s = m.start();
+                            while s > 0 && run[s - 1].is_ascii_hexdigit() {
+                                s -= 1;
+                            }
+                            let mut e = m.end();
+                            while e < run.len() && run[e].is_ascii_hexdigit() {
+                                e += 1;
+                            }
+                            // Start on the byte boundary the hit implies.
+                            s += (m.start() - s) % 2;
+                            if e - s >= MIN_HEX_RUN {
+                                hex_runs.push(s..e);
+                            }
                         }
                     }
                 }
@@ -195,6 +239,22 @@ impl Triggers {
         plans.extend(hex_runs.into_iter().map(Plan::Hex));
         plans
     }
+}
+
+/// Whether `run` holds at least `min` hex digits in a row.
+fn has_hex_stretch(run: &[u8], min: usize) -> bool {
+    let mut n = 0;
+    for &b in run {
+        if b.is_ascii_hexdigit() {
+            n += 1;
+            if n >= min {
+                return true;
+            }
+        } else {
+            n = 0;
+        }
+    }
+    false
 }
 
 /// Whether the hex digits `run` (from either byte boundary) start with the hex of text:
