@@ -671,3 +671,31 @@ fn one_large_repository_split_by_blob_ranges_merges_to_one_scan() {
     cmd.args(["merge", "blobs-2-0.json", "list-1-2.json"]);
     assert!(text(&output(&mut cmd, 2)).contains("the other the list of repositories"));
 }
+
+#[test]
+fn min_confidence_applies_to_every_repository_with_or_without_a_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (names, _) = fleet(root);
+    let password = format!("Tr0ub4dor-{}-battery", random(ALNUM, 6));
+    write(&root.join("r8"), "conf.env", format!("password = \"{password}\"\n"));
+    commit_all(&root.join("r8"), "a password");
+    let confidences = |extra: &[&str]| -> Vec<String> {
+        let mut cmd = audit(root);
+        cmd.args(&names).args(["--format", "json"]).args(extra);
+        run_json(&mut cmd, 1)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["confidence"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = confidences(&[]);
+    assert!(all.iter().any(|c| c == "medium"), "{all:?}");
+    for extra in [&[][..], &["--state", "st"][..], &["--state", "st"][..]] {
+        let high = confidences(&[&["--min-confidence", "high"], extra].concat());
+        assert_eq!(high, ["high", "high", "high"], "{extra:?}");
+    }
+    // The state made at `high` does not stand for a run at `low`: everything reported again.
+    assert_eq!(confidences(&["--state", "st"]), all);
+}

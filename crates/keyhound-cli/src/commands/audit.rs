@@ -103,6 +103,7 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
     let Configured { scanner, used } = run.setup().configure(&Base::Dir(&cwd))?;
     let fingerprint = fingerprint(&args, &scanner)?;
     let redact = !common.no_redact;
+    let min_confidence: keyhound::Confidence = common.min_confidence.into();
 
     let seen = Arc::new(Seen::new());
     let state = match &args.state {
@@ -147,8 +148,9 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
                 }
             }
         }
-        if let Some(stored) = reusable(state.as_ref(), &entry, blobs_scope.as_deref(), redact) {
+        if let Some(mut stored) = reusable(state.as_ref(), &entry, blobs_scope.as_deref(), redact) {
             reused_parts += 1;
+            stored.findings.retain(|f| f.confidence >= min_confidence);
             parts.push((entry.name.clone(), stored));
             bar.done_one();
             continue;
@@ -166,6 +168,7 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
             }
         }
         let mut part = scan.report;
+        part.findings.retain(|f| f.confidence >= min_confidence);
         part.summary.fingerprint = fingerprint.clone();
         if redact {
             part.findings = part.findings.iter().map(report::redacted).collect();

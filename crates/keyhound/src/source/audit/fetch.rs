@@ -188,7 +188,22 @@ fn set_head(repo: &Repository, remote_head: Option<&str>) {
 }
 
 fn fetch_with_git(url: &str, path: &Path, specs: &[&str]) -> Result<(), String> {
+    // Only the transports a clone URL names (never `ext::` or `fd::`, whatever the user's git
+    // config allows), no prompt for credentials, and the URL after `--`.
     let out = Command::new("git")
+        .args(["-c", "protocol.allow=never"])
+        .args([
+            "-c",
+            "protocol.https.allow=always",
+            "-c",
+            "protocol.ssh.allow=always",
+        ])
+        .args([
+            "-c",
+            "protocol.http.allow=always",
+            "-c",
+            "protocol.git.allow=always",
+        ])
         .arg("--git-dir")
         .arg(path)
         .args(["fetch", "--quiet", "--prune", "--no-tags", "--", url])
