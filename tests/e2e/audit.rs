@@ -678,7 +678,11 @@ fn min_confidence_applies_to_every_repository_with_or_without_a_state() {
     let root = dir.path();
     let (names, _) = fleet(root);
     let password = format!("Tr0ub4dor-{}-battery", random(ALNUM, 6));
-    write(&root.join("r8"), "conf.env", format!("password = \"{password}\"\n"));
+    write(
+        &root.join("r8"),
+        "conf.env",
+        format!("password = \"{password}\"\n"),
+    );
     commit_all(&root.join("r8"), "a password");
     let confidences = |extra: &[&str]| -> Vec<String> {
         let mut cmd = audit(root);

@@ -209,9 +209,11 @@ pub struct RuleFile {
     pub rules: Vec<RuleSpec>,
 }
 
+/// A rule file as read: its rules as TOML values (each then read on its own, so that an error
+/// names the rule) or, for the built-in files `build.rs` converted, already as specs.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
+struct RawFile<R> {
     #[serde(default)]
     extend: Option<ExtendSpec>,
     #[serde(default)]
@@ -220,51 +222,45 @@ struct RawFile {
     allowlist: Option<AllowlistSpec>,
     #[serde(default)]
     allowlists: Vec<AllowlistSpec>,
-    #[serde(default)]
-    rules: Vec<toml::Value>,
+    #[serde(default = "Vec::new")]
+    rules: Vec<R>,
 }
 
-/// A built-in rule file as `build.rs` converts it: the same fields, already checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EmbeddedFile {
-    #[serde(default)]
-    extend: Option<ExtendSpec>,
-    #[serde(default)]
-    scan: Option<ScanSpec>,
-    #[serde(default)]
-    allowlist: Option<AllowlistSpec>,
-    #[serde(default)]
-    allowlists: Vec<AllowlistSpec>,
-    #[serde(default)]
-    rules: Vec<RuleSpec>,
+impl<R> RawFile<R> {
+    /// The file of `origin`, with `rules` for the raw ones.
+    fn with_rules(self, origin: &str, rules: Vec<RuleSpec>) -> RuleFile {
+        RuleFile {
+            origin: origin.to_string(),
+            extend: self.extend,
+            scan: self.scan,
+            allowlist: self.allowlist,
+            allowlists: self.allowlists,
+            rules,
+        }
+    }
 }
 
 impl RuleFile {
     /// Parses a built-in rule file in the JSON `build.rs` made of its TOML.
     pub(crate) fn parse_embedded(origin: &str, json: &str) -> Result<RuleFile> {
-        let raw: EmbeddedFile = serde_json::from_str(json).map_err(|e| Error::RuleFileSyntax {
-            file: origin.to_string(),
-            message: e.to_string(),
-        })?;
-        Ok(RuleFile {
-            origin: origin.to_string(),
-            extend: raw.extend,
-            scan: raw.scan,
-            allowlist: raw.allowlist,
-            allowlists: raw.allowlists,
-            rules: raw.rules,
-        })
+        let mut raw: RawFile<RuleSpec> =
+            serde_json::from_str(json).map_err(|e| Error::RuleFileSyntax {
+                file: origin.to_string(),
+                message: e.to_string(),
+            })?;
+        let rules = std::mem::take(&mut raw.rules);
+        Ok(raw.with_rules(origin, rules))
     }
 
     /// Parses TOML text. Errors name `origin`, and for a bad rule its id and field.
     pub fn parse(origin: &str, text: &str) -> Result<RuleFile> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| Error::RuleFileSyntax {
-            file: origin.to_string(),
-            message: e.message().to_string() + &line_hint(text, e.span()),
-        })?;
+        let mut raw: RawFile<toml::Value> =
+            toml::from_str(text).map_err(|e| Error::RuleFileSyntax {
+                file: origin.to_string(),
+                message: e.message().to_string() + &line_hint(text, e.span()),
+            })?;
         let mut rules = Vec::with_capacity(raw.rules.len());
-        for (i, value) in raw.rules.into_iter().enumerate() {
+        for (i, value) in std::mem::take(&mut raw.rules).into_iter().enumerate() {
             let id = value
                 .get("id")
                 .and_then(|v| v.as_str())
@@ -281,14 +277,7 @@ impl RuleFile {
             })?;
             rules.push(spec);
         }
-        Ok(RuleFile {
-            origin: origin.to_string(),
-            extend: raw.extend,
-            scan: raw.scan,
-            allowlist: raw.allowlist,
-            allowlists: raw.allowlists,
-            rules,
-        })
+        Ok(raw.with_rules(origin, rules))
     }
 }
 
