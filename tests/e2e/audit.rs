@@ -232,7 +232,7 @@ fn shards_merged_equal_one_process_byte_for_byte() {
 fn merge_refuses_what_does_not_belong_together() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (names, _) = fleet(root);
+    let (names, shared) = fleet(root);
     let shard = |i: u32, n: u32, file: &str, extra: &[&str]| {
         let mut cmd = audit(root);
         cmd.args(&names)
@@ -277,6 +277,32 @@ fn merge_refuses_what_does_not_belong_together() {
         e.contains("single.json: not the JSON report of a `keyhound audit`"),
         "{e}"
     );
+
+    // Shards that show their secrets merge into a redacted report unless asked.
+    shard(0, 2, "n0.json", &["--no-redact"]);
+    shard(1, 2, "n1.json", &["--no-redact"]);
+    let mut cmd = keyhound_in(root);
+    cmd.args(["merge", "n0.json", "n1.json", "--format", "json"]);
+    let redacted = output(&mut cmd, 1).stdout;
+    let mut cmd = keyhound_in(root);
+    cmd.args(["merge", "a0.json", "a1.json", "--format", "json"]);
+    assert_eq!(
+        redacted,
+        output(&mut cmd, 1).stdout,
+        "as the redacted shards merge"
+    );
+    let mut cmd = keyhound_in(root);
+    cmd.args([
+        "merge",
+        "n0.json",
+        "n1.json",
+        "--format",
+        "json",
+        "--no-redact",
+    ]);
+    assert!(String::from_utf8_lossy(&output(&mut cmd, 1).stdout).contains(&shared));
+    let e = merge(&["a0.json", "a1.json", "--no-redact"]);
+    assert!(e.contains("hold redacted secrets"), "{e}");
 
     // Shard specs that name no shard.
     for (args, words) in [

@@ -1,7 +1,8 @@
 //! `keyhound merge`: the shard reports of one audit (`keyhound audit --shard I/N --format
 //! json`) made into the one report a single process would have written. Reports of different
 //! settings (fingerprints), a shard given twice or missing, or a file that is not an audit's
-//! JSON report are refused, naming the files.
+//! JSON report are refused, naming the files. Secrets are redacted unless `--no-redact` (and
+//! reports that hold them redacted cannot show them).
 
 use std::path::PathBuf;
 
@@ -24,9 +25,6 @@ pub struct MergeArgs {
 /// Runs the merge.
 pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
     let common = &args.common;
-    if common.no_redact {
-        bail!("--no-redact: merge writes the secrets as the shards' reports hold them (audit with --no-redact to show them)");
-    }
     let mut parts: Vec<(String, AuditReport)> = Vec::new();
     for path in &args.reports {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -37,6 +35,20 @@ pub fn run(args: MergeArgs) -> anyhow::Result<i32> {
             )
         })?;
         parts.push((path.display().to_string(), report));
+    }
+    let redacted = parts.iter().any(|(_, p)| p.summary.redacted);
+    if common.no_redact && redacted {
+        bail!(
+            "--no-redact: the reports hold redacted secrets; audit with --no-redact to show them"
+        );
+    }
+    // Reports that show their secrets are merged into one that shows them only when asked
+    // (`--no-redact`), like any report.
+    if !common.no_redact {
+        for (_, p) in parts.iter_mut().filter(|(_, p)| !p.summary.redacted) {
+            p.findings = p.findings.iter().map(keyhound::report::redacted).collect();
+            p.summary.redacted = true;
+        }
     }
     let merged = audit::combine(parts)?;
     for e in &merged.summary.errors {
