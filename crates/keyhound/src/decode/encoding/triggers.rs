@@ -40,19 +40,33 @@ pub(crate) struct Triggers {
 struct Automaton {
     ac: Option<AhoCorasick>,
     kinds: Vec<Vec<Kind>>,
+    /// When set, `ac` is over the patterns' first [`MIN_PATTERN`] bytes only, and these are the
+    /// whole patterns, listed under each prefix's id: a hit on a prefix is a match of each of
+    /// its patterns that the text goes on to spell. The same matches as an automaton over the
+    /// whole patterns, from one a fraction of its size (it is built in every process that meets
+    /// an encoded-looking run, and thousands of base64 patterns made it the largest cost of a
+    /// one-file scan).
+    by_prefix: Option<ByPrefix>,
 }
 
+/// The whole patterns, and the ids of those under each prefix.
+type ByPrefix = (Vec<Vec<u8>>, Vec<Vec<u32>>);
+
+/// A match: start, end, pattern.
+type Hit = (usize, usize, usize);
+
 impl Automaton {
-    /// The automaton over the encodings of `keywords` that `want` keeps.
-    fn build(keywords: &[Vec<u8>], want: fn(&Kind) -> bool) -> Automaton {
+    /// The automaton over the base64 encodings of `keywords`, or (`hex_digits`) their hex;
+    /// `by_prefix`: over their prefixes (see [`Automaton::by_prefix`]).
+    fn build(keywords: &[Vec<u8>], hex_digits: bool, by_prefix: bool) -> Automaton {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut kinds: Vec<Vec<Kind>> = Vec::new();
         // Where each pattern is in `patterns` (which keeps the order they came in): looking
         // them up one by one made building the triggers quadratic in the keywords' encodings.
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         for kw in keywords {
-            for (p, k) in encodings(kw) {
-                if p.len() < MIN_PATTERN || !want(&k) {
+            for (p, k) in encodings(kw, hex_digits) {
+                if p.len() < MIN_PATTERN {
                     continue;
                 }
                 match index.get(&p) {
@@ -66,18 +80,67 @@ impl Automaton {
                 }
             }
         }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
+        let build = |patterns: &[Vec<u8>]| {
+            if patterns.is_empty() {
+                return None;
+            }
             // A contiguous NFA builds in a third of a DFA's time and is fast enough for the
             // runs that pass `worth_a_look`.
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&patterns)
+                .build(patterns)
                 .ok()
         };
-        Automaton { ac, kinds }
+        if !by_prefix {
+            return Automaton {
+                ac: build(&patterns),
+                kinds,
+                by_prefix: None,
+            };
+        }
+        let mut prefixes: Vec<Vec<u8>> = Vec::new();
+        let mut under: Vec<Vec<u32>> = Vec::new();
+        let mut at: HashMap<&[u8], usize> = HashMap::new();
+        for (i, p) in patterns.iter().enumerate() {
+            let head = &p[..MIN_PATTERN];
+            let slot = *at.entry(head).or_insert_with(|| {
+                prefixes.push(head.to_vec());
+                under.push(Vec::new());
+                prefixes.len() - 1
+            });
+            under[slot].push(i as u32);
+        }
+        Automaton {
+            ac: build(&prefixes),
+            kinds,
+            by_prefix: Some((patterns, under)),
+        }
+    }
+
+    /// Every occurrence in `run` of every pattern (overlapping ones too).
+    fn hits(&self, run: &[u8]) -> Vec<Hit> {
+        let Some(ac) = &self.ac else {
+            return Vec::new();
+        };
+        match &self.by_prefix {
+            None => ac
+                .find_overlapping_iter(run)
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                .collect(),
+            Some((patterns, under)) => {
+                let mut hits = Vec::new();
+                for m in ac.find_overlapping_iter(run) {
+                    for &i in &under[m.pattern().as_usize()] {
+                        let p = &patterns[i as usize];
+                        if run[m.start()..].starts_with(p) {
+                            hits.push((m.start(), m.start() + p.len(), i as usize));
+                        }
+                    }
+                }
+                hits
+            }
+        }
     }
 }
 
@@ -121,17 +184,21 @@ pub(crate) fn hex(bytes: &[u8], upper: bool) -> Vec<u8> {
         .collect()
 }
 
-/// Every encoding of `bytes` that identifies it inside a longer encoded text.
-fn encodings(bytes: &[u8]) -> Vec<(Vec<u8>, Kind)> {
+/// Every encoding of `bytes` that identifies it inside a longer encoded text: its base64
+/// (both alphabets, three alignments), or (`hex`) its hex digits in both cases.
+fn encodings(bytes: &[u8], hex_digits: bool) -> Vec<(Vec<u8>, Kind)> {
     let mut out = Vec::new();
+    if hex_digits {
+        out.push((hex(bytes, false), Kind::Hex));
+        out.push((hex(bytes, true), Kind::Hex));
+        return out;
+    }
     for align in 0..3 {
         for alphabet in [STD, URL] {
             let (core, skip) = base64_core(bytes, align, alphabet);
             out.push((core, Kind::Base64 { skip }));
         }
     }
-    out.push((hex(bytes, false), Kind::Hex));
-    out.push((hex(bytes, true), Kind::Hex));
     out
 }
 
@@ -153,12 +220,12 @@ impl Triggers {
 
     fn base64(&self) -> &Automaton {
         self.base64
-            .get_or_init(|| Automaton::build(&self.keywords, |k| matches!(k, Kind::Base64 { .. })))
+            .get_or_init(|| Automaton::build(&self.keywords, false, true))
     }
 
     fn hex(&self) -> &Automaton {
         self.hex
-            .get_or_init(|| Automaton::build(&self.keywords, |k| matches!(k, Kind::Hex)))
+            .get_or_init(|| Automaton::build(&self.keywords, true, false))
     }
 
     /// What in `run` (a base64-alphabet run, possibly joined from wrapped lines) to decode:
@@ -186,30 +253,27 @@ impl Triggers {
             has_hex_stretch(run, MIN_HEX_RUN).then(|| self.hex()),
         ];
         for automaton in automata.into_iter().flatten() {
-            let Some(ac) = &automaton.ac else {
-                continue;
-            };
-            for m in ac.find_overlapping_iter(run) {
-                for kind in &automaton.kinds[m.pattern().as_usize()] {
+            for (start, end, pattern) in automaton.hits(run) {
+                for kind in &automaton.kinds[pattern] {
                     match *kind {
                         Kind::Base64 { skip } => {
-                            let phase = (m.start() + 4 - skip) % 4;
-                            windows.push(window(run.len(), m.start(), phase));
+                            let phase = (start + 4 - skip) % 4;
+                            windows.push(window(run.len(), start, phase));
                         }
                         Kind::Hex => {
-                            if hex_runs.iter().any(|r| r.contains(&m.start())) {
+                            if hex_runs.iter().any(|r| r.contains(&start)) {
                                 continue;
                             }
-                            let mut s = m.start();
+                            let mut s = start;
                             while s > 0 && run[s - 1].is_ascii_hexdigit() {
                                 s -= 1;
                             }
-                            let mut e = m.end();
+                            let mut e = end;
                             while e < run.len() && run[e].is_ascii_hexdigit() {
                                 e += 1;
                             }
                             // Start on the byte boundary the hit implies.
-                            s += (m.start() - s) % 2;
+                            s += (start - s) % 2;
                             if e - s >= MIN_HEX_RUN {
                                 hex_runs.push(s..e);
                             }
@@ -342,4 +406,41 @@ fn base64_of_base64(run: &[u8]) -> Option<usize> {
                 .all(|&b| is_b64(b))
         })
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The automaton over prefixes finds what one over the whole patterns finds.
+    #[test]
+    fn prefix_hits_are_the_whole_patterns_hits() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let keywords: Vec<Vec<u8>> = rules
+            .rules()
+            .iter()
+            .flat_map(|r| r.keywords.iter().map(|k| k.as_bytes().to_vec()))
+            .collect();
+        let by_prefix = Automaton::build(&keywords, false, true);
+        let whole = Automaton::build(&keywords, false, false);
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut text = Vec::new();
+        for i in 0..2000 {
+            let kw = &keywords[rng.usize(..keywords.len())];
+            let mut plain: Vec<u8> = (0..rng.usize(0..6))
+                .map(|_| rng.alphanumeric() as u8)
+                .collect();
+            plain.extend_from_slice(kw);
+            plain.extend((0..rng.usize(0..6)).map(|_| rng.alphanumeric() as u8));
+            let (core, _) = base64_core(&plain, i % 3, if i % 2 == 0 { STD } else { URL });
+            text.extend_from_slice(&core);
+        }
+        let mut a = by_prefix.hits(&text);
+        let mut b = whole.hits(&text);
+        a.sort_unstable();
+        b.sort_unstable();
+        assert!(b.len() > 2000, "{}", b.len());
+        assert_eq!(a, b);
+    }
 }
