@@ -111,7 +111,9 @@ pub fn discover(dir: &Path) -> Result<Discovered, AuditError> {
             found.push(RepoEntry::local(&d));
             continue;
         }
-        if d.join(".git").exists() {
+        // `.git` itself, not through a symbolic link: a tree under DIR (a scanned repository's
+        // own files) cannot point the audit at a repository elsewhere.
+        if std::fs::symlink_metadata(d.join(".git")).is_ok_and(|m| !m.file_type().is_symlink()) {
             found.push(RepoEntry::local(&d));
         }
         let entries = match std::fs::read_dir(&d) {
@@ -140,7 +142,16 @@ pub fn discover(dir: &Path) -> Result<Discovered, AuditError> {
 }
 
 fn is_bare(d: &Path) -> bool {
-    d.join("HEAD").is_file() && d.join("objects").is_dir() && d.join("refs").is_dir()
+    let is = |name: &str, dir: bool| {
+        std::fs::symlink_metadata(d.join(name)).is_ok_and(|m| {
+            if dir {
+                m.is_dir()
+            } else {
+                m.is_file()
+            }
+        })
+    };
+    is("HEAD", false) && is("objects", true) && is("refs", true)
 }
 
 #[cfg(test)]
@@ -178,6 +189,12 @@ mod tests {
         git2::Repository::init(d.join("one/nested")).unwrap();
         git2::Repository::init_bare(d.join("srv/two.git")).unwrap();
         std::fs::create_dir_all(d.join("plain/dir")).unwrap();
+        #[cfg(unix)]
+        {
+            // A planted `.git` link to a repository elsewhere is not followed.
+            std::fs::create_dir_all(d.join("planted")).unwrap();
+            std::os::unix::fs::symlink(d.join("one/.git"), d.join("planted/.git")).unwrap();
+        }
         let (found, errors) = discover(d).unwrap();
         assert!(errors.is_empty());
         let rel: Vec<PathBuf> = found
