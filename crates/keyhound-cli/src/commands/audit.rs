@@ -139,10 +139,12 @@ pub fn run(mut args: AuditArgs) -> anyhow::Result<i32> {
             match audit::fetch(&url, dir, !args.no_review_refs) {
                 Ok(fetched) => entry.path = fetched.path,
                 Err(why) => {
-                    parts.push((
-                        entry.name.clone(),
-                        failed(&entry.name, &why, &fingerprint, redact),
-                    ));
+                    parts.push((entry.name.clone(), {
+                        let mut part = AuditReport::failed(&entry.name, &why);
+                        part.summary.fingerprint = fingerprint.clone();
+                        part.summary.redacted = redact;
+                        part
+                    }));
                     bar.done_one();
                     continue;
                 }
@@ -361,21 +363,6 @@ fn reusable(
     let stored = state.part(&entry.name, blobs)?;
     let repo = git2::Repository::open(&entry.path).ok()?;
     (audit::tips(&repo) == stored.tips).then_some(stored.report)
-}
-
-/// The part of a repository that could not be fetched.
-fn failed(name: &str, why: &str, fingerprint: &str, redact: bool) -> AuditReport {
-    let mut report = AuditReport::default();
-    let s = &mut report.summary;
-    s.fingerprint = fingerprint.to_string();
-    s.redacted = redact;
-    s.repositories = 1;
-    s.errors.push(format!("{name}: {why}"));
-    let mut repo = audit::RepoSummary::default();
-    repo.name = name.to_string();
-    repo.errors = 1;
-    s.per_repository.push(repo);
-    report
 }
 
 /// Progress on a terminal: repositories done, blobs scanned and reused.

@@ -191,6 +191,23 @@ pub struct AuditReport {
     pub summary: AuditSummary,
 }
 
+impl AuditReport {
+    /// The part of a repository that could not be audited (not opened, not cloned, not
+    /// walked): no findings, one error naming it.
+    pub fn failed(name: &str, why: &str) -> AuditReport {
+        let mut report = AuditReport::default();
+        let s = &mut report.summary;
+        s.repositories = 1;
+        s.errors.push(format!("{name}: {why}"));
+        s.per_repository.push(RepoSummary {
+            name: name.to_string(),
+            errors: 1,
+            ..RepoSummary::default()
+        });
+        report
+    }
+}
+
 /// One repository scanned.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -274,27 +291,21 @@ pub fn scan_repository(
         ..RepoSummary::default()
     };
     let mut report = AuditReport::default();
-    let failed = |mut report: AuditReport, mut summary: RepoSummary, why: String| {
-        summary.errors = 1;
-        report.summary.errors.push(format!("{name}: {why}"));
-        report.summary.repositories = 1;
-        report.summary.per_repository.push(summary);
-        RepoScan {
-            report,
-            tips: Vec::new(),
-        }
+    let failed = |why: String| RepoScan {
+        report: AuditReport::failed(name, &why),
+        tips: Vec::new(),
     };
     let repo = match Repository::open(&entry.path) {
         Ok(r) => r,
         Err(e) => {
             let why = format!("not a git repository that can be opened ({})", e.message());
-            return failed(report, summary, why);
+            return failed(why);
         }
     };
     let tips = tips(&repo);
     let scan = match history::scan_history(scanner, &repo, options, progress) {
         Ok(s) => s,
-        Err(e) => return failed(report, summary, e.to_string()),
+        Err(e) => return failed(e.to_string()),
     };
     let review: Vec<&(String, String)> = tips.iter().filter(|(n, _)| is_review_ref(n)).collect();
     summary.review_refs = review.len() as u64;
