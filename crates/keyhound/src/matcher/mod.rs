@@ -226,6 +226,9 @@ impl<'a> Matcher<'a> {
             // Rules from user files are compiled at load time; built-in ones are tested.
             return;
         };
+        if compiled.gate.as_ref().is_some_and(|g| !g.admits(content)) {
+            return;
+        }
         let group = compiled.secret_group;
         let mut push = |span: Range<usize>, secret: Range<usize>, name: Option<Range<usize>>| {
             let bytes = &content[secret.clone()];

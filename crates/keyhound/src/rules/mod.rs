@@ -18,6 +18,7 @@ pub(crate) fn builtin_files() -> &'static [(&'static str, &'static str)] {
 }
 pub mod examples;
 pub mod gitleaks;
+mod required;
 pub mod syntax;
 
 use std::path::Path;
@@ -70,6 +71,8 @@ pub(crate) struct CompiledRegex {
     /// Group `context`, if the regex has one: a provider word that must be bound to the secret
     /// (same line, or the secret nested in the call, object or YAML block the word opens).
     pub context_group: Option<usize>,
+    /// Literals the regex requires that the keywords do not imply (see [`required`]).
+    pub gate: Option<required::Gate>,
 }
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
@@ -734,7 +737,7 @@ impl Rule {
         self.compiled
             .get_or_init(|| {
                 let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
-                compile_rule(source, self.group.as_ref(), size)
+                compile_rule(source, self.group.as_ref(), size, &self.keywords)
             })
             .as_ref()
             .map_err(|e| e.as_str())
@@ -822,6 +825,7 @@ fn compile_rule(
     source: &str,
     group: Option<&GroupRef>,
     size: usize,
+    keywords: &[String],
 ) -> std::result::Result<CompiledRegex, String> {
     let regex = build_regex_within(source, size)?;
     let secret_group = match group {
@@ -850,6 +854,7 @@ fn compile_rule(
         secret_group,
         name_group,
         context_group,
+        gate: required::Gate::new(source, keywords),
         regex,
     })
 }
