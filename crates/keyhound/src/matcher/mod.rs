@@ -226,7 +226,7 @@ impl<'a> Matcher<'a> {
             // Rules from user files are compiled at load time; built-in ones are tested.
             return;
         };
-        if compiled.gate.as_ref().is_some_and(|g| !g.admits(content)) {
+        if !compiled.may_match(content) {
             return;
         }
         let group = compiled.secret_group;
@@ -641,6 +641,26 @@ entropy = 3.0
         assert!(find(&set, &far, false).kept.is_empty());
         // A built-in rule searches the whole blob.
         assert_eq!(find(&load(false), &far, false).kept.len(), 1);
+    }
+
+    #[test]
+    fn a_rule_whose_required_literal_is_absent_is_skipped_on_long_content_only() {
+        // The keyword is `cookie`, the regex requires `_session`: on long content the gate
+        // decides, on short content the regex runs as it always did; the findings agree.
+        let set = rules(
+            "[[rules]]\nid='rails'\ndescription='d'\nregex='_[a-z]+_session=([A-Za-z0-9]{12,})'\nkeywords=['cookie']\n",
+        );
+        let value = ["Zq8", "Lm2", "Xw7", "Pk4"].concat();
+        let pad = "let cookie_jar = 1;\n".repeat(crate::rules::GATE_FROM / 20 + 1);
+        for (pad, long) in [("", false), (pad.as_str(), true)] {
+            let with = format!("cookie: 1\n{pad}_shop_session={value}\n");
+            let without = format!("cookie: 1\n{pad}shop_sessio={value}\n");
+            assert_eq!(with.len() >= crate::rules::GATE_FROM, long);
+            assert_eq!(find(&set, &with, false).kept.len(), 1, "long: {long}");
+            assert!(find(&set, &without, false).kept.is_empty(), "long: {long}");
+        }
+        let compiled = set.rules()[0].compiled().unwrap();
+        assert!(compiled.gated(), "the long content built the gate");
     }
 
     #[test]

@@ -71,8 +71,35 @@ pub(crate) struct CompiledRegex {
     /// Group `context`, if the regex has one: a provider word that must be bound to the secret
     /// (same line, or the secret nested in the call, object or YAML block the word opens).
     pub context_group: Option<usize>,
-    /// Literals the regex requires that the keywords do not imply (see [`required`]).
-    pub gate: Option<required::Gate>,
+    /// Literals the regex requires that the keywords do not imply (see [`required`]), built
+    /// the first time content of [`GATE_FROM`] bytes or more meets the rule.
+    gate: OnceLock<Option<required::Gate>>,
+    /// What the gate is built from: the regex source and the rule's keywords.
+    gate_from: (String, Vec<String>),
+}
+
+/// Content this long or longer is searched for a rule's required literals before its regex
+/// runs; shorter content costs the regex less than building the search would (a pre-commit
+/// check's few lines).
+pub(crate) const GATE_FROM: usize = 16 << 10;
+
+impl CompiledRegex {
+    /// Whether the regex may match in `content` (false only when it cannot).
+    pub(crate) fn may_match(&self, content: &[u8]) -> bool {
+        if content.len() < GATE_FROM {
+            return true;
+        }
+        let gate = self
+            .gate
+            .get_or_init(|| required::Gate::new(&self.gate_from.0, &self.gate_from.1));
+        gate.as_ref().is_none_or(|g| g.admits(content))
+    }
+
+    /// Whether a gate was built for the regex (tests).
+    #[cfg(test)]
+    pub(crate) fn gated(&self) -> bool {
+        self.gate.get().is_some_and(Option::is_some)
+    }
 }
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
@@ -854,7 +881,8 @@ fn compile_rule(
         secret_group,
         name_group,
         context_group,
-        gate: required::Gate::new(source, keywords),
+        gate: OnceLock::new(),
+        gate_from: (source.to_string(), keywords.to_vec()),
         regex,
     })
 }

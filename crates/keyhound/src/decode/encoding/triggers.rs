@@ -33,6 +33,10 @@ pub(crate) struct Triggers {
     /// The distinct keywords, in order.
     keywords: Vec<Vec<u8>>,
     base64: OnceLock<Automaton>,
+    /// The base64 patterns sorted, searched by binary search at each position: what a process
+    /// uses until it has searched [`SORTED_UP_TO`] bytes (a pre-commit check's few lines),
+    /// since building either automaton costs more than searching that little text this way.
+    base64_sorted: OnceLock<Automaton>,
     /// The base64 automaton over whole patterns, built once a process has searched
     /// [`WHOLE_AFTER`] bytes with the prefix one: slower to build, faster to search (same hits).
     base64_whole: OnceLock<Automaton>,
@@ -44,6 +48,11 @@ pub(crate) struct Triggers {
 /// How much text the base64 prefix automaton searches before the whole-pattern one is built:
 /// a short scan (a commit, a push) never pays for the larger one, a history audit soon does.
 const WHOLE_AFTER: u64 = 4 << 20;
+
+/// How much text the sorted base64 patterns search before the prefix automaton is built: a
+/// binary search per position costs about 150 instructions, building the automaton a few
+/// million.
+const SORTED_UP_TO: u64 = 8 << 10;
 
 /// One kind's patterns and their automaton.
 #[derive(Debug)]
@@ -57,6 +66,9 @@ struct Automaton {
     /// an encoded-looking run, and thousands of base64 patterns made it the largest cost of a
     /// one-file scan).
     by_prefix: Option<ByPrefix>,
+    /// When set, there is no automaton: these are the patterns in sorted order (`kinds` in the
+    /// same order), searched position by position.
+    sorted: Option<Vec<Vec<u8>>>,
 }
 
 /// The whole patterns, and the ids of those under each prefix.
@@ -107,6 +119,7 @@ impl Automaton {
                 ac: build(&patterns),
                 kinds,
                 by_prefix: None,
+                sorted: None,
             };
         }
         let mut prefixes: Vec<Vec<u8>> = Vec::new();
@@ -125,11 +138,63 @@ impl Automaton {
             ac: build(&prefixes),
             kinds,
             by_prefix: Some((patterns, under)),
+            sorted: None,
+        }
+    }
+
+    /// The base64 patterns of `keywords`, sorted, without an automaton (see
+    /// [`Triggers::base64_sorted`]): the same patterns, each with the same kinds in the same
+    /// order, as [`Automaton::build`] makes.
+    fn sorted(keywords: &[Vec<u8>]) -> Automaton {
+        let mut all: Vec<(Vec<u8>, Kind)> = keywords
+            .iter()
+            .flat_map(|kw| encodings(kw, false))
+            .filter(|(p, _)| p.len() >= MIN_PATTERN)
+            .collect();
+        // Stable: a pattern's kinds stay in the order they were made.
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut kinds: Vec<Vec<Kind>> = Vec::new();
+        for (p, k) in all {
+            match (patterns.last(), kinds.last_mut()) {
+                (Some(last), Some(ks)) if *last == p => {
+                    if !ks.contains(&k) {
+                        ks.push(k);
+                    }
+                }
+                _ => {
+                    patterns.push(p);
+                    kinds.push(vec![k]);
+                }
+            }
+        }
+        Automaton {
+            ac: None,
+            kinds,
+            by_prefix: None,
+            sorted: Some(patterns),
         }
     }
 
     /// Every occurrence in `run` of every pattern (overlapping ones too).
     fn hits(&self, run: &[u8]) -> Vec<Hit> {
+        if let Some(patterns) = &self.sorted {
+            let mut hits = Vec::new();
+            for start in 0..run.len().saturating_sub(MIN_PATTERN - 1) {
+                let rest = &run[start..];
+                let head = &rest[..MIN_PATTERN];
+                let from = patterns.partition_point(|p| &p[..MIN_PATTERN] < head);
+                for (i, p) in patterns.iter().enumerate().skip(from) {
+                    if &p[..MIN_PATTERN] != head {
+                        break;
+                    }
+                    if rest.starts_with(p) {
+                        hits.push((start, start + p.len(), i));
+                    }
+                }
+            }
+            return hits;
+        }
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
@@ -224,6 +289,7 @@ impl Triggers {
         Triggers {
             keywords,
             base64: OnceLock::new(),
+            base64_sorted: OnceLock::new(),
             base64_whole: OnceLock::new(),
             searched: AtomicU64::new(0),
             hex: OnceLock::new(),
@@ -235,10 +301,19 @@ impl Triggers {
         if let Some(whole) = self.base64_whole.get() {
             return whole;
         }
-        if self.searched.fetch_add(len as u64, Ordering::Relaxed) >= WHOLE_AFTER {
+        let before = self.searched.fetch_add(len as u64, Ordering::Relaxed);
+        if before >= WHOLE_AFTER {
             return self
                 .base64_whole
                 .get_or_init(|| Automaton::build(&self.keywords, false, false));
+        }
+        if let Some(prefix) = self.base64.get() {
+            return prefix;
+        }
+        if before + len as u64 <= SORTED_UP_TO {
+            return self
+                .base64_sorted
+                .get_or_init(|| Automaton::sorted(&self.keywords));
         }
         self.base64
             .get_or_init(|| Automaton::build(&self.keywords, false, true))
@@ -463,5 +538,16 @@ mod tests {
         b.sort_unstable();
         assert!(b.len() > 2000, "{}", b.len());
         assert_eq!(a, b);
+        // The sorted patterns (other pattern numbers): the same hits, pattern text and kinds.
+        let sorted = Automaton::sorted(&keywords);
+        let named = |auto: &Automaton, hits: Vec<Hit>| {
+            let mut out: Vec<(usize, usize, Vec<u8>, String)> = hits
+                .into_iter()
+                .map(|(s, e, p)| (s, e, text[s..e].to_vec(), format!("{:?}", auto.kinds[p])))
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(named(&sorted, sorted.hits(&text)), named(&whole, b));
     }
 }
