@@ -221,29 +221,29 @@ impl Automaton {
 
 /// The characters of base64 text (both alphabets) fully determined by `bytes` when they sit
 /// `align` bytes into a 3-byte group, and how far into its 4-character group the first one is.
+/// Character `c` of the stream (`align` unknown bytes, then `bytes`) holds bits `6c..6c + 6`;
+/// the ones made only of known bits run from the first whole slot after the unknown prefix to
+/// the last slot that ends inside `bytes`.
 pub(crate) fn base64_core(bytes: &[u8], align: usize, alphabet: &[u8; 64]) -> (Vec<u8>, usize) {
-    let mut padded = vec![0u8; align];
-    padded.extend_from_slice(bytes);
-    let mut chars = Vec::with_capacity(padded.len() * 4 / 3 + 4);
-    for group in padded.chunks(3) {
-        let b = [
-            group[0],
-            group.get(1).copied().unwrap_or(0),
-            group.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            chars.push(alphabet[((n >> (18 - 6 * k)) & 63) as usize]);
-        }
-    }
-    // Characters made only of known bits: from the first whole 6-bit slot after the
-    // unknown prefix to the last slot that ends inside the keyword.
+    let total = align + bytes.len();
     let first = (align * 8).div_ceil(6);
-    let last = (padded.len() * 8) / 6;
+    let last = (total * 8) / 6;
     if first >= last {
         return (Vec::new(), first % 4);
     }
-    (chars[first..last].to_vec(), first % 4)
+    let byte = |i: usize| {
+        i.checked_sub(align)
+            .and_then(|j| bytes.get(j))
+            .map_or(0u16, |&b| u16::from(b))
+    };
+    let chars = (first..last)
+        .map(|c| {
+            let (i, off) = (6 * c / 8, 6 * c % 8);
+            let pair = (byte(i) << 8) | byte(i + 1);
+            alphabet[usize::from((pair >> (10 - off)) & 63)]
+        })
+        .collect();
+    (chars, first % 4)
 }
 
 /// `bytes` as hex digits.
@@ -508,6 +508,47 @@ fn base64_of_base64(run: &[u8]) -> Option<usize> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The encoding by whole 3-byte groups, padded (what base64_core computes slot by slot).
+    fn core_by_groups(bytes: &[u8], align: usize, alphabet: &[u8; 64]) -> (Vec<u8>, usize) {
+        let mut padded = vec![0u8; align];
+        padded.extend_from_slice(bytes);
+        let mut chars = Vec::new();
+        for group in padded.chunks(3) {
+            let b = [
+                group[0],
+                *group.get(1).unwrap_or(&0),
+                *group.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for k in 0..4 {
+                chars.push(alphabet[((n >> (18 - 6 * k)) & 63) as usize]);
+            }
+        }
+        let first = (align * 8).div_ceil(6);
+        let last = (padded.len() * 8) / 6;
+        if first >= last {
+            return (Vec::new(), first % 4);
+        }
+        (chars[first..last].to_vec(), first % 4)
+    }
+
+    #[test]
+    fn base64_core_equals_the_encoding_by_groups() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..3000 {
+            let bytes: Vec<u8> = (0..rng.usize(0..12)).map(|_| rng.u8(..)).collect();
+            for align in 0..3 {
+                for alphabet in [STD, URL] {
+                    assert_eq!(
+                        base64_core(&bytes, align, alphabet),
+                        core_by_groups(&bytes, align, alphabet),
+                        "{bytes:?} at {align}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The automaton over prefixes finds what one over the whole patterns finds.
     #[test]
