@@ -27,7 +27,9 @@ enum Kind {
 /// Automata over the base64 (both alphabets, all three byte alignments) and hex (both cases)
 /// encodings of every rule keyword: one per kind, each built the first time a run needs it
 /// (most short scans meet base64-looking runs but no long hex run, and every process builds
-/// what it uses: a pre-commit check or a one-commit push pays for it).
+/// what it uses: a pre-commit check or a one-commit push pays for it). Base64 grows with the
+/// text searched: sorted patterns and a binary search for the first [`SORTED_UP_TO`] bytes,
+/// then an automaton over the patterns' prefixes, then one over the whole patterns.
 #[derive(Debug)]
 pub(crate) struct Triggers {
     /// The distinct keywords, in order.
