@@ -71,36 +71,12 @@ pub(crate) struct CompiledRegex {
     /// Group `context`, if the regex has one: a provider word that must be bound to the secret
     /// (same line, or the secret nested in the call, object or YAML block the word opens).
     pub context_group: Option<usize>,
-    /// Literals the regex requires that the keywords do not imply (see [`required`]), built
-    /// the first time content of [`GATE_FROM`] bytes or more meets the rule.
-    gate: OnceLock<Option<required::Gate>>,
-    /// What the gate is built from: the regex source and the rule's keywords.
-    gate_from: (String, Vec<String>),
 }
 
 /// Content this long or longer is searched for a rule's required literals before its regex
 /// runs; shorter content costs the regex less than building the search would (a pre-commit
 /// check's few lines).
 pub(crate) const GATE_FROM: usize = 16 << 10;
-
-impl CompiledRegex {
-    /// Whether the regex may match in `content` (false only when it cannot).
-    pub(crate) fn may_match(&self, content: &[u8]) -> bool {
-        if content.len() < GATE_FROM {
-            return true;
-        }
-        let gate = self
-            .gate
-            .get_or_init(|| required::Gate::new(&self.gate_from.0, &self.gate_from.1));
-        gate.as_ref().is_none_or(|g| g.admits(content))
-    }
-
-    /// Whether a gate was built for the regex (tests).
-    #[cfg(test)]
-    pub(crate) fn gated(&self) -> bool {
-        self.gate.get().is_some_and(Option::is_some)
-    }
-}
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -535,6 +511,9 @@ pub struct Rule {
     compiled_source: Option<String>,
     group: Option<GroupRef>,
     compiled: OnceLock<std::result::Result<CompiledRegex, String>>,
+    /// Literals the regex requires that the keywords do not imply (see [`required`]), built
+    /// the first time content of [`GATE_FROM`] bytes or more meets the rule.
+    gate: OnceLock<Option<required::Gate>>,
 }
 
 impl Rule {
@@ -745,6 +724,7 @@ impl Rule {
             compiled_source,
             group: spec.secret_group,
             compiled: OnceLock::new(),
+            gate: OnceLock::new(),
             id,
         })
     }
@@ -764,10 +744,30 @@ impl Rule {
         self.compiled
             .get_or_init(|| {
                 let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
-                compile_rule(source, self.group.as_ref(), size, &self.keywords)
+                compile_rule(source, self.group.as_ref(), size)
             })
             .as_ref()
             .map_err(|e| e.as_str())
+    }
+
+    /// Whether the regex may match in `content` (false only when it cannot: `content` holds
+    /// none of the literals the regex requires). Content shorter than [`GATE_FROM`] is not
+    /// searched: the regex costs it less than building the search would.
+    pub(crate) fn may_match(&self, content: &[u8]) -> bool {
+        if content.len() < GATE_FROM {
+            return true;
+        }
+        let gate = self.gate.get_or_init(|| {
+            let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
+            required::Gate::new(source, &self.keywords)
+        });
+        gate.as_ref().is_none_or(|g| g.admits(content))
+    }
+
+    /// Whether a gate was built for the regex (tests).
+    #[cfg(test)]
+    pub(crate) fn gated(&self) -> bool {
+        self.gate.get().is_some_and(Option::is_some)
     }
 
     /// Whether the rule comes from a user's config file. Such a rule's regex runs only within
@@ -852,7 +852,6 @@ fn compile_rule(
     source: &str,
     group: Option<&GroupRef>,
     size: usize,
-    keywords: &[String],
 ) -> std::result::Result<CompiledRegex, String> {
     let regex = build_regex_within(source, size)?;
     let secret_group = match group {
@@ -881,8 +880,6 @@ fn compile_rule(
         secret_group,
         name_group,
         context_group,
-        gate: OnceLock::new(),
-        gate_from: (source.to_string(), keywords.to_vec()),
         regex,
     })
 }

@@ -42,7 +42,7 @@ pub(crate) struct Triggers {
     /// The base64 automaton over whole patterns, built once a process has searched
     /// [`WHOLE_AFTER`] bytes with the prefix one: slower to build, faster to search (same hits).
     base64_whole: OnceLock<Automaton>,
-    /// Bytes searched with the prefix automaton so far.
+    /// Base64 text searched so far (it picks the search: sorted, prefix, whole).
     searched: AtomicU64,
     hex: OnceLock<Automaton>,
 }
@@ -56,21 +56,29 @@ const WHOLE_AFTER: u64 = 4 << 20;
 /// million.
 const SORTED_UP_TO: u64 = 8 << 10;
 
-/// One kind's patterns and their automaton.
+/// One kind's patterns and how they are searched.
 #[derive(Debug)]
 struct Automaton {
-    ac: Option<AhoCorasick>,
+    search: Search,
+    /// The kinds of each pattern, by pattern id.
     kinds: Vec<Vec<Kind>>,
-    /// When set, `ac` is over the patterns' first [`MIN_PATTERN`] bytes only, and these are the
-    /// whole patterns, listed under each prefix's id: a hit on a prefix is a match of each of
-    /// its patterns that the text goes on to spell. The same matches as an automaton over the
+}
+
+/// How an [`Automaton`]'s patterns are searched.
+#[derive(Debug)]
+enum Search {
+    /// An automaton over the whole patterns (none when there are no patterns).
+    Whole(Option<AhoCorasick>),
+    /// An automaton over the patterns' first [`MIN_PATTERN`] bytes only, and the whole
+    /// patterns listed under each prefix's id: a hit on a prefix is a match of each of its
+    /// patterns that the text goes on to spell. The same matches as an automaton over the
     /// whole patterns, from one a fraction of its size (it is built in every process that meets
     /// an encoded-looking run, and thousands of base64 patterns made it the largest cost of a
     /// one-file scan).
-    by_prefix: Option<ByPrefix>,
-    /// When set, there is no automaton: these are the patterns in sorted order (`kinds` in the
-    /// same order), searched position by position.
-    sorted: Option<Vec<Vec<u8>>>,
+    Prefix(Option<AhoCorasick>, ByPrefix),
+    /// No automaton: the patterns in sorted order (pattern id = position), searched position
+    /// by position with a binary search.
+    Sorted(Vec<Vec<u8>>),
 }
 
 /// The whole patterns, and the ids of those under each prefix.
@@ -81,7 +89,7 @@ type Hit = (usize, usize, usize);
 
 impl Automaton {
     /// The automaton over the base64 encodings of `keywords`, or (`hex_digits`) their hex;
-    /// `by_prefix`: over their prefixes (see [`Automaton::by_prefix`]).
+    /// `by_prefix`: over their prefixes (see [`Search::Prefix`]).
     fn build(keywords: &[Vec<u8>], hex_digits: bool, by_prefix: bool) -> Automaton {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut kinds: Vec<Vec<Kind>> = Vec::new();
@@ -118,10 +126,8 @@ impl Automaton {
         };
         if !by_prefix {
             return Automaton {
-                ac: build(&patterns),
+                search: Search::Whole(build(&patterns)),
                 kinds,
-                by_prefix: None,
-                sorted: None,
             };
         }
         let mut prefixes: Vec<Vec<u8>> = Vec::new();
@@ -137,10 +143,8 @@ impl Automaton {
             under[slot].push(i as u32);
         }
         Automaton {
-            ac: build(&prefixes),
+            search: Search::Prefix(build(&prefixes), (patterns, under)),
             kinds,
-            by_prefix: Some((patterns, under)),
-            sorted: None,
         }
     }
 
@@ -171,47 +175,43 @@ impl Automaton {
             }
         }
         Automaton {
-            ac: None,
+            search: Search::Sorted(patterns),
             kinds,
-            by_prefix: None,
-            sorted: Some(patterns),
         }
     }
 
     /// Every occurrence in `run` of every pattern (overlapping ones too).
     fn hits(&self, run: &[u8]) -> Vec<Hit> {
-        if let Some(patterns) = &self.sorted {
-            let mut hits = Vec::new();
-            for start in 0..run.len().saturating_sub(MIN_PATTERN - 1) {
-                let rest = &run[start..];
-                let head = &rest[..MIN_PATTERN];
-                let from = patterns.partition_point(|p| &p[..MIN_PATTERN] < head);
-                for (i, p) in patterns.iter().enumerate().skip(from) {
-                    if &p[..MIN_PATTERN] != head {
-                        break;
-                    }
-                    if rest.starts_with(p) {
-                        hits.push((start, start + p.len(), i));
-                    }
-                }
-            }
-            return hits;
-        }
-        let Some(ac) = &self.ac else {
-            return Vec::new();
-        };
-        match &self.by_prefix {
-            None => ac
+        match &self.search {
+            Search::Whole(None) | Search::Prefix(None, _) => Vec::new(),
+            Search::Whole(Some(ac)) => ac
                 .find_overlapping_iter(run)
                 .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
                 .collect(),
-            Some((patterns, under)) => {
+            Search::Prefix(Some(ac), (patterns, under)) => {
                 let mut hits = Vec::new();
                 for m in ac.find_overlapping_iter(run) {
                     for &i in &under[m.pattern().as_usize()] {
                         let p = &patterns[i as usize];
                         if run[m.start()..].starts_with(p) {
                             hits.push((m.start(), m.start() + p.len(), i as usize));
+                        }
+                    }
+                }
+                hits
+            }
+            Search::Sorted(patterns) => {
+                let mut hits = Vec::new();
+                for start in 0..run.len().saturating_sub(MIN_PATTERN - 1) {
+                    let rest = &run[start..];
+                    let head = &rest[..MIN_PATTERN];
+                    let from = patterns.partition_point(|p| &p[..MIN_PATTERN] < head);
+                    for (i, p) in patterns.iter().enumerate().skip(from) {
+                        if &p[..MIN_PATTERN] != head {
+                            break;
+                        }
+                        if rest.starts_with(p) {
+                            hits.push((start, start + p.len(), i));
                         }
                     }
                 }
