@@ -2,6 +2,17 @@
 //! both, and loads the built-in rules from the JSON, which parses several times faster than
 //! TOML (every run loads them; a pre-commit check is a few milliseconds in all). The TOML stays
 //! the source of truth; a file that does not parse fails the build, naming it.
+//!
+//! It also writes `gates.rs`: for every built-in regex (as compiled: a packed rule's without
+//! its boundaries) and path regex, the literal sets every match requires (the analysis in
+//! `src/rules/required/literals.rs`, included here), so that a run can skip a rule's regex,
+//! and its compilation, without parsing it (parsing the longest built-in regex costs about
+//! 1.5 M instructions, half a pre-commit check's scan).
+
+#[path = "src/rules/boundaries.rs"]
+mod boundaries;
+#[path = "src/rules/required/literals.rs"]
+mod literals;
 
 use std::path::{Path, PathBuf};
 
@@ -17,13 +28,62 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     entries.sort();
+    let mut sources = std::collections::BTreeSet::new();
     for path in entries {
         println!("cargo:rerun-if-changed={}", path.display());
-        convert(&path, &out);
+        let value = convert(&path, &out);
+        regex_sources(&value, &mut sources);
+    }
+    write_gates(&sources, &out.with_file_name("gates.rs"));
+}
+
+/// Every regex of a rule file that a run may match against content or a path: a rule's
+/// `regex` (relaxed when `packed`), `path`, and the `paths` of any allowlist.
+fn regex_sources(value: &toml::Value, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        toml::Value::Table(t) => {
+            if let Some(toml::Value::String(r)) = t.get("regex") {
+                let packed = matches!(t.get("packed"), Some(toml::Value::Boolean(true)));
+                match boundaries::relax_boundaries(r) {
+                    Some(relaxed) if packed => out.insert(relaxed),
+                    _ => out.insert(r.clone()),
+                };
+            }
+            if let Some(toml::Value::String(p)) = t.get("path") {
+                out.insert(p.clone());
+            }
+            if let Some(toml::Value::Array(ps)) = t.get("paths") {
+                out.extend(ps.iter().filter_map(|p| p.as_str().map(String::from)));
+            }
+            t.values().for_each(|v| regex_sources(v, out));
+        }
+        toml::Value::Array(a) => a.iter().for_each(|v| regex_sources(v, out)),
+        _ => {}
     }
 }
 
-fn convert(path: &Path, out: &Path) {
+/// `gates.rs`: an array expression of `(source, sets)` sorted by source (a regex that does not
+/// parse gets no sets; loading the rules reports it).
+fn write_gates(sources: &std::collections::BTreeSet<String>, dest: &Path) {
+    let mut text = String::from("&[\n");
+    for source in sources {
+        let sets = literals::parse(source)
+            .map(|h| literals::conjuncts(&h))
+            .unwrap_or_default();
+        let sets: Vec<String> = sets
+            .iter()
+            .map(|s| {
+                let lits: Vec<String> = s.iter().map(|l| format!("&{l:?}")).collect();
+                format!("&[{}]", lits.join(", "))
+            })
+            .collect();
+        text += &format!("    ({source:?}, &[{}]),\n", sets.join(", "));
+    }
+    text += "]\n";
+    std::fs::write(dest, text).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+}
+
+fn convert(path: &Path, out: &Path) -> toml::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let value: toml::Value =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -31,4 +91,5 @@ fn convert(path: &Path, out: &Path) {
     let stem = path.file_stem().expect("a file name").to_string_lossy();
     let dest = out.join(format!("{stem}.json"));
     std::fs::write(&dest, json).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
+    value
 }

@@ -222,13 +222,14 @@ impl<'a> Matcher<'a> {
         path: Option<&[u8]>,
         out: &mut Matches,
     ) {
+        // Before the compile: a regex that cannot match is not compiled.
+        if !rule.may_match(content) {
+            return;
+        }
         let Ok(compiled) = rule.compiled() else {
             // Rules from user files are compiled at load time; built-in ones are tested.
             return;
         };
-        if !rule.may_match(content) {
-            return;
-        }
         let group = compiled.secret_group;
         let mut push = |span: Range<usize>, secret: Range<usize>, name: Option<Range<usize>>| {
             let bytes = &content[secret.clone()];
@@ -660,6 +661,28 @@ entropy = 3.0
             assert!(find(&set, &without, false).kept.is_empty(), "long: {long}");
         }
         assert!(set.rules()[0].gated(), "the long content built the gate");
+    }
+
+    #[test]
+    fn a_builtin_regex_that_cannot_match_short_content_is_not_compiled() {
+        // `url-password`'s keyword is `://`; its regex also requires `@`. A file with URLs but
+        // no `@` is decided by the gate and leaves the regex uncompiled; one with a password
+        // in a URL compiles it and finds the password.
+        let set = RuleSet::builtin().unwrap();
+        let url = set.rules().iter().find(|r| r.id == "url-password").unwrap();
+        let docs =
+            "//! - <https://docs.rs/cargo>: the library\n//! see https://crates.io/crates/x\n";
+        assert!(docs.len() < crate::rules::GATE_FROM);
+        assert!(find(&set, docs, false).kept.is_empty());
+        assert!(!url.is_compiled(), "compiled for a file it cannot match");
+        let secret = ["Zq8", "Lm2", "Xw7", "Pk4", "Rt9"].concat();
+        let dsn = format!("DATABASE_URL=postgres://app:{secret}@db.internal:5432/app\n");
+        let found = find(&set, &dsn, false);
+        assert!(found
+            .kept
+            .iter()
+            .any(|k| set.rules()[k.rule].id == "url-password"));
+        assert!(url.is_compiled());
     }
 
     #[test]

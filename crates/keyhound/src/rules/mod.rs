@@ -16,6 +16,7 @@ pub(crate) mod builtin;
 pub(crate) fn builtin_files() -> &'static [(&'static str, &'static str)] {
     builtin::FILES
 }
+mod boundaries;
 pub mod examples;
 pub mod gitleaks;
 mod required;
@@ -27,6 +28,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::error::{Error, Result};
+use boundaries::relax_boundaries;
 use syntax::{AllowlistSpec, GroupRef, RequiredSpec, RuleFile, RuleSpec};
 
 /// How bad a finding of a rule is.
@@ -74,8 +76,10 @@ pub(crate) struct CompiledRegex {
 }
 
 /// Content this long or longer is searched for a rule's required literals before its regex
-/// runs; shorter content costs the regex less than building the search would (a pre-commit
-/// check's few lines).
+/// runs; shorter content costs the compiled regex less than the search would (a pre-commit
+/// check's few lines). Before the regex is compiled, a built-in rule's gate is searched in
+/// content of any length: its literals come from `build.rs`, and a compile costs more than
+/// any search of a short text (1–4 M instructions).
 pub(crate) const GATE_FROM: usize = 16 << 10;
 
 /// A check the engine runs on a rule's value (`check = "..."` in the rule file).
@@ -147,11 +151,7 @@ impl AllowEntry {
     fn path_matches(&self, path: Option<&[u8]>) -> bool {
         // A built-in path regex that does not compile (the tests compile them all) matches
         // nothing.
-        path.is_some_and(|p| {
-            self.paths
-                .get()
-                .is_ok_and(|paths| paths.iter().any(|r| r.is_match(p)))
-        })
+        path.is_some_and(|p| self.paths.any_match(p))
     }
 
     fn regex_matches(&self, c: &Candidate<'_>) -> bool {
@@ -217,6 +217,8 @@ struct LazyRegexes {
     sources: Vec<String>,
     size: usize,
     compiled: OnceLock<std::result::Result<Vec<Regex>, String>>,
+    /// Each source's required literals, when it is a built-in regex that requires some.
+    gates: OnceLock<Vec<Option<required::Gate>>>,
 }
 
 impl LazyRegexes {
@@ -225,6 +227,7 @@ impl LazyRegexes {
             sources: sources.to_vec(),
             size,
             compiled: OnceLock::new(),
+            gates: OnceLock::new(),
         };
         if eager {
             lazy.get()?;
@@ -247,6 +250,35 @@ impl LazyRegexes {
     fn is_empty(&self) -> bool {
         self.sources.is_empty()
     }
+
+    /// Whether one of the regexes matches `hay` (none does when they do not compile). Before
+    /// they are compiled, built-in regexes whose required literals `hay` lacks are decided
+    /// without compiling: a lockfile-name regex costs a pre-commit check 1.6 M instructions
+    /// to compile, its literals a few hundred to search a path for.
+    fn any_match(&self, hay: &[u8]) -> bool {
+        if self.compiled.get().is_none() {
+            let gates = self.gates.get_or_init(|| {
+                self.sources
+                    .iter()
+                    .map(|s| required::builtin(s).and_then(|_| required::Gate::new(s, &[])))
+                    .collect()
+            });
+            if gates
+                .iter()
+                .all(|g| g.as_ref().is_some_and(|g| !g.admits(hay)))
+            {
+                return false;
+            }
+        }
+        self.get()
+            .is_ok_and(|r| r.iter().any(|re| re.is_match(hay)))
+    }
+
+    /// The regex sources (tests).
+    #[cfg(test)]
+    fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(String::as_str)
+    }
 }
 
 /// Allowlists: regexes, stopwords, paths and commits that drop a finding.
@@ -256,6 +288,12 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
+    /// Every path regex of its entries (tests).
+    #[cfg(test)]
+    pub(crate) fn path_sources(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().flat_map(|e| e.paths.sources())
+    }
+
     fn compile(spec: &AllowlistSpec, file: &str, rule: &str, size: usize) -> Result<Allowlist> {
         // A user's file is the one compiled within the smaller bound, and at load.
         let eager = size == CONFIG_REGEX_SIZE;
@@ -512,7 +550,7 @@ pub struct Rule {
     group: Option<GroupRef>,
     compiled: OnceLock<std::result::Result<CompiledRegex, String>>,
     /// Literals the regex requires that the keywords do not imply (see [`required`]), built
-    /// the first time content of [`GATE_FROM`] bytes or more meets the rule.
+    /// the first time it is searched (see [`GATE_FROM`]).
     gate: OnceLock<Option<required::Gate>>,
 }
 
@@ -751,17 +789,33 @@ impl Rule {
     }
 
     /// Whether the regex may match in `content` (false only when it cannot: `content` holds
-    /// none of the literals the regex requires). Content shorter than [`GATE_FROM`] is not
-    /// searched: the regex costs it less than building the search would.
+    /// none of the literals of one of the sets the regex requires). Content shorter than
+    /// [`GATE_FROM`] is searched only while the regex is not compiled and the gate costs no
+    /// parse (a built-in rule's, or one built already).
     pub(crate) fn may_match(&self, content: &[u8]) -> bool {
-        if content.len() < GATE_FROM {
+        let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
+        if content.len() < GATE_FROM
+            && (self.compiled.get().is_some()
+                || (self.gate.get().is_none() && required::builtin(source).is_none()))
+        {
             return true;
         }
-        let gate = self.gate.get_or_init(|| {
-            let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
-            required::Gate::new(source, &self.keywords)
-        });
+        let gate = self
+            .gate
+            .get_or_init(|| required::Gate::new(source, &self.keywords));
         gate.as_ref().is_none_or(|g| g.admits(content))
+    }
+
+    /// The path regex the rule is limited to, if any (tests).
+    #[cfg(test)]
+    pub(crate) fn path_sources(&self) -> impl Iterator<Item = &str> {
+        self.path.iter().flat_map(|p| p.sources())
+    }
+
+    /// Whether the regex was compiled (tests).
+    #[cfg(test)]
+    pub(crate) fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
     }
 
     /// Whether a gate was built for the regex (tests).
@@ -807,45 +861,10 @@ impl Rule {
         match (&self.path, path) {
             // A built-in path regex that does not compile (the tests compile them all)
             // limits the rule to no path.
-            (Some(re), Some(p)) => re.get().is_ok_and(|r| r.iter().any(|re| re.is_match(p))),
+            (Some(re), Some(p)) => re.any_match(p),
             (Some(_), None) | (None, _) => true,
         }
     }
-}
-
-/// A packed rule's regex without its outer boundaries: a leading `\b` or `(?:^|[^…])`, a
-/// trailing `\b` or `(?:[^…]|$)`. `None` when it has neither. Only the very start and end of
-/// the source are looked at, so the relaxed regex is the written one minus those groups and
-/// matches everything the written one matched.
-pub(crate) fn relax_boundaries(source: &str) -> Option<String> {
-    let mut s = source;
-    let mut relaxed = false;
-    if let Some(rest) = s.strip_prefix("\\b") {
-        s = rest;
-        relaxed = true;
-    } else if let Some(rest) = s.strip_prefix("(?:^|[^") {
-        if let Some(end) = rest.find("])") {
-            if !rest[..end].contains(['[', '(', ')']) {
-                s = &rest[end + 2..];
-                relaxed = true;
-            }
-        }
-    }
-    if let Some(rest) = s.strip_suffix("\\b") {
-        if !rest.ends_with('\\') {
-            s = rest;
-            relaxed = true;
-        }
-    } else if s.ends_with("]|$)") {
-        if let Some(start) = s.rfind("(?:[^") {
-            let class = &s[start + 5..s.len() - 4];
-            if !class.contains(['[', ']', '(', ')']) {
-                s = &s[..start];
-                relaxed = true;
-            }
-        }
-    }
-    relaxed.then(|| s.to_string())
 }
 
 fn compile_rule(
@@ -1610,5 +1629,29 @@ mod tests {
         let set = RuleSet::builtin().unwrap();
         assert!(set.rules().len() >= 10, "only {} rules", set.rules().len());
         set.check_all().unwrap();
+    }
+
+    #[test]
+    fn a_builtin_path_regex_is_decided_by_its_literals_before_it_is_compiled() {
+        // generic-api-key's allowlist names lockfiles: a path with none of their names is not
+        // allowlisted, and the regex stays uncompiled until a path might match.
+        let set = RuleSet::builtin().unwrap();
+        let rule = set
+            .rules()
+            .iter()
+            .find(|r| r.id == "generic-api-key")
+            .unwrap();
+        let source = rule.allowlist.path_sources().next().unwrap().to_string();
+        let lazy = LazyRegexes::new(&[source], BUILTIN_REGEX_SIZE, false).unwrap();
+        assert!(!lazy.any_match(b"src/lib.rs"));
+        assert!(lazy.compiled.get().is_none());
+        // `Cargo.lock` is in it; `Cargo.lock.bak` holds the literal, the regex decides.
+        assert!(!lazy.any_match(b"x/Cargo.lock.bak"));
+        assert!(lazy.compiled.get().is_some());
+        assert!(lazy.any_match(b"x/Cargo.lock"));
+        // A source that is not built in is compiled, as before.
+        let own = LazyRegexes::new(&["^own/".to_string()], BUILTIN_REGEX_SIZE, false).unwrap();
+        assert!(!own.any_match(b"src/lib.rs"));
+        assert!(own.compiled.get().is_some());
     }
 }
