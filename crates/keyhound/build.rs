@@ -4,7 +4,7 @@
 //! the source of truth; a file that does not parse fails the build, naming it.
 //!
 //! It also writes `gates.rs`: for every built-in regex (as compiled: a packed rule's without
-//! its boundaries) and path regex, the literal sets every match requires (the analysis in
+//! its boundaries) and path regex, the literal sets every match requires (the analyses in
 //! `src/rules/required/literals.rs`, included here), so that a run can skip a rule's regex,
 //! and its compilation, without parsing it (parsing the longest built-in regex costs about
 //! 1.5 M instructions, half a pre-commit check's scan).
@@ -62,22 +62,23 @@ fn regex_sources(value: &toml::Value, out: &mut std::collections::BTreeSet<Strin
     }
 }
 
-/// `gates.rs`: an array expression of `(source, sets)` sorted by source (a regex that does not
-/// parse gets no sets; loading the rules reports it).
+/// `gates.rs`: an array expression of `(source, best set, all sets)` sorted by source (a regex
+/// that does not parse gets no sets; loading the rules reports it).
 fn write_gates(sources: &std::collections::BTreeSet<String>, dest: &Path) {
     let mut text = String::from("&[\n");
     for source in sources {
-        let sets = literals::parse(source)
-            .map(|h| literals::conjuncts(&h))
-            .unwrap_or_default();
-        let sets: Vec<String> = sets
-            .iter()
-            .map(|s| {
-                let lits: Vec<String> = s.iter().map(|l| format!("&{l:?}")).collect();
-                format!("&[{}]", lits.join(", "))
-            })
-            .collect();
-        text += &format!("    ({source:?}, &[{}]),\n", sets.join(", "));
+        let hir = literals::parse(source);
+        let all = hir.as_ref().map(literals::conjuncts).unwrap_or_default();
+        let best = hir.as_ref().and_then(literals::best);
+        let set = |s: &Vec<Vec<u8>>| {
+            let lits: Vec<String> = s.iter().map(|l| format!("&{l:?}")).collect();
+            format!("&[{}]", lits.join(", "))
+        };
+        let all: Vec<String> = all.iter().map(set).collect();
+        let best = best
+            .as_ref()
+            .map_or("None".to_string(), |b| format!("Some({})", set(b)));
+        text += &format!("    ({source:?}, {best}, &[{}]),\n", all.join(", "));
     }
     text += "]\n";
     std::fs::write(dest, text).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));

@@ -686,6 +686,28 @@ entropy = 3.0
     }
 
     #[test]
+    fn a_gate_that_keeps_refusing_gives_way_to_the_compiled_regex() {
+        // `okta-api-token` wakes on `Authorization` and requires an `okta` or `SSWS`: a text
+        // without them is refused before the compile, until the gate has searched
+        // FIRST_GATE_BUDGET bytes; then the regex compiles (and finds nothing either).
+        let set = RuleSet::builtin().unwrap();
+        let okta = set
+            .rules()
+            .iter()
+            .find(|r| r.id == "okta-api-token")
+            .unwrap();
+        let text = "curl -H 'Authorization: none' https://example.invalid\n".repeat(1000);
+        let mut searched = 0;
+        while searched <= crate::rules::FIRST_GATE_BUDGET {
+            assert!(!okta.is_compiled(), "compiled after {searched} bytes");
+            assert!(find(&set, &text, false).kept.is_empty());
+            searched += text.len();
+        }
+        assert!(find(&set, &text, false).kept.is_empty());
+        assert!(okta.is_compiled());
+    }
+
+    #[test]
     fn an_expired_budget_stops_the_rules() {
         let set = rules(RULES);
         let p = Prefilter::new(set.rules());

@@ -17,6 +17,8 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memmem;
 
+// `conjuncts` runs in build.rs (for the table below) and in tests, not in the library.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod literals;
 
 use literals::MAX_LITERALS;
@@ -29,17 +31,23 @@ const MIN_LEN: usize = 3;
 /// Most searches in a gate, the most selective sets first.
 const MAX_SEARCHES: usize = 3;
 
-/// The required literal sets of the built-in rules' regexes (and path regexes), computed by
-/// `build.rs` with [`literals`]: `(source, sets)`, sorted by source.
-static BUILTIN: &[(&str, &[&[&[u8]]])] = include!(concat!(env!("OUT_DIR"), "/gates.rs"));
+/// The required literals of the built-in rules' regexes (and path regexes), computed by
+/// `build.rs` with [`literals`]: `(source, best set, all sets)`, sorted by source.
+type Table = &'static [(
+    &'static str,
+    Option<&'static [&'static [u8]]>,
+    &'static [Set],
+)];
+type Set = &'static [&'static [u8]];
+static BUILTIN: Table = include!(concat!(env!("OUT_DIR"), "/gates.rs"));
 
-/// The sets `build.rs` found for `source`, when it is a built-in regex (an empty list: it
-/// requires none); `None` for any other source.
-pub(crate) fn builtin(source: &str) -> Option<&'static [&'static [&'static [u8]]]> {
+/// What `build.rs` found for `source`, when it is a built-in regex: its best set and all its
+/// sets (an empty list: it requires none); `None` for any other source.
+pub(crate) fn builtin(source: &str) -> Option<(Option<Set>, &'static [Set])> {
     BUILTIN
-        .binary_search_by(|(s, _)| (*s).cmp(source))
+        .binary_search_by(|(s, _, _)| (*s).cmp(source))
         .ok()
-        .map(|i| BUILTIN[i].1)
+        .map(|i| (BUILTIN[i].1, BUILTIN[i].2))
 }
 
 /// A search for a rule's required literals: every one of its searches must find one.
@@ -56,41 +64,70 @@ enum Search {
     Any(AhoCorasick),
 }
 
+impl Search {
+    fn one(literal: &[u8]) -> Search {
+        Search::One(Box::new(memmem::Finder::new(literal).into_owned()))
+    }
+}
+
 impl Gate {
-    /// The gate for `source` (compiled as every rule regex is, Unicode off), unless the regex
-    /// requires no literal worth searching for that `keywords` do not imply (see below). A
-    /// built-in source takes the sets `build.rs` computed; another is parsed here.
-    pub(crate) fn new(source: &str, keywords: &[String]) -> Option<Gate> {
-        match builtin(source) {
-            Some(sets) => Gate::from_sets(sets.iter().map(|s| s.to_vec()), keywords),
-            None => {
-                let hir = literals::parse(source)?;
-                let sets = literals::conjuncts(&hir);
-                Gate::from_sets(
-                    sets.iter().map(|s| s.iter().map(Vec::as_slice).collect()),
-                    keywords,
-                )
-            }
+    /// The gate searched in long content once the regex is compiled: the regex's best set
+    /// (see [`literals::best`]), unless a literal is shorter than [`MIN_LEN`], there are
+    /// more than [`MAX_LITERALS`], or the keywords imply it (each keyword contains one of its
+    /// literals: the prefilter already found one). A built-in source takes the set `build.rs`
+    /// computed; another is parsed here.
+    pub(crate) fn for_long(source: &str, keywords: &[String]) -> Option<Gate> {
+        let set: Vec<Vec<u8>> = match builtin(source) {
+            Some((best, _)) => best?.iter().map(|l| l.to_vec()).collect(),
+            None => literals::best(&literals::parse(source)?)?,
+        };
+        if set.iter().any(|l| l.len() < MIN_LEN) || set.len() > MAX_LITERALS {
+            return None;
         }
+        let implied = !keywords.is_empty()
+            && keywords
+                .iter()
+                .all(|k| set.iter().any(|l| memmem::find(k.as_bytes(), l).is_some()));
+        if implied {
+            return None;
+        }
+        let search = match set.as_slice() {
+            [one] => Search::one(one),
+            many => Search::Any(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(many)
+                    .ok()?,
+            ),
+        };
+        Some(Gate {
+            searches: vec![search],
+        })
     }
 
-    /// The gate over `sets` (best first, as [`literals::conjuncts`] orders them).
-    fn from_sets<'a>(
-        sets: impl Iterator<Item = Vec<&'a [u8]>>,
-        keywords: &[String],
-    ) -> Option<Gate> {
+    /// The gate searched before a built-in regex is first compiled (`None` for any other
+    /// source): up to [`MAX_SEARCHES`] of the sets [`literals::conjuncts`] finds, the most
+    /// selective first, each a literal of any length or several of at least [`MIN_LEN`],
+    /// and none that the keywords imply (each keyword contains a literal of the set, or a
+    /// literal contains the keyword: `xoxb-0`…`xoxb-9` after keyword `xoxb-`).
+    pub(crate) fn before_compile(source: &str, keywords: &[String]) -> Option<Gate> {
+        let (_, sets) = builtin(source)?;
+        let sets: Vec<Vec<&[u8]>> = sets.iter().map(|s| s.to_vec()).collect();
+        Gate::from_sets(&sets, keywords)
+    }
+
+    /// [`Gate::before_compile`] over `sets`, best first.
+    fn from_sets(sets: &[Vec<&[u8]>], keywords: &[String]) -> Option<Gate> {
         let mut searches = Vec::new();
         for set in sets {
+            let set = set.as_slice();
             if searches.len() == MAX_SEARCHES {
                 break;
             }
-            let usable = match set.as_slice() {
+            let usable = match set {
                 [one] => !one.is_empty(),
                 many => many.len() <= MAX_LITERALS && many.iter().all(|l| l.len() >= MIN_LEN),
             };
-            // Implied: each keyword contains a literal of the set, or one contains the
-            // keyword (`xoxb-0`…`xoxb-9` after keyword `xoxb-`: the regex's own search for
-            // the keyword costs what this one would).
             let implied = !keywords.is_empty()
                 && keywords.iter().all(|k| {
                     let k = k.as_bytes();
@@ -100,11 +137,11 @@ impl Gate {
             if !usable || implied {
                 continue;
             }
-            searches.push(match set.as_slice() {
-                [one] => Search::One(Box::new(memmem::Finder::new(one).into_owned())),
+            searches.push(match set {
+                [one] => Search::one(one),
                 // An NFA: the default for a few patterns is a DFA, which costs 2.4 M
                 // instructions to build for eleven lockfile names (a pre-commit check's whole
-                // scan is 11 M); the search is its prefilter's either way.
+                // scan is 11 M), and this gate is searched a few times in a run at most.
                 many => Search::Any(
                     AhoCorasickBuilder::new()
                         .match_kind(MatchKind::LeftmostFirst)
@@ -174,22 +211,45 @@ mod tests {
         assert_eq!(sets(r"(?i)token=\w+"), vec![strings(&["="])]);
     }
 
+    /// [`Gate::before_compile`] for any source, parsed here.
+    fn before_compile(source: &str, keywords: &[String]) -> Option<Gate> {
+        let sets = literals::conjuncts(&literals::parse(source).unwrap());
+        let sets: Vec<Vec<&[u8]>> = sets
+            .iter()
+            .map(|s| s.iter().map(Vec::as_slice).collect())
+            .collect();
+        Gate::from_sets(&sets, keywords)
+    }
+
     #[test]
-    fn gate_searches_what_the_keywords_do_not_imply() {
+    fn long_content_gate_searches_the_best_set_the_keywords_do_not_imply() {
         // Keyword `cookie` does not imply `_session`: a gate.
-        let g = Gate::new(r"_[a-z]+_session=\w+", &strings(&["cookie"])).unwrap();
+        let g = Gate::for_long(r"_[a-z]+_session=\w+", &strings(&["cookie"])).unwrap();
+        assert!(g.admits(b"cookie: _app_session=abc"));
+        assert!(!g.admits(b"cookie: _app_sessio=abc"));
+        // Keyword `xoxb-` contains the literal: the prefilter found it already.
+        assert!(Gate::for_long(r"xoxb-[0-9]+", &strings(&["xoxb-"])).is_none());
+        // Too short to be worth a search.
+        assert!(Gate::for_long(r"\w+=\w+", &strings(&["k"])).is_none());
+    }
+
+    #[test]
+    fn gate_before_the_compile_searches_every_set_the_keywords_do_not_imply() {
+        let g = before_compile(r"_[a-z]+_session=\w+", &strings(&["cookie"])).unwrap();
         assert!(g.admits(b"cookie: _app_session=abc"));
         assert!(!g.admits(b"cookie: _app_session abc"));
-        // Keyword `xoxb-` contains the literal: the prefilter found it already.
-        assert!(Gate::new(r"xoxb-[0-9]+", &strings(&["xoxb-"])).is_none());
+        // A literal that extends the keyword is implied by it.
+        assert!(before_compile(r"xoxb-[0-9]+", &strings(&["xoxb-"])).is_none());
         // A set of one short literal is searched (memchr); several short ones are not.
-        let g = Gate::new(r"\w+=\w+", &strings(&["k"])).unwrap();
+        let g = before_compile(r"\w+=\w+", &strings(&["k"])).unwrap();
         assert!(g.admits(b"k=v") && !g.admits(b"k v"));
-        assert!(Gate::new(r"\w+(?:=|:)\w+", &strings(&["k"])).is_none());
+        assert!(before_compile(r"\w+(?:=|:)\w+", &strings(&["k"])).is_none());
         // Every set must be found: a URL keyword without an `@` after it cannot match.
-        let g = Gate::new(r"[a-z]+://[^:@]+:[^@]+@[a-z]+", &strings(&["://"])).unwrap();
+        let g = before_compile(r"[a-z]+://[^:@]+:[^@]+@[a-z]+", &strings(&["://"])).unwrap();
         assert!(g.admits(b"see https://a:b@c"));
         assert!(!g.admits(b"see https://docs.rs/cargo"));
+        // Only built-in regexes have their sets without a parse.
+        assert!(Gate::before_compile(r"[a-z]+://[^:@]+:[^@]+@[a-z]+", &[]).is_none());
     }
 
     #[test]
@@ -203,39 +263,46 @@ mod tests {
             sources.extend(rule.path_sources());
             sources.extend(rule.allowlist.path_sources());
         }
+        let owned = |s: &[&[u8]]| s.iter().map(|l| l.to_vec()).collect::<Vec<_>>();
         for source in sources {
-            let table = builtin(source).unwrap_or_else(|| panic!("not in the table: {source}"));
-            let table: Vec<Vec<Vec<u8>>> = table
-                .iter()
-                .map(|s| s.iter().map(|l| l.to_vec()).collect())
-                .collect();
-            let now = literals::conjuncts(&literals::parse(source).unwrap());
-            assert_eq!(table, now, "{source}");
+            let (best, all) =
+                builtin(source).unwrap_or_else(|| panic!("not in the table: {source}"));
+            let hir = literals::parse(source).unwrap();
+            assert_eq!(best.map(owned), literals::best(&hir), "{source}");
+            let all: Vec<_> = all.iter().map(|s| owned(s)).collect();
+            assert_eq!(all, literals::conjuncts(&hir), "{source}");
         }
         assert!(builtin("not a built-in regex").is_none());
     }
 
     #[test]
     fn a_gate_never_refuses_content_the_regex_matches() {
-        // Every built-in rule's examples (and its regex on them) against its gate.
+        // Every built-in rule's examples (and its regex on them) against both its gates.
         let rules = crate::rules::RuleSet::builtin().expect("built-in rules load");
-        let mut gated = 0;
+        let (mut long, mut first) = (0, 0);
         for rule in rules.rules() {
             let source = rule.compiled_source.as_ref().unwrap_or(&rule.regex_source);
-            let Some(gate) = Gate::new(source, &rule.keywords) else {
-                continue;
-            };
-            gated += 1;
+            let gates = [
+                Gate::for_long(source, &rule.keywords),
+                Gate::before_compile(source, &rule.keywords),
+            ];
+            long += usize::from(gates[0].is_some());
+            first += usize::from(gates[1].is_some());
             let regex = crate::rules::build_regex(source).unwrap();
             for template in rule.examples.iter().chain(&rule.negative_examples) {
                 for seed in 0..4 {
                     let text = crate::rules::examples::expand(template, seed).unwrap();
                     if regex.is_match(text.as_bytes()) {
-                        assert!(gate.admits(text.as_bytes()), "{}: {text}", rule.id);
+                        for gate in gates.iter().flatten() {
+                            assert!(gate.admits(text.as_bytes()), "{}: {text}", rule.id);
+                        }
                     }
                 }
             }
         }
-        assert!(gated > 0);
+        assert!(
+            long > 0 && first > long,
+            "{long} long, {first} before the compile"
+        );
     }
 }

@@ -38,6 +38,37 @@ pub(crate) fn conjuncts(hir: &Hir) -> Vec<Vec<Vec<u8>>> {
     sets
 }
 
+/// The one set a search of long content uses: the best required piece of the regex's own
+/// structure (a literal, a concatenation's best part, the union of an alternation's branches,
+/// a repetition of at least one), without the extensions [`conjuncts`] adds. Measured on
+/// curl's history, the extended sets cost more to search than they spare: where the regex
+/// starts with the literals (case variants of a name), its own prefilter searches them as
+/// fast, and the gate only doubles the reading.
+pub(crate) fn best(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Capture(c) => best(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => best(&r.sub),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(best)
+            .max_by(|a, b| score(a).cmp(&score(b))),
+        HirKind::Alternation(branches) => {
+            let mut all: Vec<Vec<u8>> = Vec::new();
+            for b in branches {
+                all.extend(best(b)?);
+                if all.len() > MAX_LITERALS {
+                    return None;
+                }
+            }
+            all.sort();
+            all.dedup();
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
 /// How selective a set is: its shortest literal (capped), then fewer literals.
 pub(crate) fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
     let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
