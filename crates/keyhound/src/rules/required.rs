@@ -1,17 +1,21 @@
 //! Required literals: sets of strings such that every match of a regex contains one of each,
-//! and the gate that skips a rule's regex over content lacking one of the sets.
+//! and the gates that skip a rule's regex over content lacking one of the sets.
 //!
 //! A rule whose keyword is not part of its match (`session` cookies whose keyword is the word
 //! `cookie`, a Rails `_app_session` name) makes the regex engine search every byte of every
 //! file that says the keyword, at the speed of its automaton (about a nanosecond a byte here):
-//! 1.3 s of regex time on curl's history for one such rule. When the regex itself requires
-//! literals that the keywords do not imply (`_session=` or `_session:`; a URL password's `@`),
-//! a SIMD substring search per set over the content (memchr's, or aho-corasick's for several
-//! literals) says whether the regex can match at all. Before a built-in rule's regex is first
-//! compiled, its gate (from `build.rs`, so no parse) also decides short content: a pre-commit
-//! check then compiles only the regexes that can match the staged files.
+//! 1.3 s of regex time on curl's history for one such rule. When the regex itself requires a
+//! literal that the keywords do not imply (`_session`), one SIMD substring search over long
+//! content (memchr's, or aho-corasick's for a few) says whether the regex can match at all:
+//! [`Gate::for_long`].
 //!
-//! Exact by construction (see [`literals`]): a haystack that lacks a set has no match, and the
+//! A regex is compiled the first time it is needed (1–4 M instructions for the generic ones, a
+//! third of a pre-commit check). Before that, [`Gate::before_compile`] searches every set the
+//! regex requires (a URL password's `@` as well as its keyword `://`; `_session=` or
+//! `_session:`), taken from a table `build.rs` makes, so that nothing is parsed: the check of
+//! a staged file compiles only the regexes that can match it.
+//!
+//! Exact by construction (see [`literals`]): a haystack that lacks a set has no match, and a
 //! gate never changes what a rule finds, only what it costs.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
