@@ -669,7 +669,7 @@ entropy = 3.0
         // no `@` is decided by the gate and leaves the regex uncompiled; one with a password
         // in a URL compiles it and finds the password.
         let set = RuleSet::builtin().unwrap();
-        let url = set.rules().iter().find(|r| r.id == "url-password").unwrap();
+        let url = set.get("url-password").unwrap();
         let docs =
             "//! - <https://docs.rs/cargo>: the library\n//! see https://crates.io/crates/x\n";
         assert!(docs.len() < crate::rules::GATE_FROM);
@@ -691,11 +691,7 @@ entropy = 3.0
         // without them is refused before the compile, until the gate has searched
         // FIRST_GATE_BUDGET bytes; then the regex compiles (and finds nothing either).
         let set = RuleSet::builtin().unwrap();
-        let okta = set
-            .rules()
-            .iter()
-            .find(|r| r.id == "okta-api-token")
-            .unwrap();
+        let okta = set.get("okta-api-token").unwrap();
         let text = "curl -H 'Authorization: none' https://example.invalid\n".repeat(1000);
         let mut searched = 0;
         while searched <= crate::rules::FIRST_GATE_BUDGET {

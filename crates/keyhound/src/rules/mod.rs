@@ -1660,11 +1660,7 @@ mod tests {
         // generic-api-key's allowlist names lockfiles: a path with none of their names is not
         // allowlisted, and the regex stays uncompiled until a path might match.
         let set = RuleSet::builtin().unwrap();
-        let rule = set
-            .rules()
-            .iter()
-            .find(|r| r.id == "generic-api-key")
-            .unwrap();
+        let rule = set.get("generic-api-key").unwrap();
         let source = rule.allowlist.path_sources().next().unwrap().to_string();
         let lazy = LazyRegexes::new(&[source], BUILTIN_REGEX_SIZE, false).unwrap();
         assert!(!lazy.any_match(b"src/lib.rs"));
