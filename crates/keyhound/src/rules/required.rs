@@ -69,62 +69,74 @@ enum Search {
 }
 
 impl Search {
-    fn one(literal: &[u8]) -> Search {
-        Search::One(Box::new(memmem::Finder::new(literal).into_owned()))
+    /// One literal: memchr's search; several: aho-corasick's, of `kind` (`None`: its default).
+    fn new(set: &[&[u8]], kind: Option<AhoCorasickKind>) -> Option<Search> {
+        match set {
+            [one] => Some(Search::One(Box::new(memmem::Finder::new(one).into_owned()))),
+            many => AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .kind(kind)
+                .build(many)
+                .ok()
+                .map(Search::Any),
+        }
     }
+}
+
+/// Whether each keyword contains a literal of `set` (the prefilter then found one already),
+/// or, `either_way`, a literal contains the keyword.
+fn implied(set: &[&[u8]], keywords: &[String], either_way: bool) -> bool {
+    !keywords.is_empty()
+        && keywords.iter().all(|k| {
+            let k = k.as_bytes();
+            set.iter().any(|l| {
+                memmem::find(k, l).is_some() || (either_way && memmem::find(l, k).is_some())
+            })
+        })
 }
 
 impl Gate {
     /// The gate searched in long content once the regex is compiled: the regex's best set
     /// (see [`literals::best`]), unless a literal is shorter than [`MIN_LEN`], there are
-    /// more than [`MAX_LITERALS`], or the keywords imply it (each keyword contains one of its
-    /// literals: the prefilter already found one). A built-in source takes the set `build.rs`
-    /// computed; another is parsed here.
+    /// more than [`MAX_LITERALS`], or the keywords imply it. A built-in source takes the set
+    /// `build.rs` computed; another is parsed here.
     pub(crate) fn for_long(source: &str, keywords: &[String]) -> Option<Gate> {
-        let set: Vec<Vec<u8>> = match builtin(source) {
-            Some((best, _)) => best?.iter().map(|l| l.to_vec()).collect(),
-            None => literals::best(&literals::parse(source)?)?,
+        let parsed;
+        let set: Vec<&[u8]> = match builtin(source) {
+            Some((best, _)) => best?.to_vec(),
+            None => {
+                parsed = literals::best(&literals::parse(source)?)?;
+                parsed.iter().map(Vec::as_slice).collect()
+            }
         };
-        if set.iter().any(|l| l.len() < MIN_LEN) || set.len() > MAX_LITERALS {
+        if set.iter().any(|l| l.len() < MIN_LEN)
+            || set.len() > MAX_LITERALS
+            || implied(&set, keywords, false)
+        {
             return None;
         }
-        let implied = !keywords.is_empty()
-            && keywords
-                .iter()
-                .all(|k| set.iter().any(|l| memmem::find(k.as_bytes(), l).is_some()));
-        if implied {
-            return None;
-        }
-        let search = match set.as_slice() {
-            [one] => Search::one(one),
-            many => Search::Any(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(many)
-                    .ok()?,
-            ),
-        };
         Some(Gate {
-            searches: vec![search],
+            searches: vec![Search::new(&set, None)?],
         })
     }
 
     /// The gate searched before a built-in regex is first compiled (`None` for any other
     /// source): up to [`MAX_SEARCHES`] of the sets [`literals::conjuncts`] finds, the most
     /// selective first, each a literal of any length or several of at least [`MIN_LEN`],
-    /// and none that the keywords imply (each keyword contains a literal of the set, or a
-    /// literal contains the keyword: `xoxb-0`…`xoxb-9` after keyword `xoxb-`).
+    /// and none that the keywords imply, either way (`xoxb-0`…`xoxb-9` after keyword
+    /// `xoxb-`: the regex's own search for the keyword costs what this one would).
     pub(crate) fn before_compile(source: &str, keywords: &[String]) -> Option<Gate> {
         let (_, sets) = builtin(source)?;
-        let sets: Vec<Vec<&[u8]>> = sets.iter().map(|s| s.to_vec()).collect();
-        Gate::from_sets(&sets, keywords)
+        Gate::from_sets(sets.iter().copied(), keywords)
     }
 
     /// [`Gate::before_compile`] over `sets`, best first.
-    fn from_sets(sets: &[Vec<&[u8]>], keywords: &[String]) -> Option<Gate> {
+    fn from_sets<'a>(
+        sets: impl IntoIterator<Item = &'a [&'a [u8]]>,
+        keywords: &[String],
+    ) -> Option<Gate> {
         let mut searches = Vec::new();
         for set in sets {
-            let set = set.as_slice();
             if searches.len() == MAX_SEARCHES {
                 break;
             }
@@ -132,28 +144,12 @@ impl Gate {
                 [one] => !one.is_empty(),
                 many => many.len() <= MAX_LITERALS && many.iter().all(|l| l.len() >= MIN_LEN),
             };
-            let implied = !keywords.is_empty()
-                && keywords.iter().all(|k| {
-                    let k = k.as_bytes();
-                    set.iter()
-                        .any(|l| memmem::find(k, l).is_some() || memmem::find(l, k).is_some())
-                });
-            if !usable || implied {
-                continue;
-            }
-            searches.push(match set {
-                [one] => Search::one(one),
+            if usable && !implied(set, keywords, true) {
                 // An NFA: the default for a few patterns is a DFA, which costs 2.4 M
                 // instructions to build for eleven lockfile names (a pre-commit check's whole
                 // scan is 11 M), and this gate is searched a few times in a run at most.
-                many => Search::Any(
-                    AhoCorasickBuilder::new()
-                        .match_kind(MatchKind::LeftmostFirst)
-                        .kind(Some(AhoCorasickKind::ContiguousNFA))
-                        .build(many)
-                        .ok()?,
-                ),
-            });
+                searches.push(Search::new(set, Some(AhoCorasickKind::ContiguousNFA))?);
+            }
         }
         (!searches.is_empty()).then_some(Gate { searches })
     }
@@ -222,7 +218,7 @@ mod tests {
             .iter()
             .map(|s| s.iter().map(Vec::as_slice).collect())
             .collect();
-        Gate::from_sets(&sets, keywords)
+        Gate::from_sets(sets.iter().map(Vec::as_slice), keywords)
     }
 
     #[test]
