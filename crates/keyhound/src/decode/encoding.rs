@@ -20,6 +20,7 @@
 mod alphabet;
 mod escapes;
 mod offsets;
+mod patterns;
 mod runs;
 mod triggers;
 

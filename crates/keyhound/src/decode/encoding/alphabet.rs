@@ -3,12 +3,7 @@
 
 use super::super::classify::pack;
 
-/// The standard base64 alphabet.
-pub(crate) const STD: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-/// The URL-safe base64 alphabet.
-pub(crate) const URL: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+pub(crate) use super::patterns::{STD, URL};
 
 const fn b64_table() -> [u8; 256] {
     let mut t = [0xFFu8; 256];

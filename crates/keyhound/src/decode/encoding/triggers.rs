@@ -11,10 +11,16 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::alphabet::{decode_base64, decode_hex, hex_mask, is_b64, B64, HEX, STD, URL};
 use super::offsets::{Decoded, OffsetMap};
+pub(crate) use super::patterns::base64_core;
+use super::patterns::{sorted_table, Table, MIN_PATTERN};
 use super::runs::MIN_HEX_RUN;
 
-/// Shortest encoded keyword searched for; shorter ones would fire on any long run.
-const MIN_PATTERN: usize = 3;
+/// The sorted base64 patterns of the built-in rules' keywords, made by `build.rs` with
+/// [`sorted_table`]: `BUILTIN_KEYWORDS` (sorted, each once, ends in `BUILTIN_KEYWORD_ENDS`) and
+/// the table's `BUILTIN_BASE64`, `BUILTIN_BASE64_ENDS`, `BUILTIN_BASE64_SKIPS`.
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/triggers.rs"));
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -37,7 +43,8 @@ pub(crate) struct Triggers {
     base64: OnceLock<Automaton>,
     /// The base64 patterns sorted, searched by binary search at each position: what a process
     /// uses until it has searched [`SORTED_UP_TO`] bytes (a pre-commit check's few lines),
-    /// since building either automaton costs more than searching that little text this way.
+    /// since building either automaton costs more than searching that little text this way
+    /// (with the built-in rules, the table is made at build time and costs nothing here).
     base64_sorted: OnceLock<Automaton>,
     /// The base64 automaton over whole patterns, built once a process has searched
     /// [`WHOLE_AFTER`] bytes with the prefix one: slower to build, faster to search (same hits).
@@ -77,8 +84,82 @@ enum Search {
     /// one-file scan).
     Prefix(Option<AhoCorasick>, ByPrefix),
     /// No automaton: the patterns in sorted order (pattern id = position), searched position
-    /// by position with a binary search.
-    Sorted(Vec<Vec<u8>>),
+    /// by position with a binary search; their kinds are in the table, not in
+    /// [`Automaton::kinds`].
+    Sorted(Sorted),
+}
+
+/// A sorted table of base64 patterns: made at build time for the built-in rules' keywords,
+/// or at run time for others (a config's rules).
+#[derive(Debug)]
+enum Sorted {
+    Builtin,
+    Built(Table),
+}
+
+/// A [`Table`]'s parts, borrowed.
+#[derive(Clone, Copy)]
+struct TableRef<'a> {
+    bytes: &'a [u8],
+    ends: &'a [u32],
+    skips: &'a [u8],
+}
+
+impl Sorted {
+    fn table(&self) -> TableRef<'_> {
+        match self {
+            Sorted::Builtin => TableRef {
+                bytes: builtin::BUILTIN_BASE64,
+                ends: builtin::BUILTIN_BASE64_ENDS,
+                skips: builtin::BUILTIN_BASE64_SKIPS,
+            },
+            Sorted::Built(t) => TableRef {
+                bytes: &t.bytes,
+                ends: &t.ends,
+                skips: &t.skips,
+            },
+        }
+    }
+}
+
+impl TableRef<'_> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn pattern(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j] as usize);
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// Every occurrence in `run` of every pattern.
+    fn hits(&self, run: &[u8]) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        for start in 0..run.len().saturating_sub(MIN_PATTERN - 1) {
+            let rest = &run[start..];
+            let head = &rest[..MIN_PATTERN];
+            // The first pattern whose head is not below `head`.
+            let (mut lo, mut hi) = (0, self.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if &self.pattern(mid)[..MIN_PATTERN] < head {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            for i in lo..self.len() {
+                let p = self.pattern(i);
+                if &p[..MIN_PATTERN] != head {
+                    break;
+                }
+                if rest.starts_with(p) {
+                    hits.push((start, start + p.len(), i));
+                }
+            }
+        }
+        hits
+    }
 }
 
 /// The whole patterns, and the ids of those under each prefix.
@@ -149,35 +230,31 @@ impl Automaton {
     }
 
     /// The base64 patterns of `keywords`, sorted, without an automaton (see
-    /// [`Triggers::base64_sorted`]): the same patterns, each with the same kinds in the same
-    /// order, as [`Automaton::build`] makes.
+    /// [`Triggers::base64_sorted`]): the same patterns with the same kinds as
+    /// [`Automaton::build`] makes; the built-in rules' table when `keywords` are theirs.
     fn sorted(keywords: &[Vec<u8>]) -> Automaton {
-        let mut all: Vec<(Vec<u8>, Kind)> = keywords
-            .iter()
-            .flat_map(|kw| encodings(kw, false))
-            .filter(|(p, _)| p.len() >= MIN_PATTERN)
-            .collect();
-        // Stable: a pattern's kinds stay in the order they were made.
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut kinds: Vec<Vec<Kind>> = Vec::new();
-        for (p, k) in all {
-            match (patterns.last(), kinds.last_mut()) {
-                (Some(last), Some(ks)) if *last == p => {
-                    if !ks.contains(&k) {
-                        ks.push(k);
-                    }
-                }
-                _ => {
-                    patterns.push(p);
-                    kinds.push(vec![k]);
-                }
-            }
-        }
+        let sorted = if is_builtin(keywords) {
+            Sorted::Builtin
+        } else {
+            Sorted::Built(sorted_table(keywords.iter().map(Vec::as_slice)))
+        };
         Automaton {
-            search: Search::Sorted(patterns),
-            kinds,
+            search: Search::Sorted(sorted),
+            kinds: Vec::new(),
         }
+    }
+
+    /// The kinds of pattern `pattern`.
+    fn kinds(&self, pattern: usize) -> impl Iterator<Item = Kind> + '_ {
+        let (listed, skips): (&[Kind], u8) = match &self.search {
+            Search::Sorted(sorted) => (&[], sorted.table().skips[pattern]),
+            _ => (&self.kinds[pattern], 0),
+        };
+        listed.iter().copied().chain(
+            (0..4)
+                .filter(move |s| skips & (1 << s) != 0)
+                .map(|skip| Kind::Base64 { skip }),
+        )
     }
 
     /// Every occurrence in `run` of every pattern (overlapping ones too).
@@ -200,52 +277,25 @@ impl Automaton {
                 }
                 hits
             }
-            Search::Sorted(patterns) => {
-                let mut hits = Vec::new();
-                for start in 0..run.len().saturating_sub(MIN_PATTERN - 1) {
-                    let rest = &run[start..];
-                    let head = &rest[..MIN_PATTERN];
-                    let from = patterns.partition_point(|p| &p[..MIN_PATTERN] < head);
-                    for (i, p) in patterns.iter().enumerate().skip(from) {
-                        if &p[..MIN_PATTERN] != head {
-                            break;
-                        }
-                        if rest.starts_with(p) {
-                            hits.push((start, start + p.len(), i));
-                        }
-                    }
-                }
-                hits
-            }
+            Search::Sorted(sorted) => sorted.table().hits(run),
         }
     }
 }
 
-/// The characters of base64 text (both alphabets) fully determined by `bytes` when they sit
-/// `align` bytes into a 3-byte group, and how far into its 4-character group the first one is.
-/// Character `c` of the stream (`align` unknown bytes, then `bytes`) holds bits `6c..6c + 6`;
-/// the ones made only of known bits run from the first whole slot after the unknown prefix to
-/// the last slot that ends inside `bytes`.
-pub(crate) fn base64_core(bytes: &[u8], align: usize, alphabet: &[u8; 64]) -> (Vec<u8>, usize) {
-    let total = align + bytes.len();
-    let first = (align * 8).div_ceil(6);
-    let last = (total * 8) / 6;
-    if first >= last {
-        return (Vec::new(), first % 4);
+/// Whether `keywords` (distinct) are the built-in rules' keywords, in any order.
+fn is_builtin(keywords: &[Vec<u8>]) -> bool {
+    let ends = builtin::BUILTIN_KEYWORD_ENDS;
+    if keywords.len() != ends.len() {
+        return false;
     }
-    let byte = |i: usize| {
-        i.checked_sub(align)
-            .and_then(|j| bytes.get(j))
-            .map_or(0u16, |&b| u16::from(b))
-    };
-    let chars = (first..last)
-        .map(|c| {
-            let (i, off) = (6 * c / 8, 6 * c % 8);
-            let pair = (byte(i) << 8) | byte(i + 1);
-            alphabet[usize::from((pair >> (10 - off)) & 63)]
-        })
-        .collect();
-    (chars, first % 4)
+    let mut mine: Vec<&[u8]> = keywords.iter().map(Vec::as_slice).collect();
+    mine.sort_unstable();
+    let mut start = 0;
+    mine.iter().zip(ends).all(|(kw, &end)| {
+        let theirs = &builtin::BUILTIN_KEYWORDS[start..end as usize];
+        start = end as usize;
+        *kw == theirs
+    })
 }
 
 /// `bytes` as hex digits.
@@ -352,8 +402,8 @@ impl Triggers {
         ];
         for automaton in automata.into_iter().flatten() {
             for (start, end, pattern) in automaton.hits(run) {
-                for kind in &automaton.kinds[pattern] {
-                    match *kind {
+                for kind in automaton.kinds(pattern) {
+                    match kind {
                         Kind::Base64 { skip } => {
                             let phase = (start + 4 - skip) % 4;
                             windows.push(window(run.len(), start, phase));
@@ -552,6 +602,43 @@ mod tests {
         }
     }
 
+    /// The table `build.rs` made is the built-in rules' own: their keywords, and the table
+    /// `sorted_table` makes of them now; a scan with the built-in rules uses it, one with a
+    /// keyword more makes its own.
+    #[test]
+    fn the_build_time_table_is_the_builtin_rules_table() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let keywords: Vec<&str> = rules
+            .rules()
+            .iter()
+            .flat_map(|r| r.keywords.iter().map(String::as_str))
+            .collect();
+        let triggers = Triggers::new(keywords.iter().copied());
+        assert!(is_builtin(&triggers.keywords));
+        let made = sorted_table(triggers.keywords.iter().map(Vec::as_slice));
+        let builtin = Sorted::Builtin;
+        let t = builtin.table();
+        assert!(t.len() > 500, "{}", t.len());
+        assert_eq!(
+            (t.bytes, t.ends, t.skips),
+            (&made.bytes[..], &made.ends[..], &made.skips[..])
+        );
+        assert!(matches!(
+            Automaton::sorted(&triggers.keywords).search,
+            Search::Sorted(Sorted::Builtin)
+        ));
+        let mut more = triggers.keywords.clone();
+        more.push(b"keyhound-test-keyword".to_vec());
+        assert!(!is_builtin(&more));
+        assert!(!is_builtin(&more[1..]));
+        let own = Automaton::sorted(&more);
+        assert!(matches!(own.search, Search::Sorted(Sorted::Built(_))));
+        // The extra keyword's encoding is found by the table made for it.
+        let (core, _) = base64_core(b"keyhound-test-keyword", 0, STD);
+        assert!(!own.hits(&core).is_empty());
+        assert!(Automaton::sorted(&triggers.keywords).hits(&core).is_empty());
+    }
+
     /// The automaton over prefixes finds what one over the whole patterns finds.
     #[test]
     fn prefix_hits_are_the_whole_patterns_hits() {
@@ -584,9 +671,13 @@ mod tests {
         // The sorted patterns (other pattern numbers): the same hits, pattern text and kinds.
         let sorted = Automaton::sorted(&keywords);
         let named = |auto: &Automaton, hits: Vec<Hit>| {
-            let mut out: Vec<(usize, usize, Vec<u8>, String)> = hits
+            let mut out: Vec<(usize, usize, Vec<u8>, Vec<String>)> = hits
                 .into_iter()
-                .map(|(s, e, p)| (s, e, text[s..e].to_vec(), format!("{:?}", auto.kinds[p])))
+                .map(|(s, e, p)| {
+                    let mut kinds: Vec<String> = auto.kinds(p).map(|k| format!("{k:?}")).collect();
+                    kinds.sort();
+                    (s, e, text[s..e].to_vec(), kinds)
+                })
                 .collect();
             out.sort();
             out

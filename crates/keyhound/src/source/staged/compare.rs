@@ -147,7 +147,7 @@ impl<'a> IndexWalk<'a> {
     fn dir(&mut self, prefix: &[u8], tree: Option<Oid>, lo: usize, hi: usize) -> Result<()> {
         let dir_path = prefix.strip_suffix(b"/").unwrap_or(prefix);
         if let Some(t) = tree {
-            if self.file.trees.get(dir_path) == Some(&t) {
+            if self.file.trees.get(dir_path) == Some(t) {
                 return Ok(());
             }
         }

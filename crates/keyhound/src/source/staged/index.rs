@@ -9,7 +9,7 @@
 //! (`sdir`), another mandatory extension or a damaged file is [`ReadError::Unsupported`]: the
 //! caller falls back to a reader that understands it.
 
-use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 use git2::Oid;
@@ -34,8 +34,8 @@ pub(super) struct Entry {
 pub(super) struct IndexFile {
     /// Entries sorted by path, then stage.
     pub entries: Vec<Entry>,
-    /// Valid cached trees by directory path (`""` is the root).
-    pub trees: HashMap<Vec<u8>, Oid>,
+    /// Valid cached trees by directory path (see [`CachedTrees::get`]).
+    pub trees: CachedTrees,
     /// Whether the file had a cached-tree extension at all.
     pub has_cache_tree: bool,
 }
@@ -234,14 +234,65 @@ fn parse(d: &[u8]) -> Result<IndexFile, Unsupported> {
     Ok(out)
 }
 
+/// The cached-tree extension as read: its directories in pre-order, each with the index of
+/// the node after its subtree, so that a lookup walks down one path and skips whole
+/// subtrees. (A map from every directory's path was built on every pre-commit check and cost
+/// more than the rest of the comparison, which looks up a handful of directories.)
+#[derive(Debug, Default)]
+pub(super) struct CachedTrees {
+    /// The directories' names, one after another.
+    names: Vec<u8>,
+    nodes: Vec<TreeNode>,
+}
+
+#[derive(Debug)]
+struct TreeNode {
+    /// Where the name is in [`CachedTrees::names`].
+    name: Range<u32>,
+    /// The tree's id; `None` for a directory changed since the tree was computed.
+    id: Option<Oid>,
+    /// The node after this one's subtree.
+    next: u32,
+}
+
+impl CachedTrees {
+    /// The valid cached tree of the directory `path` (`/`-separated, `""` for the root).
+    pub(super) fn get(&self, path: &[u8]) -> Option<Oid> {
+        let mut at = 0;
+        let mut node = self.nodes.first()?;
+        if !path.is_empty() {
+            for part in path.split(|&b| b == b'/') {
+                let end = node.next as usize;
+                let mut child = at + 1;
+                loop {
+                    let c = self.nodes.get(child).filter(|_| child < end)?;
+                    if &self.names[c.name.start as usize..c.name.end as usize] == part {
+                        break;
+                    }
+                    child = c.next as usize;
+                }
+                at = child;
+                node = &self.nodes[at];
+            }
+        }
+        node.id
+    }
+
+    /// How many directories have a valid cached tree.
+    #[cfg(test)]
+    fn valid(&self) -> usize {
+        self.nodes.iter().filter(|n| n.id.is_some()).count()
+    }
+}
+
 /// The cached-tree extension: nodes in pre-order, each `name NUL entry_count SP
 /// subtree_count LF [id]`, where an entry count of -1 marks a directory changed since the
 /// tree was computed (no id follows; its subdirectories may still be valid).
-fn cache_tree(d: &[u8]) -> Result<HashMap<Vec<u8>, Oid>, String> {
-    let mut trees = HashMap::new();
+fn cache_tree(d: &[u8]) -> Result<CachedTrees, String> {
+    let mut trees = CachedTrees::default();
     let mut pos = 0;
-    // (path of the directory, subtrees still to read)
-    let mut stack: Vec<(Vec<u8>, usize)> = Vec::new();
+    // (node of the directory, subtrees still to read)
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     let mut root_seen = false;
     while pos < d.len() {
         let nul = memchr::memchr(0, &d[pos..]).ok_or("bad cached tree")?;
@@ -253,29 +304,35 @@ fn cache_tree(d: &[u8]) -> Result<HashMap<Vec<u8>, Oid>, String> {
         let (count, subtrees) = line.split_once(' ').ok_or("bad cached tree")?;
         let count: i64 = count.parse().map_err(|_| "bad cached tree")?;
         let subtrees: usize = subtrees.parse().map_err(|_| "bad cached tree")?;
-        while stack.last().is_some_and(|(_, left)| *left == 0) {
+        let here = trees.nodes.len();
+        while let Some(&(done, 0)) = stack.last() {
+            trees.nodes[done].next = here as u32;
             stack.pop();
         }
-        let path = match stack.last_mut() {
-            Some((parent, left)) => {
-                *left -= 1;
-                if parent.is_empty() {
-                    name.to_vec()
-                } else {
-                    [parent.as_slice(), b"/", name].concat()
-                }
-            }
-            None if !root_seen && name.is_empty() => {
-                root_seen = true;
-                Vec::new()
-            }
+        match stack.last_mut() {
+            Some((_, left)) => *left -= 1,
+            None if !root_seen && name.is_empty() => root_seen = true,
             None => return Err("bad cached tree".into()),
-        };
-        if count >= 0 {
-            trees.insert(path.clone(), oid_at(d, pos)?);
-            pos += HASH_LEN;
         }
-        stack.push((path, subtrees));
+        let id = if count >= 0 {
+            let id = oid_at(d, pos)?;
+            pos += HASH_LEN;
+            Some(id)
+        } else {
+            None
+        };
+        let start = trees.names.len() as u32;
+        trees.names.extend_from_slice(name);
+        trees.nodes.push(TreeNode {
+            name: start..trees.names.len() as u32,
+            id,
+            next: 0,
+        });
+        stack.push((here, subtrees));
+    }
+    let end = trees.nodes.len() as u32;
+    for (node, _) in stack {
+        trees.nodes[node].next = end;
     }
     Ok(trees)
 }
@@ -311,11 +368,63 @@ mod tests {
         d.extend_from_slice(&oid);
         d.extend_from_slice(b"c\0-1 0\n");
         let trees = cache_tree(&d).unwrap();
-        assert!(!trees.contains_key(&b""[..]));
-        assert!(trees.contains_key(&b"a"[..]));
-        assert!(trees.contains_key(&b"a/b"[..]));
-        assert!(!trees.contains_key(&b"c"[..]));
-        assert_eq!(trees.len(), 2);
+        assert_eq!(trees.get(b""), None);
+        assert_eq!(trees.get(b"a"), Some(Oid::from_bytes(&oid).unwrap()));
+        assert_eq!(trees.get(b"a/b"), Some(Oid::from_bytes(&oid).unwrap()));
+        assert_eq!(trees.get(b"c"), None);
+        assert_eq!(trees.get(b"b"), None);
+        assert_eq!(trees.get(b"a/c"), None);
+        assert_eq!(trees.valid(), 2);
+    }
+
+    /// Lookups walk down past whole subtrees: every directory of a deeper tree is found with
+    /// its own id, and names that are another directory's are not.
+    #[test]
+    fn cache_tree_lookups_skip_subtrees() {
+        // (name, subtrees, id byte or none), in pre-order: root{a{b{c}, x}, d{e}, f}
+        let nodes: [(&str, usize, Option<u8>); 8] = [
+            ("", 3, Some(1)),
+            ("a", 2, Some(2)),
+            ("b", 1, None),
+            ("c", 0, Some(4)),
+            ("x", 0, Some(5)),
+            ("d", 1, Some(6)),
+            ("e", 0, Some(7)),
+            ("f", 0, Some(8)),
+        ];
+        let mut d = Vec::new();
+        for (name, subtrees, id) in nodes {
+            let count = if id.is_some() { 1 } else { -1 };
+            d.extend_from_slice(format!("{name}\0{count} {subtrees}\n").as_bytes());
+            if let Some(b) = id {
+                d.extend_from_slice(&[b; 20]);
+            }
+        }
+        let trees = cache_tree(&d).unwrap();
+        let id = |b: u8| Some(Oid::from_bytes(&[b; 20]).unwrap());
+        for (path, want) in [
+            ("", id(1)),
+            ("a", id(2)),
+            ("a/b", None),
+            ("a/b/c", id(4)),
+            ("a/x", id(5)),
+            ("d", id(6)),
+            ("d/e", id(7)),
+            ("f", id(8)),
+            ("c", None),
+            ("e", None),
+            ("a/e", None),
+            ("d/e/c", None),
+            ("g", None),
+        ] {
+            assert_eq!(trees.get(path.as_bytes()), want, "{path:?}");
+        }
+        assert_eq!(trees.valid(), 7);
+        // One subtree too many is a damaged extension, as before.
+        let mut extra = d.clone();
+        extra.extend_from_slice(b"g\x000 0\n");
+        extra.extend_from_slice(&[9; 20]);
+        assert!(cache_tree(&extra).is_err());
     }
 
     #[test]
