@@ -36,13 +36,17 @@ fn main() {
     entries.sort();
     let mut sources = std::collections::BTreeSet::new();
     let mut keywords = std::collections::BTreeSet::new();
+    let mut examples = serde_json::Map::new();
     for path in entries {
         println!("cargo:rerun-if-changed={}", path.display());
-        let value = convert(&path, &out);
+        let value = convert(&path, &out, &mut examples);
         regex_sources(&value, &mut sources);
         rule_keywords(&value, &mut keywords);
     }
     write_gates(&sources, &out.with_file_name("gates.rs"));
+    let dest = out.join("examples.json");
+    let json = serde_json::to_string(&examples).expect("JSON values are JSON");
+    std::fs::write(&dest, json).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
     write_triggers(&keywords, &out.with_file_name("triggers.rs"));
 }
 
@@ -132,11 +136,36 @@ fn write_gates(sources: &std::collections::BTreeSet<String>, dest: &Path) {
     std::fs::write(dest, text).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));
 }
 
-fn convert(path: &Path, out: &Path) -> toml::Value {
+/// Writes the rule file at `path` as JSON into `out`, without its rules' examples, which go
+/// into `examples` by rule id (`[examples, negative_examples]`); returns the file as parsed.
+fn convert(
+    path: &Path,
+    out: &Path,
+    examples: &mut serde_json::Map<String, serde_json::Value>,
+) -> toml::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let value: toml::Value =
         toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json = serde_json::to_string(&value).expect("a TOML value is JSON");
+    let mut json = serde_json::to_value(&value).expect("a TOML value is JSON");
+    let rules = json
+        .get_mut("rules")
+        .and_then(serde_json::Value::as_array_mut);
+    for rule in rules.into_iter().flatten() {
+        let Some(rule) = rule.as_object_mut() else {
+            continue;
+        };
+        let mut take = |field: &str| rule.remove(field).unwrap_or_else(|| serde_json::json!([]));
+        let pair = serde_json::json!([take("examples"), take("negative_examples")]);
+        if let Some(id) = rule.get("id").and_then(serde_json::Value::as_str) {
+            if examples.insert(id.to_string(), pair).is_some() {
+                panic!(
+                    "{}: rule `{id}` is defined in two built-in files",
+                    path.display()
+                );
+            }
+        }
+    }
+    let json = serde_json::to_string(&json).expect("JSON values are JSON");
     let stem = path.file_stem().expect("a file name").to_string_lossy();
     let dest = out.join(format!("{stem}.json"));
     std::fs::write(&dest, json).unwrap_or_else(|e| panic!("{}: {e}", dest.display()));

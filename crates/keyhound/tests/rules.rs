@@ -38,9 +38,9 @@ fn every_builtin_example_and_negative_example_holds() {
 fn every_rule_has_examples_negatives_and_remediation() {
     let s = scanner();
     for r in s.rules().rules() {
-        assert!(!r.examples.is_empty(), "{} has no examples", r.id);
+        assert!(!r.examples().is_empty(), "{} has no examples", r.id);
         assert!(
-            !r.negative_examples.is_empty(),
+            !r.negative_examples().is_empty(),
             "{} has no negative examples",
             r.id
         );

@@ -127,26 +127,34 @@ impl Prefilter {
                 }
             }
         }
-        // A hit on a keyword is a hit on every keyword it starts with or that starts with it:
-        // the shorter ones are its prefixes (looked up), the longer ones follow it in sorted
-        // order.
-        let mut sorted: Vec<&str> = keywords.clone();
-        sorted.sort_unstable();
-        let mut rules_for = Vec::with_capacity(keywords.len());
-        for k in &keywords {
-            let mut set: Vec<u32> = Vec::new();
-            for len in (1..k.len()).filter(|&l| k.is_char_boundary(l)) {
-                if let Some(&j) = index.get(&k[..len]) {
-                    set.extend(&owners[j]);
-                }
+        // A hit on a keyword is a hit on every keyword it starts with or that starts with it.
+        // In sorted order, the longer ones follow it, and the shorter ones are what a stack
+        // holds when it is reached, if each keyword pops those it does not start with and is
+        // pushed (every keyword between a prefix and it starts with that prefix too). Looking
+        // each prefix up in a map cost more than the rest of building the prefilter.
+        let mut sorted: Vec<usize> = (0..keywords.len()).collect();
+        sorted.sort_unstable_by_key(|&k| keywords[k]);
+        let mut rules_for: Vec<Vec<u32>> = vec![Vec::new(); keywords.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for (at, &k) in sorted.iter().enumerate() {
+            let kw = keywords[k];
+            while stack.last().is_some_and(|&p| !kw.starts_with(keywords[p])) {
+                stack.pop();
             }
-            let from = sorted.partition_point(|s| s < k);
-            for longer in sorted[from..].iter().take_while(|s| s.starts_with(k)) {
-                set.extend(&owners[index[longer]]);
+            let mut set: Vec<u32> = Vec::new();
+            for &p in &stack {
+                set.extend(&owners[p]);
+            }
+            for &longer in sorted[at..]
+                .iter()
+                .take_while(|&&l| keywords[l].starts_with(kw))
+            {
+                set.extend(&owners[longer]);
             }
             set.sort_unstable();
             set.dedup();
-            rules_for.push(set);
+            rules_for[k] = set;
+            stack.push(k);
         }
         let passes = layout(&keywords)
             .into_iter()

@@ -114,6 +114,26 @@ pub(crate) const JSON: &[(&str, &str)] = &[
     ),
 ];
 
+/// A built-in rule's `examples` and `negative_examples`, by rule id. `build.rs` leaves them
+/// out of [`JSON`] (two fifths of its bytes, parsed on every run though only `rules check` and
+/// tests read them) and writes them to one more JSON file, parsed the first time one is asked
+/// for.
+pub(crate) fn examples(id: &str) -> Option<&'static (Vec<String>, Vec<String>)> {
+    type ById = std::collections::HashMap<String, (Vec<String>, Vec<String>)>;
+    static EXAMPLES: std::sync::OnceLock<ById> = std::sync::OnceLock::new();
+    EXAMPLES
+        .get_or_init(|| {
+            // Written by build.rs from the rule files; `the_examples_are_the_toml_examples`
+            // checks it parses.
+            serde_json::from_str(include_str!(concat!(
+                env!("OUT_DIR"),
+                "/rules/examples.json"
+            )))
+            .unwrap_or_default()
+        })
+        .get(id)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -134,13 +154,24 @@ mod tests {
         assert_eq!(json, toml, "the JSON table follows the TOML one");
     }
 
+    /// The JSON rules are the TOML rules but for their examples, which are in the examples
+    /// file, each rule's own.
     #[test]
     fn the_json_rules_are_the_toml_rules() {
+        let mut with_examples = 0;
         for ((name, toml), (_, json)) in super::FILES.iter().zip(super::JSON) {
-            let a = crate::rules::syntax::RuleFile::parse(name, toml).expect("TOML parses");
+            let mut a = crate::rules::syntax::RuleFile::parse(name, toml).expect("TOML parses");
             let b =
                 crate::rules::syntax::RuleFile::parse_embedded(name, json).expect("JSON parses");
+            for rule in &mut a.rules {
+                let examples = std::mem::take(&mut rule.examples);
+                let negative = std::mem::take(&mut rule.negative_examples);
+                with_examples += usize::from(!examples.is_empty());
+                let (e, n) = super::examples(&rule.id).expect("the examples file has every rule");
+                assert_eq!((&examples, &negative), (e, n), "{name}: {}", rule.id);
+            }
             assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name}");
         }
+        assert!(with_examples > 100, "{with_examples}");
     }
 }

@@ -267,7 +267,7 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
             seed,
             problem,
         };
-        if rule.examples.is_empty() {
+        if rule.examples().is_empty() {
             failures.push(fail("", 0, "has no examples".into()));
         }
         let path = Some(rule.example_path.as_bytes());
@@ -281,7 +281,7 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
                 ),
             ));
         }
-        for template in &rule.examples {
+        for template in rule.examples() {
             for seed in CHECK_SEEDS {
                 let text = match expand(template, seed) {
                     Ok(t) => t,
@@ -314,7 +314,7 @@ pub fn check(scanner: &crate::Scanner) -> Vec<ExampleFailure> {
                 }
             }
         }
-        for template in &rule.negative_examples {
+        for template in rule.negative_examples() {
             for seed in CHECK_SEEDS {
                 let text = match expand(template, seed) {
                     Ok(t) => t,

@@ -500,6 +500,26 @@ fn build_regex_within(source: &str, size: usize) -> std::result::Result<Regex, S
         })
 }
 
+/// A rule's example texts: its own, or a built-in rule's, read when first asked for (see
+/// `builtin::examples`).
+#[derive(Debug, Clone)]
+pub(crate) enum Examples {
+    Given {
+        examples: Vec<String>,
+        negative: Vec<String>,
+    },
+    Builtin,
+}
+
+impl Default for Examples {
+    fn default() -> Self {
+        Examples::Given {
+            examples: Vec::new(),
+            negative: Vec::new(),
+        }
+    }
+}
+
 /// One runnable rule.
 #[derive(Debug)]
 pub struct Rule {
@@ -532,10 +552,8 @@ pub struct Rule {
     pub packed: bool,
     /// The engine's check on the value, if the rule names one.
     pub(crate) check: Option<ValueCheck>,
-    /// Example texts (with placeholders).
-    pub examples: Vec<String>,
-    /// Negative example texts (with placeholders).
-    pub negative_examples: Vec<String>,
+    /// Example and negative example texts (see [`Rule::examples`]).
+    pub(crate) examples: Examples,
     /// The path the examples are checked at.
     pub example_path: String,
     /// Where the rule was defined.
@@ -567,6 +585,22 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Example texts (with placeholders) that must yield a finding of this rule.
+    pub fn examples(&self) -> &[String] {
+        match &self.examples {
+            Examples::Given { examples, .. } => examples,
+            Examples::Builtin => builtin::examples(&self.id).map_or(&[], |(e, _)| e),
+        }
+    }
+
+    /// Negative example texts (with placeholders) that must yield none.
+    pub fn negative_examples(&self) -> &[String] {
+        match &self.examples {
+            Examples::Given { negative, .. } => negative,
+            Examples::Builtin => builtin::examples(&self.id).map_or(&[], |(_, n)| n),
+        }
+    }
+
     fn from_spec(spec: RuleSpec, file: &str, from_config: bool) -> Result<Rule> {
         let id = spec.id.clone();
         if id.trim().is_empty() {
@@ -759,8 +793,10 @@ impl Rule {
             binary: spec.binary.unwrap_or(!spec.generic),
             packed: spec.packed,
             check,
-            examples: spec.examples,
-            negative_examples: spec.negative_examples,
+            examples: Examples::Given {
+                examples: spec.examples,
+                negative: spec.negative_examples,
+            },
             example_path: spec
                 .example_path
                 .unwrap_or_else(|| "example.txt".to_string()),
@@ -1078,9 +1114,18 @@ impl RuleSet {
     /// The built-in rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet> {
         let mut set = RuleSet::default();
-        for (name, json) in builtin::JSON {
-            let file = RuleFile::parse_embedded(&format!("builtin:{name}"), json)?;
+        let files = builtin::JSON
+            .iter()
+            .map(|(name, json)| RuleFile::parse_embedded(&format!("builtin:{name}"), json))
+            .collect::<Result<Vec<_>>>()?;
+        // Room for every rule at once: growing the vector of rules copied them several times.
+        set.rules
+            .reserve_exact(files.iter().map(|f| f.rules.len()).sum());
+        for file in files {
             set.add_file(file, false)?;
+        }
+        for rule in &mut set.rules {
+            rule.examples = Examples::Builtin;
         }
         Ok(set)
     }

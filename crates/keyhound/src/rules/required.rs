@@ -289,7 +289,7 @@ mod tests {
             long += usize::from(gates[0].is_some());
             first += usize::from(gates[1].is_some());
             let regex = crate::rules::build_regex(source).unwrap();
-            for template in rule.examples.iter().chain(&rule.negative_examples) {
+            for template in rule.examples().iter().chain(rule.negative_examples()) {
                 for seed in 0..4 {
                     let text = crate::rules::examples::expand(template, seed).unwrap();
                     if regex.is_match(text.as_bytes()) {
