@@ -844,10 +844,11 @@ impl Rule {
     /// [`FIRST_GATE_BUDGET`]; once compiled, one set in content of [`GATE_FROM`] bytes or more.
     pub(crate) fn may_match(&self, content: &[u8]) -> bool {
         let source = self.compiled_source.as_ref().unwrap_or(&self.regex_source);
+        let spent = &self.first_gate_bytes;
+        // A load first: once the budget is spent, no shared counter is written per candidate.
         if self.compiled.get().is_none()
-            && self
-                .first_gate_bytes
-                .fetch_add(content.len(), std::sync::atomic::Ordering::Relaxed)
+            && spent.load(std::sync::atomic::Ordering::Relaxed) < FIRST_GATE_BUDGET
+            && spent.fetch_add(content.len(), std::sync::atomic::Ordering::Relaxed)
                 < FIRST_GATE_BUDGET
         {
             let first = self

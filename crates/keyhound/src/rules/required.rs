@@ -71,10 +71,10 @@ enum Search {
 }
 
 impl Search {
-    /// One literal: memchr's search; several: aho-corasick's, of `kind` (`None`: its default).
+    /// One literal: memchr's search; several: one aho-corasick automaton.
     fn new(set: &[&[u8]]) -> Option<Search> {
         match set {
-            [one] => Some(Search::One(Box::new(memmem::Finder::new(one).into_owned()))),
+            [_] => Some(Search::each(set)),
             many => AhoCorasickBuilder::new()
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(many)
@@ -83,7 +83,7 @@ impl Search {
         }
     }
 
-    /// A search for `set` with one substring search per literal.
+    /// A search for `set` with one memchr substring search per literal.
     fn each(set: &[&[u8]]) -> Search {
         match set {
             [one] => Search::One(Box::new(memmem::Finder::new(one).into_owned())),

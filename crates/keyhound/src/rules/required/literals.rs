@@ -94,7 +94,7 @@ fn without_groups(hir: &Hir) -> Hir {
 fn collect(hir: &Hir) -> Vec<Vec<Vec<u8>>> {
     match hir.kind() {
         HirKind::Literal(lit) => vec![vec![lit.0.to_vec()]],
-        HirKind::Capture(c) => collect(&c.sub),
+        // No capture groups: `conjuncts` removed them.
         HirKind::Repetition(r) if r.min >= 1 => collect(&r.sub),
         HirKind::Concat(parts) => {
             let mut out: Vec<Vec<Vec<u8>>> = parts.iter().flat_map(collect).collect();
