@@ -3,7 +3,7 @@
 # read every reachable blob once, ../shared/floor), `git cat-file --batch-all-objects --batch
 # --unordered`, and every installed peer scanner (bench/peers.sh), in one run, on the same
 # warm cache. Prints a markdown table of median wall time, CPU time and peak RSS, then
-# keyhound's time per stage (KEYHOUND_TIMINGS=1).
+# keyhound's time per stage and the rules that cost the most (KEYHOUND_TIMINGS=1).
 #   bench/history.sh REPO...        e.g. bench/history.sh /tmp/bench-repos/cargo
 # Environment: RUNS (default 3) for keyhound, the floor and git; PEER_RUNS (default 1);
 # FLOOR_DIR (default ../shared/floor); KEYHOUND_ARGS (extra arguments for keyhound);
@@ -106,8 +106,9 @@ for repo in "$@"; do
     ratio = (f > 0) ? sprintf("%.2fx", $2 / f) : "-"
     printf "| %s | %.2f | %.2f | %.0f | %s |\n", $1, $2, $3, $4 / 1024, ratio }' "$rows"
   echo
-  # Stages (KEYHOUND_TIMINGS runs the prefilter a second time on its own, to time it, so this
-  # run is slower than the ones above).
+  # Stages, and the rules that took the most time (KEYHOUND_TIMINGS runs the prefilter a second
+  # time on its own, to time it, so this run is slower than the ones above).
   KEYHOUND_TIMINGS=1 "$kh" git "$repo" -q --format json -o "$sink" ${KEYHOUND_ARGS:-} 2>&1 >"$sink" \
-    | grep 'timings:' | sed 's/^keyhound: timings: /keyhound stages: /' || true
+    | grep -E 'timings:|rule time:' \
+    | sed -e 's/^keyhound: timings: /keyhound stages: /' -e 's/^keyhound: rule time: /\nkeyhound rule time: /' || true
 done

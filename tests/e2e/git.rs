@@ -935,3 +935,32 @@ fn keys_in_commit_and_tag_messages_are_found() {
     );
     assert!(!text.contains(&key[12..key.len() - 4]), "{text}");
 }
+
+#[test]
+fn timings_name_the_rules_that_cost_the_most() {
+    let dir = init_repo();
+    let key = openai_project_key();
+    write(dir.path(), "app.env", key_line(&key));
+    commit_all(dir.path(), "add");
+    let out = keyhound()
+        .env("KEYHOUND_TIMINGS", "1")
+        .arg("git")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .expect("keyhound runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("keyhound: timings: total"), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("keyhound: rule time: "))
+        .unwrap_or_else(|| panic!("no rule time line: {stderr}"));
+    assert!(
+        line.contains("openai-project-key ") && line.contains("(1 proposed, 1 searched, 1 kept)"),
+        "{line}"
+    );
+    // Without the variable, neither line.
+    let (_, _, quiet) = audit_text(dir.path(), &[]);
+    assert!(!quiet.contains("rule time"), "{quiet}");
+}

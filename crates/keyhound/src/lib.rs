@@ -50,7 +50,7 @@ pub mod verify;
 pub use error::{Error, ItemError, Result, Revision};
 pub use evidence::{Confidence, Fixture};
 pub use finding::{Finding, Location};
-pub use matcher::Matcher;
+pub use matcher::{Matcher, RuleCost};
 pub use rules::{Rule, RuleSet};
 pub use scan::{
     ContentResult, Incomplete, OnIncomplete, ScanBudget, ScanOptions, Scanner, Stats, Unread,

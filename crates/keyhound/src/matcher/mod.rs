@@ -34,6 +34,31 @@ pub struct RawMatch {
     pub name: Option<Range<usize>>,
 }
 
+/// What one rule cost a matcher, counted when it measures (see [`Matcher::measure`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RuleCost {
+    /// Contents in which the prefilter proposed the rule (and its path and binary filters let
+    /// it run).
+    pub candidates: u64,
+    /// Of those, the contents its regex searched (the others were ruled out before, by the
+    /// literals every match needs).
+    pub searches: u64,
+    /// Matches that passed the rule's checks (before overlaps with other rules are resolved).
+    pub matches: u64,
+    /// Time spent on the rule: literal check, compile, search, checks.
+    pub time: Duration,
+}
+
+impl RuleCost {
+    /// Adds `other`'s counts and time to these.
+    pub fn add(&mut self, other: &RuleCost) {
+        self.candidates += other.candidates;
+        self.searches += other.searches;
+        self.matches += other.matches;
+        self.time += other.time;
+    }
+}
+
 /// A regex match that was dropped, and why (kept only when explaining).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dropped {
@@ -83,6 +108,8 @@ pub struct Matcher<'a> {
     prefilter: &'a Prefilter,
     candidates: Vec<bool>,
     explain: bool,
+    /// Per rule, what it cost (only when measuring).
+    costs: Option<Vec<RuleCost>>,
     /// When the current blob's time runs out (see [`Matcher::set_budget`]).
     deadline: Option<Instant>,
     expired: Cell<bool>,
@@ -96,6 +123,7 @@ impl<'a> Matcher<'a> {
             prefilter,
             candidates: vec![false; rules.rules().len()],
             explain: false,
+            costs: None,
             deadline: None,
             expired: Cell::new(false),
         }
@@ -105,6 +133,18 @@ impl<'a> Matcher<'a> {
     pub fn explain(mut self, yes: bool) -> Self {
         self.explain = yes;
         self
+    }
+
+    /// Also count, per rule, how often it was proposed and searched and what it cost (see
+    /// [`Matcher::costs`]); timing each rule costs two clock reads per candidate rule.
+    pub fn measure(mut self, yes: bool) -> Self {
+        self.costs = yes.then(|| vec![RuleCost::default(); self.rules.rules().len()]);
+        self
+    }
+
+    /// What each rule cost so far (indexed like the rule set), if the matcher measures.
+    pub fn costs(&self) -> Option<&[RuleCost]> {
+        self.costs.as_deref()
     }
 
     /// Gives what follows `budget` of time (`None`: no limit), until the next call: once it has
@@ -161,9 +201,17 @@ impl<'a> Matcher<'a> {
                 break;
             }
             let first = out.kept.len();
-            self.run_rule(index, rule, content, path, out);
+            let started = self.costs.is_some().then(Instant::now);
+            let searched = self.run_rule(index, rule, content, path, out);
             if !rule.required.is_empty() && out.kept.len() > first {
                 self.require(rule, content, path, first, out);
+            }
+            if let (Some(costs), Some(started)) = (&mut self.costs, started) {
+                let cost = &mut costs[index];
+                cost.candidates += 1;
+                cost.searches += u64::from(searched);
+                cost.matches += (out.kept.len() - first) as u64;
+                cost.time += started.elapsed();
             }
         }
         resolve_overlaps(self.rules.rules(), out, self.explain);
@@ -214,6 +262,8 @@ impl<'a> Matcher<'a> {
         }
     }
 
+    /// Searches `content` with one rule, appending to `out`; whether its regex searched (false
+    /// when the literals every match needs are missing).
     fn run_rule(
         &self,
         index: usize,
@@ -221,14 +271,14 @@ impl<'a> Matcher<'a> {
         content: &[u8],
         path: Option<&[u8]>,
         out: &mut Matches,
-    ) {
+    ) -> bool {
         // Before the compile: a regex that cannot match is not compiled.
         if !rule.may_match(content) {
-            return;
+            return false;
         }
         let Ok(compiled) = rule.compiled() else {
             // Rules from user files are compiled at load time; built-in ones are tested.
-            return;
+            return false;
         };
         let group = compiled.secret_group;
         let mut push = |span: Range<usize>, secret: Range<usize>, name: Option<Range<usize>>| {
@@ -325,6 +375,7 @@ impl<'a> Matcher<'a> {
             }
         }
         out.dropped.append(&mut unbound);
+        true
     }
 
     fn check(
@@ -526,6 +577,60 @@ keywords = ["token", "TOKEN"]
 generic = true
 entropy = 3.0
 "#;
+
+    #[test]
+    fn measuring_counts_proposals_searches_and_kept_matches_per_rule() {
+        let set = rules(RULES);
+        let p = Prefilter::new(set.rules());
+        let mut out = Matches::default();
+        assert!(Matcher::new(&set, &p).costs().is_none());
+        let mut m = Matcher::new(&set, &p).measure(true);
+        let value = "Zq8xW2vN7kR4pL9m";
+        // Proposed and searched, one match kept; then proposed and searched, none kept; then
+        // not proposed at all (no keyword).
+        for text in [
+            format!("SPEC_{value}\n"),
+            "SPEC_ is a prefix\n".to_string(),
+            "nothing here\n".to_string(),
+        ] {
+            m.find(text.as_bytes(), None, false, &mut out);
+        }
+        let costs = m.costs().expect("measuring");
+        assert_eq!(costs.len(), 2);
+        let specific = costs[0];
+        assert_eq!(
+            (specific.candidates, specific.searches, specific.matches),
+            (2, 2, 1)
+        );
+        assert!(specific.time > Duration::ZERO);
+        assert_eq!(costs[1], RuleCost::default());
+        let mut sum = RuleCost::default();
+        sum.add(&specific);
+        sum.add(&specific);
+        assert_eq!((sum.candidates, sum.matches), (4, 2));
+    }
+
+    #[test]
+    fn measuring_tells_a_search_from_a_proposal_the_literals_rule_out() {
+        // The keyword is there, the literal every match needs is not: proposed, not searched
+        // (the gate looks at content this long whatever the rule's origin).
+        let set = rules(
+            r#"
+[[rules]]
+id = "needs"
+description = "d"
+regex = 'tok_LIT[A-Za-z0-9]{16}'
+keywords = ["tok_"]
+"#,
+        );
+        let p = Prefilter::new(set.rules());
+        let mut m = Matcher::new(&set, &p).measure(true);
+        let mut out = Matches::default();
+        let text = "tok_ without the rest\n".repeat(crate::rules::GATE_FROM / 20);
+        m.find(text.as_bytes(), None, false, &mut out);
+        let cost = m.costs().expect("measuring")[0];
+        assert_eq!((cost.candidates, cost.searches, cost.matches), (1, 0, 0));
+    }
 
     fn find(set: &RuleSet, text: &str, binary: bool) -> Matches {
         let p = Prefilter::new(set.rules());

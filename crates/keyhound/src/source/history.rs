@@ -182,12 +182,17 @@ pub struct Timings {
     pub read_and_scan: Duration,
     /// Inflating blobs (thread time).
     pub read: Duration,
-    /// The keyword prefilter alone (thread time; only measured with `timings`).
+    /// The keyword prefilter alone (thread time; only measured with `timings`, which also
+    /// measures each rule, see `rules`).
     pub prefilter: Duration,
     /// Matching a blob: prefilter, regexes, checks, findings (thread time).
     pub scan: Duration,
     /// Grouping findings, commit details, HEAD check.
     pub finish: Duration,
+    /// What each rule cost the read-and-scan stage, summed over threads and indexed like the
+    /// scanner's rules (only measured with `timings`; empty otherwise).
+    #[serde(skip)]
+    pub rules: Vec<crate::RuleCost>,
 }
 
 /// What the history walk saw, for the summary.
@@ -343,6 +348,7 @@ pub fn scan_history(
     history.timings.read = read.read;
     history.timings.prefilter = read.prefilter;
     history.timings.scan = read.scan;
+    history.timings.rules = read.rules;
     history.lfs_pointers = read.lfs_pointers;
     history.skipped_by_path = read.skipped_by_path;
 

@@ -3,7 +3,8 @@
 //! [`HistoryOptions`], shows progress on a terminal, and adds the history summary to the report.
 //!
 //! Two environment variables help measure it: `KEYHOUND_TIMINGS=1` prints the time of each
-//! stage on stderr (and times the keyword prefilter on its own, which runs it twice);
+//! stage on stderr (and times the keyword prefilter on its own, which runs it twice), then
+//! the rules that took the most time, with how often each was proposed, searched and kept;
 //! `KEYHOUND_HASH_ORDER=1` reads blobs in hash order instead of pack order (same findings,
 //! slower: what pack order saves).
 
@@ -88,6 +89,7 @@ pub fn run(args: GitArgs, run: Run) -> anyhow::Result<i32> {
     let elapsed = start.elapsed();
     if options.timings {
         eprintln!("{}", timings(&result.history, elapsed));
+        eprintln!("{}", rule_times(&result.history, scanner.rules().rules()));
     }
     let extra_summary = summary(&result, elapsed);
     let scanned = (result.findings, result.stats, result.explanations);
@@ -267,6 +269,44 @@ fn timings(h: &HistoryStats, elapsed: Duration) -> String {
         h.blobs,
         h.blobs_in_packs,
         h.packs
+    )
+}
+
+/// Rules shown by [`rule_times`].
+const RULE_TIMES_SHOWN: usize = 10;
+
+/// The rules that took the most thread time in the read-and-scan stage, with how often the
+/// prefilter proposed each one, how often its regex searched, and how many matches it kept.
+fn rule_times(h: &HistoryStats, rules: &[keyhound::Rule]) -> String {
+    let mut costly: Vec<(&str, &keyhound::RuleCost)> = rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .zip(&h.timings.rules)
+        .filter(|(_, c)| c.candidates > 0)
+        .collect();
+    costly.sort_by(|a, b| b.1.time.cmp(&a.1.time).then(a.0.cmp(b.0)));
+    let total: f64 = costly.iter().map(|(_, c)| c.time.as_secs_f64()).sum();
+    let shown: Vec<String> = costly
+        .iter()
+        .take(RULE_TIMES_SHOWN)
+        .map(|(id, c)| {
+            format!(
+                "{id} {:.3} ({} proposed, {} searched, {} kept)",
+                c.time.as_secs_f64(),
+                c.candidates,
+                c.searches,
+                c.matches
+            )
+        })
+        .collect();
+    format!(
+        "keyhound: rule time: {total:.3} s thread time over {} rules proposed; most: {}",
+        costly.len(),
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
     )
 }
 

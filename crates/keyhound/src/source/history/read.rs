@@ -29,6 +29,8 @@ pub(crate) struct ReadOut {
     pub(crate) read: Duration,
     pub(crate) prefilter: Duration,
     pub(crate) scan: Duration,
+    /// Per rule, when measured (see `Timings::rules`).
+    pub(crate) rules: Vec<crate::RuleCost>,
 }
 
 impl ReadOut {
@@ -40,6 +42,12 @@ impl ReadOut {
         self.read += o.read;
         self.prefilter += o.prefilter;
         self.scan += o.scan;
+        if self.rules.len() < o.rules.len() {
+            self.rules.resize(o.rules.len(), Default::default());
+        }
+        for (total, cost) in self.rules.iter_mut().zip(&o.rules) {
+            total.add(cost);
+        }
     }
 }
 
@@ -77,7 +85,7 @@ pub(crate) fn read_all(
                         odb: &odb,
                         repo_id: &repo_id,
                         walk,
-                        matcher: scanner.matcher(),
+                        matcher: scanner.matcher().measure(options.timings),
                         prefilter: prefilter.as_ref(),
                         candidates: vec![false; scanner.rules().rules().len()],
                         seen: options.seen.as_deref(),
@@ -98,6 +106,9 @@ pub(crate) fn read_all(
                             (end - at) as u64,
                             worker.out.collect.stats.bytes - bytes_before,
                         );
+                    }
+                    if let Some(costs) = worker.matcher.costs() {
+                        worker.out.rules = costs.to_vec();
                     }
                 }
                 Err(e) => out
