@@ -45,7 +45,8 @@ pub struct RuleCost {
     pub searches: u64,
     /// Matches that passed the rule's checks (before overlaps with other rules are resolved).
     pub matches: u64,
-    /// Time spent on the rule: literal check, compile, search, checks.
+    /// Time spent on the rule: literal check, compile, search, checks, and the searches of
+    /// the rules it requires near its matches (which are not counted as their own).
     pub time: Duration,
 }
 

@@ -42,11 +42,14 @@ impl ReadOut {
         self.read += o.read;
         self.prefilter += o.prefilter;
         self.scan += o.scan;
-        if self.rules.len() < o.rules.len() {
-            self.rules.resize(o.rules.len(), Default::default());
-        }
-        for (total, cost) in self.rules.iter_mut().zip(&o.rules) {
-            total.add(cost);
+        // A thread's costs are all the rules' or none (not measured, or its repository did
+        // not open).
+        if self.rules.is_empty() {
+            self.rules = o.rules;
+        } else {
+            for (total, cost) in self.rules.iter_mut().zip(&o.rules) {
+                total.add(cost);
+            }
         }
     }
 }
